@@ -1,0 +1,28 @@
+# convbank — make run: the edges bank over SampleImages into ./out; make test: the whole suite.
+SWIFT ?= swift
+APT_PACKAGES := libpng-dev libjpeg-dev pkg-config zlib1g-dev
+BANK ?= edges
+OUT ?= out
+
+.PHONY: deps build run test clean
+
+# Installs missing system packages when root (apt-get update first); otherwise only checks.
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing; \
+	  else echo "missing system packages:$$missing (run as root, or: sudo apt-get install$$missing)"; exit 1; fi; \
+	fi
+
+build: deps
+	$(SWIFT) build -c release
+
+run: build
+	.build/release/convbank apply SampleImages --bank $(BANK) --output $(OUT)
+
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+clean:
+	rm -rf .build $(OUT)

@@ -1,0 +1,87 @@
+import Foundation
+
+/// Settings of `apply` that are not part of the bank.
+public struct ApplySettings: Sendable {
+    public var format: OutputFormat = .png
+    public var normalization: Normalization = .clamp
+    /// zlib level for PNG outputs, 0…9.
+    public var pngLevel: Int = 6
+    public var maxPixels: Int = ImageCodec.defaultMaxPixels
+    /// Threads for convolution and encoding.
+    public var jobs: Int = 1
+
+    public init() {}
+}
+
+/// What processing one input produced.
+public struct ApplyResult: Sendable {
+    public var item: InputItem
+    /// Written files, in filter order.
+    public var outputs: [String]
+    public var pixels: Int
+}
+
+/// Processes one input: decode, adapt channels, convolve, encode and write every map atomically. On failure
+/// no map of this input remains (maps written earlier in this call, or by an earlier run, are removed).
+/// - Throws: `ImageCodecError` or `ConvolutionError` (wrapped as `InputError`) naming the file.
+public func applyBank(_ bank: FilterBank, to item: InputItem, outputRoot: String, settings: ApplySettings) throws(InputError) -> ApplyResult {
+    let folder = (outputRoot as NSString).appendingPathComponent(item.key)
+    let outputs = bank.filters.map { (folder as NSString).appendingPathComponent("\($0.name).\(settings.format.fileExtension)") }
+    do {
+        let decoded = try ImageCodec.decode(path: item.path, maxPixels: settings.maxPixels)
+        let image: Tensor
+        do { image = try decoded.tensor.adapted(toChannels: bank.channels) } catch { throw InputError.convolution(path: item.path, error) }
+        let maps: [Tensor]
+        do { maps = try bank.convolve(image, jobs: settings.jobs) } catch { throw InputError.convolution(path: item.path, error) }
+        let failures = ResultSlots<ImageCodecError>(count: maps.count)
+        parallelFor(maps.count, jobs: settings.jobs) { f in
+            do throws(ImageCodecError) {
+                var bytes = try MapEncoder.encode(maps[f], format: settings.format, normalization: settings.normalization, pngLevel: settings.pngLevel)
+                try AtomicFile.write(bytes, to: outputs[f])
+                bytes = []
+            } catch {
+                var e = error
+                if e.path.isEmpty { e.path = outputs[f] }
+                failures.set(f, e)
+            }
+        }
+        if let first = failures.values.compactMap({ $0 }).first { throw InputError.codec(first) }
+        return ApplyResult(item: item, outputs: outputs, pixels: image.height * image.width)
+    } catch {
+        for path in outputs { unlink(path) }
+        switch error {
+        case let e as InputError: throw e
+        case let e as ImageCodecError: throw InputError.codec(e)
+        default: throw InputError.codec(ImageCodecError(.unreadable, path: item.path, detail: "\(error)"))
+        }
+    }
+}
+
+/// Why one input failed.
+public enum InputError: Error, Sendable, CustomStringConvertible {
+    case codec(ImageCodecError)
+    case convolution(path: String, ConvolutionError)
+
+    public var description: String {
+        switch self {
+        case .codec(let e): e.description
+        case let .convolution(path, e): "cannot filter '\(path)': \(e)"
+        }
+    }
+}
+
+/// One slot per parallel iteration. Invariant: iteration `i` writes only slot `i`; `values` is read only
+/// after the loop.
+final class ResultSlots<Value: Sendable>: @unchecked Sendable {
+    private let slots: UnsafeMutableBufferPointer<Value?>
+    init(count: Int) {
+        slots = .allocate(capacity: count)
+        slots.initialize(repeating: nil)
+    }
+    deinit {
+        _ = slots.deinitialize()
+        slots.deallocate()
+    }
+    func set(_ i: Int, _ value: Value) { slots[i] = value }
+    var values: [Value?] { Array(slots) }
+}

@@ -1,0 +1,29 @@
+/// Why a bank cannot run on an image of a given size or channel count.
+public enum ConvolutionError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The (dilated) kernel does not fit in the (padded) input.
+    case emptyOutput(input: Extent2D, kernel: Extent2D, dilation: Extent2D, padding: Padding)
+    /// `reflect` needs every pad narrower than the image.
+    case padTooWide(mode: PaddingMode, insets: EdgeInsets, input: Extent2D)
+    /// The image's channels cannot be adapted to the bank's.
+    case channelMismatch(image: Int, bank: Int)
+    /// A filter name was not found.
+    case unknownFilter(String, known: [String])
+    /// An output position outside the map.
+    case positionOutside(x: Int, y: Int, output: Extent2D)
+
+    public var description: String {
+        switch self {
+        case let .emptyOutput(input, kernel, dilation, padding):
+            let span = Extent2D(height: (kernel.height - 1) * dilation.height + 1, width: (kernel.width - 1) * dilation.width + 1)
+            return "a \(kernel.shape) kernel (\(span.shape) with dilation) does not fit a \(input.shape) image with padding \(padding)"
+        case let .padTooWide(mode, insets, input):
+            return "padding mode \(mode.rawValue) cannot fill pads \(insets) on a \(input.shape) image (each pad must be smaller than the image side)"
+        case let .channelMismatch(image, bank):
+            return "the image has \(image) channel\(image == 1 ? "" : "s") but the bank expects \(bank)"
+        case let .unknownFilter(name, known):
+            return "no filter named '\(name)' (filters: \(known.joined(separator: ", ")))"
+        case let .positionOutside(x, y, output):
+            return "position x=\(x), y=\(y) is outside the \(output.width)×\(output.height) (W×H) output"
+        }
+    }
+}

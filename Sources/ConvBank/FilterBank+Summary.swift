@@ -1,0 +1,62 @@
+extension FilterBank {
+    /// A Keras-style table: each filter's kernel shape (kh×kw×C) and parameters (kh·kw·C + 1), the total; with an
+    /// input size, each filter's output size, pads (T,B,L,R — TensorFlow's asymmetric SAME split shows here) and
+    /// multiply-adds per image.
+    /// - Throws: `ConvolutionError` when a kernel does not fit the input size.
+    public func summary(input: Extent2D? = nil) throws(ConvolutionError) -> String {
+        var lines: [String] = []
+        lines.append("Bank \"\(name)\": \(filters.count) filter\(filters.count == 1 ? "" : "s"), \(channels) input channel\(channels == 1 ? "" : "s")")
+        if let summary { lines.append(summary) }
+        lines.append("stride \(stride.shape), dilation \(dilation.shape), padding \(padding), padding mode \(paddingMode.rawValue), activation \(activation.rawValue)")
+        if let input { lines.append("input \(input.height)×\(input.width)×\(channels) (H×W×C)") }
+        var header = ["Filter", "Kernel (kh×kw×C)", "Params"]
+        if input != nil { header += ["Output (H×W)", "Pads T,B,L,R", "Mult-adds"] }
+        var rows: [[String]] = []
+        var macs = 0
+        for (index, filter) in filters.enumerated() {
+            var row = [filter.name, "\(filter.kernel.height)×\(filter.kernel.width)×\(filter.channels)", grouped(filter.parameterCount)]
+            if let input {
+                let g = try geometry(of: index, input: input)
+                let m = g.output.height * g.output.width * filter.kernel.height * filter.kernel.width * filter.channels
+                macs += m
+                row += [g.output.shape, g.insets.description, grouped(m)]
+            }
+            rows.append(row)
+        }
+        let widths = header.indices.map { col in max(header[col].count, rows.map { $0[col].count }.max() ?? 0) }
+        func line(_ cells: [String]) -> String {
+            cells.enumerated().map { col, cell in
+                col == 0 || col == 1 || col == 3 || col == 4 ? cell.padding(toLength: widths[col], withPad: " ", startingAt: 0)
+                    : String(repeating: " ", count: widths[col] - cell.count) + cell
+            }.joined(separator: "   ").trimmingTrailingSpaces()
+        }
+        let rule = String(repeating: "─", count: widths.reduce(0, +) + 3 * (widths.count - 1))
+        lines.append(rule)
+        lines.append(line(header))
+        lines.append(rule)
+        for row in rows { lines.append(line(row)) }
+        lines.append(rule)
+        lines.append("Total params: \(grouped(parameterCount))")
+        if input != nil { lines.append("Multiply-adds per image: \(grouped(macs))") }
+        return lines.joined(separator: "\n")
+    }
+}
+
+/// `1234567` → `1,234,567`.
+func grouped(_ n: Int) -> String {
+    let digits = String(Swift.abs(n))
+    var out = ""
+    for (k, ch) in digits.enumerated() {
+        if k > 0 && (digits.count - k) % 3 == 0 { out.append(",") }
+        out.append(ch)
+    }
+    return (n < 0 ? "-" : "") + out
+}
+
+extension String {
+    func trimmingTrailingSpaces() -> String {
+        var s = self
+        while s.last == " " { s.removeLast() }
+        return s
+    }
+}

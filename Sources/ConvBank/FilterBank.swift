@@ -1,0 +1,89 @@
+/// One filter of a bank: a `kh × kw` kernel for each of `channels` input channels, and a bias.
+///
+/// Weights are stored in the canonical `[channel][ky][kx]` order, whatever form the bank file used:
+/// `weights[(c * kernel.height + i) * kernel.width + j]` multiplies input channel `c` at kernel row `i`, column `j`.
+public struct Filter: Sendable, Equatable {
+    /// The map's file name stem; unique in its bank.
+    public var name: String
+    /// Kernel height and width.
+    public var kernel: Extent2D
+    /// Input channels this filter reads.
+    public var channels: Int
+    /// `channels · kh · kw` weights, `[c][i][j]`.
+    public var weights: [Float]
+    /// Added to the channel sum before the activation.
+    public var bias: Float
+
+    public init(name: String, kernel: Extent2D, channels: Int, weights: [Float], bias: Float = 0) {
+        precondition(kernel.height >= 1 && kernel.width >= 1 && channels >= 1, "invalid filter shape")
+        precondition(weights.count == channels * kernel.height * kernel.width, "weights do not match the shape")
+        self.name = name
+        self.kernel = kernel
+        self.channels = channels
+        self.weights = weights
+        self.bias = bias
+    }
+
+    /// A filter applying the same 2-D kernel (`rows`, `kh × kw`) to each channel, scaled per channel by `channelWeights`.
+    public init(name: String, kernel rows: [[Float]], channelWeights: [Float], bias: Float = 0) {
+        let kh = rows.count, kw = rows.first?.count ?? 0
+        var weights: [Float] = []
+        weights.reserveCapacity(channelWeights.count * kh * kw)
+        for s in channelWeights { for row in rows { for v in row { weights.append(s * v) } } }
+        self.init(name: name, kernel: Extent2D(height: kh, width: kw), channels: channelWeights.count, weights: weights, bias: bias)
+    }
+
+    /// Weight for channel `c`, kernel row `i`, column `j`.
+    @inlinable public subscript(c: Int, i: Int, j: Int) -> Float {
+        weights[(c * kernel.height + i) * kernel.width + j]
+    }
+
+    /// Trainable parameters, as Keras counts them: `kh · kw · C + 1`.
+    public var parameterCount: Int { kernel.height * kernel.width * channels + 1 }
+}
+
+/// A filter bank: filters sharing one input channel count, convolved with one stride, dilation, padding,
+/// padding mode and activation — a Keras `Conv2D` layer whose filters may differ in kernel size.
+///
+/// Defaults are Keras's: stride 1, dilation 1, `valid`, zeros, `linear`.
+public struct FilterBank: Sendable, Equatable {
+    public var name: String
+    public var stride: Extent2D
+    public var dilation: Extent2D
+    public var padding: Padding
+    public var paddingMode: PaddingMode
+    public var activation: Activation
+    /// At least one filter; all read the same number of channels.
+    public var filters: [Filter]
+    /// A one-line description (built-in banks).
+    public var summary: String?
+
+    public init(name: String, filters: [Filter], stride: Extent2D = Extent2D(1), dilation: Extent2D = Extent2D(1),
+                padding: Padding = .valid, paddingMode: PaddingMode = .zeros, activation: Activation = .linear,
+                summary: String? = nil) {
+        precondition(!filters.isEmpty, "a bank needs at least one filter")
+        precondition(filters.allSatisfy { $0.channels == filters[0].channels }, "filters must share a channel count")
+        self.name = name
+        self.filters = filters
+        self.stride = stride
+        self.dilation = dilation
+        self.padding = padding
+        self.paddingMode = paddingMode
+        self.activation = activation
+        self.summary = summary
+    }
+
+    /// Input channels every filter reads.
+    public var channels: Int { filters[0].channels }
+
+    /// Total trainable parameters: Σ (kh · kw · C + 1).
+    public var parameterCount: Int { filters.reduce(0) { $0 + $1.parameterCount } }
+
+    /// The filter called `name`.
+    public func filter(named name: String) -> Filter? { filters.first { $0.name == name } }
+
+    /// The geometry of filter `index` on an input of `extent`.
+    public func geometry(of index: Int, input extent: Extent2D) throws(ConvolutionError) -> ConvolutionGeometry {
+        try ConvolutionGeometry.resolve(input: extent, kernel: filters[index].kernel, stride: stride, dilation: dilation, padding: padding)
+    }
+}

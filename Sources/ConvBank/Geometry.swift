@@ -1,0 +1,161 @@
+/// A height and width: a kernel size, a stride, a dilation or an image size.
+/// JSON: `N` or `[H, W]`; command line: `N` or `H,W`.
+public struct Extent2D: Hashable, Sendable, CustomStringConvertible {
+    public var height: Int
+    public var width: Int
+
+    public init(height: Int, width: Int) {
+        self.height = height
+        self.width = width
+    }
+
+    /// The same value on both axes.
+    public init(_ both: Int) { self.init(height: both, width: both) }
+
+    /// Parses `N` or `H,W` (also `HxW`).
+    public init?(parsing text: String) {
+        let parts = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "," || $0 == "x" || $0 == "×" })
+            .map { $0.trimmingCharacters(in: .whitespaces) }
+        switch parts.count {
+        case 1: guard let n = Int(parts[0]) else { return nil }; self.init(n)
+        case 2: guard let h = Int(parts[0]), let w = Int(parts[1]) else { return nil }; self.init(height: h, width: w)
+        default: return nil
+        }
+    }
+
+    public var description: String { height == width ? "\(height)" : "\(height),\(width)" }
+    /// `H×W`.
+    public var shape: String { "\(height)×\(width)" }
+}
+
+/// Padding widths on the four sides of an image.
+public struct EdgeInsets: Hashable, Sendable, CustomStringConvertible {
+    public var top: Int, bottom: Int, left: Int, right: Int
+
+    public init(top: Int, bottom: Int, left: Int, right: Int) {
+        self.top = top
+        self.bottom = bottom
+        self.left = left
+        self.right = right
+    }
+
+    /// `n` on every side.
+    public init(_ n: Int) { self.init(top: n, bottom: n, left: n, right: n) }
+
+    public static let zero = EdgeInsets(0)
+
+    /// The larger of two insets on each side.
+    public func union(_ other: EdgeInsets) -> EdgeInsets {
+        EdgeInsets(top: max(top, other.top), bottom: max(bottom, other.bottom),
+                   left: max(left, other.left), right: max(right, other.right))
+    }
+
+    /// `T,B,L,R`.
+    public var description: String { "\(top),\(bottom),\(left),\(right)" }
+}
+
+/// How much border a convolution adds: the amount only; `PaddingMode` says what fills it.
+public enum Padding: Hashable, Sendable, CustomStringConvertible {
+    /// No padding: only positions where the whole (dilated) kernel fits.
+    case valid
+    /// TensorFlow's SAME: `out = ceil(in / s)`, `total = max((out − 1)·s + (k − 1)·d + 1 − in, 0)`,
+    /// `before = floor(total / 2)`, `after = total − before` (the odd pixel goes bottom/right).
+    case same
+    /// Explicit widths.
+    case explicit(EdgeInsets)
+
+    /// Parses `valid`, `same`, `N` or `T,B,L,R`.
+    public init?(parsing text: String) {
+        let t = text.trimmingCharacters(in: .whitespaces).lowercased()
+        if t == "valid" { self = .valid; return }
+        if t == "same" { self = .same; return }
+        let parts = t.split(separator: ",", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        if parts.count == 1, let n = parts[0] { self = .explicit(EdgeInsets(n)); return }
+        if parts.count == 4, let top = parts[0], let bottom = parts[1], let left = parts[2], let right = parts[3] {
+            self = .explicit(EdgeInsets(top: top, bottom: bottom, left: left, right: right))
+            return
+        }
+        return nil
+    }
+
+    public var description: String {
+        switch self {
+        case .valid: "valid"
+        case .same: "same"
+        case .explicit(let e): e.top == e.bottom && e.top == e.left && e.top == e.right ? "\(e.top)" : e.description
+        }
+    }
+}
+
+/// What fills the padded border. Modes follow PyTorch's `padding_mode`.
+public enum PaddingMode: String, CaseIterable, Codable, Sendable {
+    /// Zeros.
+    case zeros
+    /// Mirror without repeating the edge: `dcb|abcd|cba`. The pad must be narrower than the image.
+    case reflect
+    /// Repeat the edge: `aaa|abcd|ddd`.
+    case replicate
+    /// Wrap around: `bcd|abcd|abc`.
+    case circular
+
+    /// The source index for padded position `i` (may be outside `0..<n`) on an axis of length `n`,
+    /// or `nil` for zeros outside the image.
+    @inlinable public func sourceIndex(_ i: Int, length n: Int) -> Int? {
+        if i >= 0 && i < n { return i }
+        switch self {
+        case .zeros: return nil
+        case .replicate: return i < 0 ? 0 : n - 1
+        case .circular:
+            let r = i % n
+            return r < 0 ? r + n : r
+        case .reflect:
+            // Valid only while the pad is at most n − 1 (checked when planning).
+            if n == 1 { return 0 }
+            return i < 0 ? -i : 2 * (n - 1) - i
+        }
+    }
+}
+
+/// The output size and the pads of one convolution along both axes.
+public struct ConvolutionGeometry: Hashable, Sendable {
+    public var input: Extent2D
+    public var output: Extent2D
+    public var insets: EdgeInsets
+
+    /// Works out the output size and pads of a `kernel` with `stride` and `dilation` over `input` under
+    /// `padding`, exactly as Keras/TensorFlow (`same`: `out = ceil(in/s)` and the asymmetric split).
+    /// - Throws: `ConvolutionError.emptyOutput` when the (dilated) kernel does not fit.
+    public static func resolve(input: Extent2D, kernel: Extent2D, stride: Extent2D, dilation: Extent2D,
+                               padding: Padding) throws(ConvolutionError) -> ConvolutionGeometry {
+        func axis(_ n: Int, _ k: Int, _ s: Int, _ d: Int) -> (before: Int, after: Int)? {
+            switch padding {
+            case .valid: return (0, 0)
+            case .same:
+                let out = (n + s - 1) / s
+                let total = max((out - 1) * s + (k - 1) * d + 1 - n, 0)
+                return (total / 2, total - total / 2)
+            case .explicit: return nil
+            }
+        }
+        var insets: EdgeInsets
+        if case .explicit(let e) = padding {
+            insets = e
+        } else {
+            let v = axis(input.height, kernel.height, stride.height, dilation.height)!
+            let h = axis(input.width, kernel.width, stride.width, dilation.width)!
+            insets = EdgeInsets(top: v.before, bottom: v.after, left: h.before, right: h.after)
+        }
+        func outSize(_ n: Int, _ before: Int, _ after: Int, _ k: Int, _ s: Int, _ d: Int) -> Int {
+            let span = (k - 1) * d + 1
+            let padded = n + before + after
+            return padded < span ? 0 : (padded - span) / s + 1
+        }
+        let output = Extent2D(
+            height: outSize(input.height, insets.top, insets.bottom, kernel.height, stride.height, dilation.height),
+            width: outSize(input.width, insets.left, insets.right, kernel.width, stride.width, dilation.width))
+        guard output.height > 0, output.width > 0, input.height > 0, input.width > 0 else {
+            throw .emptyOutput(input: input, kernel: kernel, dilation: dilation, padding: padding)
+        }
+        return ConvolutionGeometry(input: input, output: output, insets: insets)
+    }
+}

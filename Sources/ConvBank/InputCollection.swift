@@ -1,0 +1,145 @@
+import Foundation
+
+/// One image to process and where its maps go.
+public struct InputItem: Sendable, Equatable {
+    /// The path as found (argument, or argument + relative path inside a folder).
+    public var path: String
+    /// The output folder for this input, relative to `--output`: the path relative to the folder argument with
+    /// the extension dropped, or the stem of a file argument (see `InputCollection` for name collisions).
+    public var key: String
+}
+
+/// Expands input arguments (files and folders) into a deterministic list of images with collision-free
+/// output keys.
+///
+/// - Folders are walked recursively in byte order of names; files ending `.png`, `.jpg`, `.jpeg` (any letter
+///   case) are taken, hidden files and folders (names starting with `.`) are skipped, symbolic links are
+///   followed but a folder is never entered twice (symlink loops end there), and `exclude` (the output folder)
+///   is never entered.
+/// - A file argument is taken whatever its extension (its bytes decide the format).
+/// - The same file reached twice (by two arguments) is processed once.
+/// - Collisions: when several inputs would map to the same output folder (`a.png` beside `a.jpg`), each of
+///   them keeps its extension in the key (`a.png/`, `a.jpg/`); if keys still collide (the same relative path
+///   under two folder arguments, or two file arguments of one name), later ones get `-2`, `-3`, … in
+///   argument order.
+public struct InputCollection: Sendable {
+    public var items: [InputItem] = []
+    /// Problems met while walking (missing arguments, unreadable folders, loops), one line each.
+    public var problems: [String] = []
+
+    public static let imageExtensions: Set<String> = ["png", "jpg", "jpeg"]
+
+    public init(arguments: [String], exclude: String? = nil) {
+        var found: [(path: String, relative: String, fileKey: FileKey?)] = []
+        let excluded = exclude.flatMap { FileKey(path: $0) }
+        for argument in arguments {
+            var isDirectory = false
+            guard fileExists(argument, isDirectory: &isDirectory) else {
+                problems.append("cannot read '\(argument)': no such file or folder")
+                continue
+            }
+            if isDirectory {
+                var visited = Set<FileKey>()
+                walk(folder: argument, relative: "", visited: &visited, excluded: excluded, into: &found)
+            } else {
+                let name = (argument as NSString).lastPathComponent
+                found.append((argument, name, FileKey(path: argument)))
+            }
+        }
+        // The same file twice: keep the first.
+        var seen = Set<FileKey>()
+        found = found.filter { entry in entry.fileKey.map { seen.insert($0).inserted } ?? true }
+        // Keys: relative path without extension; colliding groups keep their extensions; then numbered.
+        let stems = found.map { Self.dropExtension($0.relative) }
+        var relatives: [String: Set<String>] = [:]
+        for (entry, stem) in zip(found, stems) { relatives[stem, default: []].insert(entry.relative) }
+        var used: [String: Int] = [:]
+        for (entry, stem) in zip(found, stems) {
+            var key = relatives[stem]!.count > 1 ? entry.relative : stem
+            used[key, default: 0] += 1
+            if used[key]! > 1 {
+                var n = used[key]!
+                while used["\(key)-\(n)"] != nil { n += 1 }
+                key = "\(key)-\(n)"
+                used[key] = 1
+            }
+            items.append(InputItem(path: entry.path, key: key))
+        }
+    }
+
+    static func dropExtension(_ relative: String) -> String {
+        let ns = relative as NSString
+        let ext = ns.pathExtension
+        return ext.isEmpty ? relative : String(relative.dropLast(ext.count + 1))
+    }
+
+    private mutating func walk(folder: String, relative: String, visited: inout Set<FileKey>, excluded: FileKey?,
+                               into found: inout [(path: String, relative: String, fileKey: FileKey?)]) {
+        guard let key = FileKey(path: folder) else { problems.append("cannot read folder '\(folder)'"); return }
+        if key == excluded { return }
+        guard visited.insert(key).inserted else {
+            problems.append("skipping '\(folder)': folder already visited (symbolic link loop)")
+            return
+        }
+        let names: [String]
+        do { names = try FileManager.default.contentsOfDirectory(atPath: folder) } catch {
+            problems.append("cannot read folder '\(folder)': \(String(cString: strerror(EACCES)))")
+            return
+        }
+        for name in names.sorted(by: { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }) where !name.hasPrefix(".") {
+            let path = folder.hasSuffix("/") ? folder + name : folder + "/" + name
+            let rel = relative.isEmpty ? name : relative + "/" + name
+            var isDirectory = false
+            guard fileExists(path, isDirectory: &isDirectory) else { continue }  // dangling link
+            if isDirectory {
+                walk(folder: path, relative: rel, visited: &visited, excluded: excluded, into: &found)
+            } else if Self.imageExtensions.contains((name as NSString).pathExtension.lowercased()) {
+                found.append((path, rel, FileKey(path: path)))
+            }
+        }
+    }
+}
+
+/// A file's identity on disk (device and inode), following symbolic links.
+struct FileKey: Hashable, Sendable {
+    var device: UInt64, inode: UInt64
+    init?(path: String) {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        device = UInt64(info.st_dev)
+        inode = UInt64(info.st_ino)
+    }
+}
+
+/// Part `index` of `count` of a run (`--shard K/N`): an input belongs to the shard where the FNV-1a 64-bit hash
+/// of its output key, modulo `count`, equals `index` — stable across machines and listing orders.
+public struct Shard: Hashable, Sendable, CustomStringConvertible {
+    public var index: Int, count: Int
+
+    public init?(index: Int, count: Int) {
+        guard count >= 1, index >= 0, index < count else { return nil }
+        self.index = index
+        self.count = count
+    }
+
+    /// Parses `K/N`.
+    public init?(parsing text: String) {
+        let parts = text.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 2, let k = Int(parts[0]), let n = Int(parts[1]) else { return nil }
+        self.init(index: k, count: n)
+    }
+
+    public func contains(key: String) -> Bool { Int(fnv1a64(Array(key.utf8)) % UInt64(count)) == index }
+
+    public var description: String { "\(index)/\(count)" }
+}
+
+/// FNV-1a, 64-bit.
+public func fnv1a64(_ bytes: [UInt8]) -> UInt64 {
+    var h: UInt64 = 0xcbf2_9ce4_8422_2325
+    for b in bytes {
+        h ^= UInt64(b)
+        h = h &* 0x100_0000_01b3
+    }
+    return h
+}

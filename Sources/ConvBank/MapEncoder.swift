@@ -1,0 +1,87 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Turns feature maps into file bytes.
+public enum MapEncoder {
+    /// The bytes of `map` (one channel) in `format`; `normalization` applies to PNG only.
+    /// - Throws: `ImageCodecError` if PNG encoding fails.
+    /// - Complexity: O(pixels).
+    public static func encode(_ map: Tensor, format: OutputFormat, normalization: Normalization, pngLevel: Int = 6) throws(ImageCodecError) -> [UInt8] {
+        precondition(map.channels == 1, "a feature map has one channel")
+        switch format {
+        case .npy: return npy(map)
+        case .png:
+            let levels = normalization.levels(map.storage, maximum: 255).map { UInt8($0) }
+            return try ImageCodec.encodePNG(gray8: levels, width: map.width, height: map.height, level: pngLevel)
+        case .png16:
+            let levels = normalization.levels(map.storage, maximum: 65535).map { UInt16($0) }
+            return try ImageCodec.encodePNG(gray16: levels, width: map.width, height: map.height, level: pngLevel)
+        }
+    }
+
+    /// NumPy format 1.0: magic, version 1.0, little-endian header length, a Python dict literal padded with
+    /// spaces and a newline so the data starts at a multiple of 64, then `<f4` values in C order.
+    /// - Complexity: O(pixels).
+    public static func npy(_ map: Tensor) -> [UInt8] {
+        var header = "{'descr': '<f4', 'fortran_order': False, 'shape': (\(map.height), \(map.width)), }"
+        let unpadded = 10 + header.utf8.count + 1
+        header += String(repeating: " ", count: (64 - unpadded % 64) % 64) + "\n"
+        var out: [UInt8] = [0x93] + Array("NUMPY".utf8) + [1, 0]
+        let length = UInt16(header.utf8.count)
+        out += [UInt8(length & 0xFF), UInt8(length >> 8)]
+        out += Array(header.utf8)
+        out.reserveCapacity(out.count + map.storage.count * 4)
+        for v in map.storage {
+            let bits = v.bitPattern.littleEndian
+            withUnsafeBytes(of: bits) { out.append(contentsOf: $0) }
+        }
+        return out
+    }
+}
+
+/// Writes files so that each is either complete or absent: the bytes go to a hidden temporary file in the
+/// destination folder, which is then renamed over the final name (atomic on POSIX file systems).
+public enum AtomicFile {
+    /// Writes `bytes` to `path`, creating missing parent folders.
+    /// - Throws: `ImageCodecError` (`.unwritable`) naming the path and the system's reason; no partial file remains.
+    public static func write(_ bytes: [UInt8], to path: String) throws(ImageCodecError) {
+        let url = URL(fileURLWithPath: path)
+        let folder = url.deletingLastPathComponent().path
+        do {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        } catch {
+            throw ImageCodecError(.unwritable, path: path, detail: "cannot create folder '\(folder)': \(reason(error))")
+        }
+        let temporary = folder + "/." + url.lastPathComponent + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw ImageCodecError(.unwritable, path: path, detail: String(cString: strerror(errno))) }
+        var written = 0
+        var failure: String?
+        while written < bytes.count {
+            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + written, bytes.count - written) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                failure = String(cString: strerror(errno))
+                break
+            }
+            written += n
+        }
+        if close(fd) != 0, failure == nil { failure = String(cString: strerror(errno)) }
+        if failure == nil, rename(temporary, path) != 0 { failure = String(cString: strerror(errno)) }
+        if let failure {
+            unlink(temporary)
+            throw ImageCodecError(.unwritable, path: path, detail: failure)
+        }
+    }
+
+    private static func reason(_ error: Error) -> String {
+        let ns = error as NSError
+        if let underlying = ns.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
+            return String(cString: strerror(Int32(underlying.code)))
+        }
+        if ns.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(ns.code))) }
+        return ns.localizedDescription
+    }
+}

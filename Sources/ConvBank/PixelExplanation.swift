@@ -1,0 +1,123 @@
+/// One output pixel of one filter taken apart: the receptive field, every tap's input value and weight,
+/// each input channel's partial sum, the bias, and the value before and after the activation. Computed in
+/// exactly the engine's order, so `postActivation` equals the map's value bit for bit.
+public struct PixelExplanation: Sendable {
+    /// One kernel tap.
+    public struct Tap: Sendable {
+        public var channel: Int, i: Int, j: Int
+        /// Input position read (may lie in the padding, outside the image).
+        public var inputY: Int, inputX: Int
+        /// Whether the position is in the padding; `value` is then what the padding mode supplied.
+        public var inPadding: Bool
+        public var value: Float, weight: Float
+    }
+
+    public var filter: String
+    public var x: Int, y: Int
+    public var output: Extent2D
+    public var geometry: ConvolutionGeometry
+    public var kernel: Extent2D
+    public var dilation: Extent2D
+    public var paddingMode: PaddingMode
+    public var activation: Activation
+    /// Taps in the engine's order: channel, then kernel row, then column.
+    public var taps: [Tap]
+    /// `partials[c]`: Σ over channel c's taps of value · weight.
+    public var partials: [Float]
+    /// `Σ_c partials[c]`, added in channel order.
+    public var channelSum: Float
+    public var bias: Float
+    /// `channelSum + bias`.
+    public var preActivation: Float
+    public var postActivation: Float
+}
+
+extension FilterBank {
+    /// Explains output pixel `(x, y)` of filter `filterIndex` on `image` (already adapted to `channels`).
+    /// - Throws: `ConvolutionError` when the bank cannot run on the image or the position is outside the map.
+    /// - Complexity: O(C · kh · kw).
+    public func explain(_ image: Tensor, filter filterIndex: Int, x: Int, y: Int) throws(ConvolutionError) -> PixelExplanation {
+        guard image.channels == channels else { throw .channelMismatch(image: image.channels, bank: channels) }
+        let plan = try ConvolutionPlan(bank: self, input: image.extent)
+        let g = plan.filters[filterIndex].geometry
+        guard x >= 0, y >= 0, x < g.output.width, y < g.output.height else { throw .positionOutside(x: x, y: y, output: g.output) }
+        let filter = filters[filterIndex]
+        var taps: [PixelExplanation.Tap] = []
+        var partials: [Float] = []
+        for c in 0..<filter.channels {
+            var acc: Float = 0
+            for i in 0..<filter.kernel.height {
+                for j in 0..<filter.kernel.width {
+                    let iy = y * stride.height + i * dilation.height - g.insets.top
+                    let ix = x * stride.width + j * dilation.width - g.insets.left
+                    let inside = iy >= 0 && ix >= 0 && iy < image.height && ix < image.width
+                    var value: Float = 0
+                    if let sy = paddingMode.sourceIndex(iy, length: image.height), let sx = paddingMode.sourceIndex(ix, length: image.width) {
+                        value = image[sy, sx, c]
+                    }
+                    let w = filter[c, i, j]
+                    acc += w * value
+                    taps.append(.init(channel: c, i: i, j: j, inputY: iy, inputX: ix, inPadding: !inside, value: value, weight: w))
+                }
+            }
+            partials.append(acc)
+        }
+        var total = partials[0]
+        for c in 1..<partials.count { total += partials[c] }
+        let pre = total + filter.bias
+        let post: Float = switch activation {
+        case .linear: pre
+        case .relu: pre > 0 ? pre : 0
+        default: activation.apply(pre)
+        }
+        return PixelExplanation(filter: filter.name, x: x, y: y, output: g.output, geometry: g, kernel: filter.kernel,
+                                dilation: dilation, paddingMode: paddingMode, activation: activation, taps: taps,
+                                partials: partials, channelSum: total, bias: filter.bias, preActivation: pre, postActivation: post)
+    }
+}
+
+/// A float as a person reads it: integers without a fraction, others with the shortest round-tripping digits.
+public func formatNumber(_ v: Float) -> String {
+    if v == v.rounded(), Swift.abs(v) < 1e9 { return v == 0 ? "0" : String(Int(v)) }
+    return "\(v)"
+}
+
+extension PixelExplanation: CustomStringConvertible {
+    /// The explanation as text: receptive field, per-channel grids (kernels up to 9×9), partial sums, the sum.
+    public var description: String {
+        var lines: [String] = []
+        let g = geometry
+        let top = taps.first?.inputY ?? 0, left = taps.first?.inputX ?? 0
+        let bottom = taps.last?.inputY ?? 0, right = taps.last?.inputX ?? 0
+        lines.append("filter '\(filter)', output pixel x=\(x), y=\(y) of a \(output.width)×\(output.height) (W×H) map")
+        lines.append("receptive field: input rows \(top)…\(bottom), columns \(left)…\(right) (kernel \(kernel.shape), dilation \(dilation.shape); pads T,B,L,R = \(g.insets); padding mode \(paddingMode.rawValue))")
+        let padded = taps.filter(\.inPadding)
+        if !padded.isEmpty {
+            lines.append("\(padded.count) of \(taps.count) taps fall in the padding (marked *), filled by \(paddingMode.rawValue)")
+        }
+        let perChannel = kernel.height * kernel.width
+        for (c, partial) in partials.enumerated() {
+            let channelTaps = taps[(c * perChannel)..<((c + 1) * perChannel)]
+            lines.append("channel \(c): partial sum Σ value·weight = \(formatNumber(partial))")
+            if kernel.height <= 9 && kernel.width <= 9 {
+                var valueRows: [String] = [], weightRows: [String] = []
+                for i in 0..<kernel.height {
+                    let r = channelTaps.filter { $0.i == i }
+                    valueRows.append(r.map { formatNumber($0.value) + ($0.inPadding ? "*" : "") }.joined(separator: " "))
+                    weightRows.append(r.map { formatNumber($0.weight) }.joined(separator: " "))
+                }
+                let width = valueRows.map(\.count).max() ?? 0
+                for i in 0..<kernel.height {
+                    let v = valueRows[i].padding(toLength: width, withPad: " ", startingAt: 0)
+                    lines.append("    \(i == 0 ? "values" : "      ") [ \(v) ]   \(i == 0 ? "weights" : "       ") [ \(weightRows[i]) ]")
+                }
+            }
+        }
+        let sum = partials.map(formatNumber).joined(separator: " + ")
+        lines.append("channel sum: \(sum) = \(formatNumber(channelSum))")
+        lines.append("bias: \(formatNumber(bias))")
+        lines.append("before activation: \(formatNumber(preActivation))")
+        lines.append("after \(activation.rawValue): \(formatNumber(postActivation))")
+        return lines.joined(separator: "\n")
+    }
+}

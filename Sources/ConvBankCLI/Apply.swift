@@ -1,0 +1,96 @@
+import ArgumentParser
+import ConvBank
+import Foundation
+
+extension Convbank {
+    struct Apply: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run a bank over images and write one map per filter: DIR/<input path without extension>/<filter>.<ext>.",
+            discussion: """
+                Folders are walked recursively in name order (.png .jpg .jpeg, any letter case; hidden names skipped). \
+                A bad input prints one line on stderr and the rest go on; the exit status is then 1. \
+                Every file is written under a temporary name and renamed, so it is complete or absent.
+                """)
+
+        @Argument(help: "Images (.png .jpg .jpeg) or folders.")
+        var inputs: [String]
+
+        @OptionGroup var bankOptions: BankOptions
+
+        @Option(help: ArgumentHelp("Output folder (created if missing).", valueName: "dir"))
+        var output: String
+
+        @Option(help: "Output format: png (8-bit gray), png16 (16-bit gray), npy (float32, values before normalization).")
+        var format: OutputFormat = .png
+
+        @Option(help: "How png/png16 map values to gray levels.")
+        var normalize: Normalization = .clamp
+
+        @Option(help: "Worker threads (default: all cores).")
+        var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
+
+        @Option(help: ArgumentHelp("Only inputs of shard K (0-based) of N: disjoint shards whose union is the whole run.", valueName: "k/n"))
+        var shard: Shard?
+
+        @Option(help: "Refuse images with more pixels than this (checked from the header, before decoding).")
+        var maxPixels = ImageCodec.defaultMaxPixels
+
+        @Option(help: "zlib compression level of PNG outputs, 0 (fastest) to 9 (smallest).")
+        var pngLevel = 6
+
+        @Flag(name: .shortAndLong, help: "Print nothing but errors.")
+        var quiet = false
+
+        func validate() throws {
+            guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1 (got \(jobs)).") }
+            guard (0...9).contains(pngLevel) else { throw ValidationError("--png-level must be 0…9 (got \(pngLevel)).") }
+            guard maxPixels >= 1 else { throw ValidationError("--max-pixels must be at least 1 (got \(maxPixels)).") }
+            guard !inputs.isEmpty else { throw ValidationError("give at least one image or folder.") }
+        }
+
+        func run() throws {
+            let bank = try bankOptions.load()
+            var settings = ApplySettings()
+            settings.format = format
+            settings.normalization = normalize
+            settings.pngLevel = pngLevel
+            settings.maxPixels = maxPixels
+            settings.jobs = jobs
+
+            var isDirectory = false
+            if FileManager.default.fileExists(atPath: output, isDirectory: &isDirectory), !isDirectory {
+                printError("error: output '\(output)' exists and is not a folder")
+                throw ExitCode(1)
+            }
+            do { try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true) } catch {
+                printError("error: cannot create output folder '\(output)'")
+                throw ExitCode(1)
+            }
+            let collection = InputCollection(arguments: inputs, exclude: output)
+            var failed = collection.problems.count
+            for problem in collection.problems { printError("error: \(problem)") }
+            let items = collection.items.filter { shard?.contains(key: $0.key) ?? true }
+            let started = Date()
+            var succeeded = 0, pixels = 0
+            for item in items {
+                do {
+                    let result = try applyBank(bank, to: item, outputRoot: output, settings: settings)
+                    succeeded += 1
+                    pixels += result.pixels
+                } catch {
+                    failed += 1
+                    printError("error: \(error)")
+                }
+            }
+            if !quiet {
+                let seconds = Date().timeIntervalSince(started)
+                let mp = Double(pixels) / 1e6
+                printError(String(format: "%d input%@: %d succeeded, %d failed; %.1f MP in %.2f s (%.1f MP/s)%@",
+                                  items.count, items.count == 1 ? "" : "s", succeeded, failed - collection.problems.count,
+                                  mp, seconds, seconds > 0 ? mp / seconds : 0,
+                                  shard.map { ", shard \($0)" } ?? ""))
+            }
+            if failed > 0 { throw ExitCode(1) }
+        }
+    }
+}

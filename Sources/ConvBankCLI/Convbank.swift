@@ -1,0 +1,14 @@
+import ArgumentParser
+import ConvBank
+
+@main
+struct Convbank: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "convbank",
+        abstract: "Convolve images with a bank of multi-channel filters, exactly as a Keras Conv2D layer.",
+        discussion: """
+            Each filter holds one kh×kw kernel per input channel; the per-channel cross-correlations are summed, \
+            the bias is added, then the activation. One output map per filter.
+            """,
+        subcommands: [Apply.self, Summary.self, Explain.self, Banks.self])
+}

@@ -1,0 +1,23 @@
+import ArgumentParser
+import ConvBank
+
+extension Convbank {
+    struct Summary: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print a Keras-style table of the bank: kernel shapes and parameters (kh·kw·C + 1 per filter).",
+            discussion: "With --input-size, also each filter's output size, its pads (T,B,L,R) and multiply-adds per image.")
+
+        @OptionGroup var bankOptions: BankOptions
+
+        @Option(help: ArgumentHelp("Input height and width.", valueName: "h,w"))
+        var inputSize: Extent2D?
+
+        func run() throws {
+            let bank = try bankOptions.load()
+            do { print(try bank.summary(input: inputSize)) } catch {
+                printError("error: \(error)")
+                throw ExitCode(1)
+            }
+        }
+    }
+}
