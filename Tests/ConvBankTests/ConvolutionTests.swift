@@ -1,0 +1,183 @@
+import Foundation
+import Testing
+@testable import ConvBank
+
+/// A one-channel bank of one filter.
+private func bank(_ rows: [[Float]], channels: Int = 1, bias: Float = 0, stride: Extent2D = Extent2D(1), dilation: Extent2D = Extent2D(1),
+                  padding: Padding = .valid, mode: PaddingMode = .zeros, activation: Activation = .linear) -> FilterBank {
+    FilterBank(name: "t", filters: [Filter(name: "f", kernel: rows, channelWeights: [Float](repeating: 1, count: channels), bias: bias)],
+               stride: stride, dilation: dilation, padding: padding, paddingMode: mode, activation: activation)
+}
+
+private func row(_ values: [Float]) -> Tensor { Tensor(height: 1, width: values.count, channels: 1, storage: values) }
+
+@Suite struct ConvolutionTests {
+    /// A 1×1 identity kernel with explicit pads returns the padded row itself: each mode written out by hand.
+    @Test(arguments: [
+        (PaddingMode.zeros, [0, 0, 0, 1, 2, 3, 4, 0, 0, 0] as [Float]),
+        (.reflect, [4, 3, 2, 1, 2, 3, 4, 3, 2, 1]),     // dcb|abcd|cba
+        (.replicate, [1, 1, 1, 1, 2, 3, 4, 4, 4, 4]),   // aaa|abcd|ddd
+        (.circular, [2, 3, 4, 1, 2, 3, 4, 1, 2, 3]),    // bcd|abcd|abc
+    ])
+    func paddingModes(_ mode: PaddingMode, _ expected: [Float]) throws {
+        let b = bank([[1]], padding: .explicit(EdgeInsets(top: 0, bottom: 0, left: 3, right: 3)), mode: mode)
+        let out = try b.convolve(row([1, 2, 3, 4]))[0]
+        #expect(out.storage == expected)
+    }
+
+    /// The corners of a 2-D pad: 2×2 image [[1, 2], [3, 4]], pad 1 on every side.
+    @Test(arguments: [
+        (PaddingMode.reflect, [4, 3, 4, 3, 2, 1, 2, 1, 4, 3, 4, 3, 2, 1, 2, 1] as [Float]),
+        (.replicate, [1, 1, 2, 2, 1, 1, 2, 2, 3, 3, 4, 4, 3, 3, 4, 4]),
+        (.zeros, [0, 0, 0, 0, 0, 1, 2, 0, 0, 3, 4, 0, 0, 0, 0, 0]),
+    ])
+    func paddingCorners(_ mode: PaddingMode, _ expected: [Float]) throws {
+        let image = Tensor(height: 2, width: 2, channels: 1, storage: [1, 2, 3, 4])
+        let out = try bank([[1]], padding: .explicit(EdgeInsets(1)), mode: mode).convolve(image)[0]
+        #expect(out.height == 4 && out.width == 4)
+        #expect(out.storage == expected)
+    }
+
+    @Test func circularOnThreeColumns() throws {
+        // [1 2 3] padded by 2 on both sides: 2 3 | 1 2 3 | 1 2
+        let out = try bank([[1]], padding: .explicit(EdgeInsets(top: 0, bottom: 0, left: 2, right: 2)), mode: .circular).convolve(row([1, 2, 3]))[0]
+        #expect(out.storage == [2, 3, 1, 2, 3, 1, 2])
+    }
+
+    @Test func reflectWiderThanImageIsRefused() {
+        let b = bank([[1]], padding: .explicit(EdgeInsets(top: 0, bottom: 0, left: 4, right: 0)), mode: .reflect)
+        #expect(throws: ConvolutionError.padTooWide(mode: .reflect, insets: EdgeInsets(top: 0, bottom: 0, left: 4, right: 0), input: Extent2D(height: 1, width: 4))) {
+            try b.convolve(row([1, 2, 3, 4]))
+        }
+    }
+
+    /// Stride 2 and dilation 3 on the row 0…6 with taps [1, 10]: span 4, out (7 − 4)/2 + 1 = 2.
+    @Test func strideAndDilation() throws {
+        let out = try bank([[1, 10]], stride: Extent2D(2), dilation: Extent2D(3)).convolve(row([0, 1, 2, 3, 4, 5, 6]))[0]
+        let expected: [Float] = [30, 52]  // 0·1 + 3·10, 2·1 + 5·10
+        #expect(out.storage == expected)
+    }
+
+    /// SAME with stride 2 on 6 columns: pads 0 left, 1 right (TensorFlow), so the last window sees 5, 6 and a zero.
+    @Test func asymmetricSameSplit() throws {
+        let out = try bank([[1, 1, 1]], stride: Extent2D(2), padding: .same).convolve(row([1, 2, 3, 4, 5, 6]))[0]
+        let expected: [Float] = [6, 12, 11]  // 1+2+3, 3+4+5, 5+6+0
+        #expect(out.storage == expected)
+        // Even kernel, stride 1: pads 0/1, so the window starts at the pixel itself.
+        let even = try bank([[1, 10]], padding: .same).convolve(row([1, 2, 3]))[0]
+        #expect(even.storage == [21, 32, 3])
+    }
+
+    /// The channel sum: R = 1, G = 100, B = 10000 under a 2×2 all-ones filter gives 4 + 400 + 40000.
+    @Test func channelSum40404() throws {
+        let plane = [Float](repeating: 1, count: 9)
+        let image = Tensor(height: 3, width: 3, channels: 3, storage: plane + plane.map { $0 * 100 } + plane.map { $0 * 10000 })
+        let b = bank([[1, 1], [1, 1]], channels: 3, activation: .relu)
+        #expect(b.parameterCount == 13)
+        let out = try b.convolve(image)[0]
+        #expect(out.height == 2 && out.width == 2)
+        #expect(out.storage == [40404, 40404, 40404, 40404])
+        let e = try b.explain(image, filter: 0, x: 1, y: 1)
+        #expect(e.partials == [4, 400, 40000])
+        #expect(e.preActivation == 40404 && e.postActivation == 40404)
+    }
+
+    @Test func biasThenActivation() throws {
+        let image = row([1, 2, 3])
+        #expect(try bank([[1]], bias: -2, activation: .relu).convolve(image)[0].storage == [0, 0, 1])
+        #expect(try bank([[1]], bias: -2, activation: .sigmoid).convolve(image)[0].storage[1] == 0.5)
+        #expect(try bank([[-1]], bias: 0, activation: .tanh).convolve(image)[0].storage[0] == Float(tanh(-1.0)))
+    }
+
+    /// Integer images and dyadic weights keep every sum exact in Float, so the engine must equal the oracle
+    /// exactly, for every padding mode, padding kind, stride and dilation.
+    @Test(arguments: PaddingMode.allCases)
+    func matchesOracleExactly(mode: PaddingMode) throws {
+        var rng = SeededRandom(seed: 7 + UInt64(mode.rawValue.count))
+        let weights: [Float] = [-2, -1, -0.5, -0.25, 0, 0.25, 0.5, 1, 2]
+        let paddings: [Padding] = [.valid, .same, .explicit(EdgeInsets(1)), .explicit(EdgeInsets(top: 0, bottom: 2, left: 1, right: 3))]
+        var checked = 0
+        for padding in paddings {
+            for stride in [Extent2D(1), Extent2D(2), Extent2D(height: 1, width: 3)] {
+                for dilation in [Extent2D(1), Extent2D(2), Extent2D(height: 2, width: 1)] {
+                    let channels = Int.random(in: 1...4, using: &rng)
+                    let h = Int.random(in: 5...11, using: &rng), w = Int.random(in: 5...11, using: &rng)
+                    let image = Tensor(height: h, width: w, channels: channels,
+                                       storage: (0..<(h * w * channels)).map { _ in Float(Int.random(in: 0...255, using: &rng)) })
+                    let filters = (0..<Int.random(in: 1...3, using: &rng)).map { f in
+                        let kh = Int.random(in: 1...4, using: &rng), kw = Int.random(in: 1...4, using: &rng)
+                        return Filter(name: "f\(f)", kernel: Extent2D(height: kh, width: kw), channels: channels,
+                                      weights: (0..<(kh * kw * channels)).map { _ in weights.randomElement(using: &rng)! },
+                                      bias: Float(Int.random(in: -50...50, using: &rng)))
+                    }
+                    let b = FilterBank(name: "r", filters: filters, stride: stride, dilation: dilation, padding: padding,
+                                       paddingMode: mode, activation: Bool.random(using: &rng) ? .relu : .linear)
+                    let maps: [Tensor]
+                    do { maps = try b.convolve(image, jobs: 2) } catch {
+                        // Refusals: a kernel that does not fit, or reflect with a pad as wide as the image.
+                        switch error {
+                        case .emptyOutput: #expect(throws: ConvolutionError.self) { try naiveConvolution(image, b) }
+                        case .padTooWide: #expect(mode == .reflect)
+                        default: Issue.record("unexpected refusal: \(error)")
+                        }
+                        continue
+                    }
+                    let oracle = try naiveConvolution(image, b)
+                    for (map, expected) in zip(maps, oracle) {
+                        #expect(map.height == expected.count && map.width == expected[0].count)
+                        #expect(map.storage == expected.flatMap { $0 }.map { Float($0) }, "\(padding) \(stride) \(dilation)")
+                    }
+                    checked += 1
+                }
+            }
+        }
+        #expect(checked >= 20)
+    }
+
+    /// Results are bit-identical whatever the number of jobs.
+    @Test func jobsDoNotChangeResults() throws {
+        var rng = SeededRandom(seed: 99)
+        let image = Tensor(height: 67, width: 53, channels: 3, storage: (0..<(67 * 53 * 3)).map { _ in Float.random(in: 0...255, using: &rng) })
+        let filters = (0..<4).map { f in
+            Filter(name: "f\(f)", kernel: Extent2D(height: 5, width: 3), channels: 3,
+                   weights: (0..<45).map { _ in Float.random(in: -1...1, using: &rng) }, bias: Float.random(in: -1...1, using: &rng))
+        }
+        let b = FilterBank(name: "r", filters: filters, padding: .same, paddingMode: .reflect, activation: .tanh)
+        let one = try b.convolve(image, jobs: 1), two = try b.convolve(image, jobs: 2), eight = try b.convolve(image, jobs: 8)
+        #expect(one == two && one == eight)
+    }
+
+    /// `explain` reproduces the engine bit for bit at every pixel (same order of summation).
+    @Test func explainMatchesEngine() throws {
+        var rng = SeededRandom(seed: 5)
+        let image = Tensor(height: 9, width: 7, channels: 3, storage: (0..<189).map { _ in Float.random(in: 0...255, using: &rng) })
+        let filters = (0..<2).map { f in
+            Filter(name: "f\(f)", kernel: Extent2D(3), channels: 3, weights: (0..<27).map { _ in Float.random(in: -1...1, using: &rng) },
+                   bias: Float.random(in: -5...5, using: &rng))
+        }
+        let b = FilterBank(name: "r", filters: filters, stride: Extent2D(2), padding: .same, paddingMode: .circular, activation: .sigmoid)
+        let maps = try b.convolve(image)
+        for f in 0..<2 {
+            for y in 0..<maps[f].height {
+                for x in 0..<maps[f].width {
+                    let e = try b.explain(image, filter: f, x: x, y: y)
+                    #expect(e.postActivation.bitPattern == maps[f][y, x, 0].bitPattern)
+                }
+            }
+        }
+        #expect(throws: ConvolutionError.self) { try b.explain(image, filter: 0, x: 4, y: 0) }
+    }
+
+    /// Filters of different sizes under SAME all give the input's size; each has its own pads.
+    @Test func mixedKernelSizes() throws {
+        let image = Tensor(height: 6, width: 6, channels: 1, storage: (0..<36).map(Float.init))
+        let b = FilterBank(name: "m", filters: [
+            Filter(name: "a", kernel: [[1]], channelWeights: [1]),
+            Filter(name: "b", kernel: [[0, 0, 0], [0, 1, 0], [0, 0, 0]], channelWeights: [1]),
+            Filter(name: "c", kernel: [[Float]](repeating: [Float](repeating: 0, count: 5), count: 5).enumerated().map { i, r in
+                r.enumerated().map { j, _ in i == 2 && j == 2 ? 1 : 0 } }, channelWeights: [1]),
+        ], padding: .same, paddingMode: .reflect)
+        let maps = try b.convolve(image)
+        for map in maps { #expect(map == image) }  // centred identities
+    }
+}
