@@ -19,7 +19,7 @@ struct BankOptions: ParsableArguments {
     @Option(help: "What fills the padding; overrides the bank.")
     var paddingMode: PaddingMode?
 
-    @Option(help: ArgumentHelp("Activation (Keras name); overrides the bank. Known: \(Activation.names).", valueName: "name"))
+    @Option(help: ArgumentHelp("Activation (Keras name); overrides the bank.", valueName: "name"))
     var activation: Activation?
 
     /// The bank with the overrides applied. A bad bank prints one line and exits with 64 (usage error).
