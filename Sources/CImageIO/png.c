@@ -178,13 +178,18 @@ cio_status cio_decode_png(const uint8_t *bytes, size_t count, uint64_t max_pixel
     return CIO_OK;
 }
 
-cio_status cio_encode_png_gray(const void *samples, uint32_t width, uint32_t height, uint32_t bit_depth, int level,
-                               uint8_t **out_bytes, size_t *out_count, char *message) {
+cio_status cio_encode_png(const void *samples, uint32_t width, uint32_t height, uint32_t channels, uint32_t bit_depth,
+                          int level, uint8_t **out_bytes, size_t *out_count, char *message) {
     *out_bytes = NULL;
     *out_count = 0;
     message[0] = 0;
     if (bit_depth != 8 && bit_depth != 16) {
         snprintf(message, CIO_MESSAGE_CAPACITY, "bit depth %u is not 8 or 16", (unsigned)bit_depth);
+        return CIO_UNSUPPORTED;
+    }
+    static const int color_types[5] = {0, PNG_COLOR_TYPE_GRAY, PNG_COLOR_TYPE_GRAY_ALPHA, PNG_COLOR_TYPE_RGB, PNG_COLOR_TYPE_RGB_ALPHA};
+    if (channels < 1 || channels > 4) {
+        snprintf(message, CIO_MESSAGE_CAPACITY, "%u channels (expected 1 to 4)", (unsigned)channels);
         return CIO_UNSUPPORTED;
     }
     struct cio_png_state state = {.message = message};
@@ -201,13 +206,13 @@ cio_status cio_encode_png_gray(const void *samples, uint32_t width, uint32_t hei
         return state.out_of_memory ? CIO_NO_MEMORY : CIO_CORRUPT;
     }
     png_set_write_fn(png, &state, cio_png_write, cio_png_flush);
-    png_set_IHDR(png, info, width, height, (int)bit_depth, PNG_COLOR_TYPE_GRAY, PNG_INTERLACE_NONE,
+    png_set_IHDR(png, info, width, height, (int)bit_depth, color_types[channels], PNG_INTERLACE_NONE,
                  PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
     png_set_filter(png, PNG_FILTER_TYPE_BASE, PNG_ALL_FILTERS);
     png_set_compression_level(png, level < 0 ? 0 : (level > 9 ? 9 : level));
     png_write_info(png, info);
     if (bit_depth == 16 && cio_host_is_little_endian()) png_set_swap(png);
-    size_t row_bytes = (size_t)width * (bit_depth / 8);
+    size_t row_bytes = (size_t)width * channels * (bit_depth / 8);
     for (uint32_t y = 0; y < height; y++) {
         png_write_row(png, (png_const_bytep)samples + (size_t)y * row_bytes);
     }

@@ -4,6 +4,8 @@ public enum ConvolutionError: Error, Sendable, Equatable, CustomStringConvertibl
     case emptyOutput(input: Extent2D, kernel: Extent2D, dilation: Extent2D, padding: Padding)
     /// `reflect` needs every pad narrower than the image.
     case padTooWide(mode: PaddingMode, insets: EdgeInsets, input: Extent2D)
+    /// Pads so wide that the padded image would be more than 4× the input (and over 16 M pixels).
+    case paddingTooLarge(insets: EdgeInsets, input: Extent2D)
     /// The image's channels cannot be adapted to the bank's.
     case channelMismatch(image: Int, bank: Int)
     /// A filter name was not found.
@@ -18,6 +20,8 @@ public enum ConvolutionError: Error, Sendable, Equatable, CustomStringConvertibl
             return "a \(kernel.shape) kernel (\(span.shape) with dilation) does not fit a \(input.shape) image with padding \(padding)"
         case let .padTooWide(mode, insets, input):
             return "padding mode \(mode.rawValue) cannot fill pads \(insets) on a \(input.shape) image (each pad must be smaller than the image side)"
+        case let .paddingTooLarge(insets, input):
+            return "pads \(insets) on a \(input.shape) image make a padded image over 4 times the input's size (and over 16 M pixels)"
         case let .channelMismatch(image, bank):
             return "the image has \(image) channel\(image == 1 ? "" : "s") but the bank expects \(bank)"
         case let .unknownFilter(name, known):

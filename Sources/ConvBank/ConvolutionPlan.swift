@@ -43,6 +43,12 @@ public struct ConvolutionPlan: Sendable {
             }
         }
         let padded = Extent2D(height: input.height + union.top + union.bottom, width: input.width + union.left + union.right)
+        // Absurd pads or dilations (a hostile bank) must fail cleanly, not exhaust memory.
+        let (area, overflow) = padded.height.multipliedReportingOverflow(by: padded.width)
+        let limit = max(4 * input.height * input.width, 1 << 24)
+        if overflow || area > limit {
+            throw .paddingTooLarge(insets: union, input: input)
+        }
         let planeSize = padded.height * padded.width
         var plans: [FilterPlan] = []
         for (filter, g) in zip(bank.filters, geometries) {

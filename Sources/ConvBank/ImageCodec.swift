@@ -138,22 +138,29 @@ public enum ImageCodec {
     /// - Throws: `ImageCodecError` (`.unwritable`) if libpng fails.
     public static func encodePNG(gray8 samples: [UInt8], width: Int, height: Int, level: Int = 6, path: String = "") throws(ImageCodecError) -> [UInt8] {
         precondition(samples.count == width * height)
-        let result = samples.withUnsafeBytes { raw in Result { () throws(ImageCodecError) in try encode(raw.baseAddress!, width, height, 8, level, path) } }
+        let result = samples.withUnsafeBytes { raw in Result { () throws(ImageCodecError) in try encode(raw.baseAddress!, width, height, 1, 8, level, path) } }
         return try result.get()
     }
 
     /// 16-bit variant of `encodePNG(gray8:…)`.
     public static func encodePNG(gray16 samples: [UInt16], width: Int, height: Int, level: Int = 6, path: String = "") throws(ImageCodecError) -> [UInt8] {
         precondition(samples.count == width * height)
-        let result = samples.withUnsafeBytes { raw in Result { () throws(ImageCodecError) in try encode(raw.baseAddress!, width, height, 16, level, path) } }
+        let result = samples.withUnsafeBytes { raw in Result { () throws(ImageCodecError) in try encode(raw.baseAddress!, width, height, 1, 16, level, path) } }
         return try result.get()
     }
 
-    private static func encode(_ samples: UnsafeRawPointer, _ width: Int, _ height: Int, _ depth: Int, _ level: Int, _ path: String) throws(ImageCodecError) -> [UInt8] {
+    /// Encodes interleaved 8-bit RGB samples (`width · height · 3`, row-major) as a PNG: pictures for people.
+    public static func encodePNG(rgb8 samples: [UInt8], width: Int, height: Int, level: Int = 6, path: String = "") throws(ImageCodecError) -> [UInt8] {
+        precondition(samples.count == width * height * 3)
+        let result = samples.withUnsafeBytes { raw in Result { () throws(ImageCodecError) in try encode(raw.baseAddress!, width, height, 3, 8, level, path) } }
+        return try result.get()
+    }
+
+    private static func encode(_ samples: UnsafeRawPointer, _ width: Int, _ height: Int, _ channels: Int, _ depth: Int, _ level: Int, _ path: String) throws(ImageCodecError) -> [UInt8] {
         var out: UnsafeMutablePointer<UInt8>? = nil
         var count = 0
         var message = [CChar](repeating: 0, count: Int(CIO_MESSAGE_CAPACITY))
-        let status = cio_encode_png_gray(samples, UInt32(width), UInt32(height), UInt32(depth), Int32(level), &out, &count, &message)
+        let status = cio_encode_png(samples, UInt32(width), UInt32(height), UInt32(channels), UInt32(depth), Int32(level), &out, &count, &message)
         defer { cio_free(out) }
         guard status == CIO_OK, let out else {
             let text = message.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
