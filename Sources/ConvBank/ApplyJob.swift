@@ -18,7 +18,10 @@ public struct ApplyResult: Sendable {
     public var item: InputItem
     /// Written files, in filter order.
     public var outputs: [String]
+    /// Input pixels (after orientation).
     public var pixels: Int
+    /// Per map, in filter order.
+    public var statistics: [MapStatistics]
 }
 
 /// Processes one input: decode, adapt channels, convolve, encode and write every map atomically. On failure
@@ -46,7 +49,8 @@ public func applyBank(_ bank: FilterBank, to item: InputItem, outputRoot: String
             }
         }
         if let first = failures.values.compactMap({ $0 }).first { throw InputError.codec(first) }
-        return ApplyResult(item: item, outputs: outputs, pixels: image.height * image.width)
+        return ApplyResult(item: item, outputs: outputs, pixels: image.height * image.width,
+                           statistics: maps.map { MapStatistics($0.storage) })
     } catch {
         for path in outputs { unlink(path) }
         switch error {

@@ -1,5 +1,6 @@
 extension FilterBank {
-    /// A Keras-style table: each filter's kernel shape (kh×kw×C) and parameters (kh·kw·C + 1), the total; with an
+    /// A Keras-style table: each filter's kernel shape (kh×kw×C), kernel rank (the largest over its channels; rank 1
+    /// = separable) and parameters (kh·kw·C + 1), the total; with an
     /// input size, each filter's output size, pads (T,B,L,R — TensorFlow's asymmetric SAME split shows here) and
     /// multiply-adds per image.
     /// - Throws: `ConvolutionError` when a kernel does not fit the input size.
@@ -9,12 +10,14 @@ extension FilterBank {
         if let summary { lines.append(summary) }
         lines.append("stride \(stride.shape), dilation \(dilation.shape), padding \(padding), padding mode \(paddingMode.rawValue), activation \(activation.rawValue)")
         if let input { lines.append("input \(input.height)×\(input.width)×\(channels) (H×W×C)") }
-        var header = ["Filter", "Kernel (kh×kw×C)", "Params"]
+        var header = ["Filter", "Kernel (kh×kw×C)", "Rank", "Params"]
         if input != nil { header += ["Output (H×W)", "Pads T,B,L,R", "Mult-adds"] }
         var rows: [[String]] = []
         var macs = 0
         for (index, filter) in filters.enumerated() {
-            var row = [filter.name, "\(filter.kernel.height)×\(filter.kernel.width)×\(filter.channels)", grouped(filter.parameterCount)]
+            let rank = filter.kernelRank
+            var row = [filter.name, "\(filter.kernel.height)×\(filter.kernel.width)×\(filter.channels)",
+                       rank == 1 && filter.kernel.height * filter.kernel.width > 1 ? "1 separable" : "\(rank)", grouped(filter.parameterCount)]
             if let input {
                 let g = try geometry(of: index, input: input)
                 let m = g.output.height * g.output.width * filter.kernel.height * filter.kernel.width * filter.channels
@@ -26,7 +29,7 @@ extension FilterBank {
         let widths = header.indices.map { col in max(header[col].count, rows.map { $0[col].count }.max() ?? 0) }
         func line(_ cells: [String]) -> String {
             cells.enumerated().map { col, cell in
-                col == 0 || col == 1 || col == 3 || col == 4 ? cell.padding(toLength: widths[col], withPad: " ", startingAt: 0)
+                col == 0 || col == 1 || col == 2 || col == 4 || col == 5 ? cell.padding(toLength: widths[col], withPad: " ", startingAt: 0)
                     : String(repeating: " ", count: widths[col] - cell.count) + cell
             }.joined(separator: "   ").trimmingTrailingSpaces()
         }

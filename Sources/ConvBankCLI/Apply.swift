@@ -38,6 +38,9 @@ extension Convbank {
         @Option(help: "zlib compression level of PNG outputs, 0 (fastest) to 9 (smallest).")
         var pngLevel = 6
 
+        @Flag(help: "Write DIR/stats.csv: per input and filter, min, max, mean, std and the fraction of zero outputs.")
+        var stats = false
+
         @Flag(name: .shortAndLong, help: "Print nothing but errors.")
         var quiet = false
 
@@ -72,12 +75,35 @@ extension Convbank {
             let items = collection.items.filter { shard?.contains(key: $0.key) ?? true }
             let started = Date()
             var succeeded = 0, pixels = 0
+            var statsRows: [String] = []
+            var warnedClipping = false
             for item in items {
                 do {
                     let result = try applyBank(bank, to: item, outputRoot: output, settings: settings)
                     succeeded += 1
                     pixels += result.pixels
+                    for (filter, s) in zip(bank.filters, result.statistics) {
+                        if stats {
+                            statsRows.append([csvField(item.path), csvField(filter.name), "\(s.minimum)", "\(s.maximum)",
+                                              "\(Float(s.mean))", "\(Float(s.standardDeviation))", "\(Float(s.zeroFraction))"].joined(separator: ","))
+                        }
+                    }
+                    if format == .png, normalize == .clamp, !quiet, !warnedClipping {
+                        let clipped = zip(bank.filters, result.statistics).filter { $0.1.clippedFraction8 > 0.5 }
+                        if !clipped.isEmpty {
+                            warnedClipping = true
+                            let list = clipped.map { "\($0.0.name) \(Int(($0.1.clippedFraction8 * 100).rounded()))% (\(formatNumber($0.1.minimum))…\(formatNumber($0.1.maximum)))" }
+                            printError("warning: --normalize clamp clipped most of '\(item.path)' to 0 or 255 in \(list.joined(separator: ", ")); --normalize abs, symmetric or minmax shows the whole range")
+                        }
+                    }
                 } catch {
+                    failed += 1
+                    printError("error: \(error)")
+                }
+            }
+            if stats {
+                let text = "input,filter,min,max,mean,std,zero_fraction\n" + statsRows.map { $0 + "\n" }.joined()
+                do { try AtomicFile.write(Array(text.utf8), to: (output as NSString).appendingPathComponent("stats.csv")) } catch {
                     failed += 1
                     printError("error: \(error)")
                 }
@@ -93,4 +119,10 @@ extension Convbank {
             if failed > 0 { throw ExitCode(1) }
         }
     }
+}
+
+/// A CSV field, quoted when it holds a comma, quote or line break (RFC 4180).
+func csvField(_ text: String) -> String {
+    guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
+    return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
 }

@@ -10,5 +10,5 @@ struct Convbank: ParsableCommand {
             Each filter holds one kh×kw kernel per input channel; the per-channel cross-correlations are summed, \
             the bias is added, then the activation. One output map per filter.
             """,
-        subcommands: [Apply.self, Summary.self, Explain.self, Banks.self])
+        subcommands: [Apply.self, Summary.self, Explain.self, Banks.self, Import.self])
 }

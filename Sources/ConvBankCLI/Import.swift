@@ -1,0 +1,92 @@
+import ArgumentParser
+import ConvBank
+import Foundation
+
+extension Convbank {
+    struct Import: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Turn exported layer weights (.npy) into a bank JSON file.",
+            discussion: """
+                Keras: numpy.save("kernel.npy", layer.get_weights()[0]); numpy.save("bias.npy", layer.get_weights()[1]) \
+                (kernel shape kh, kw, C, F: layout HWIO).
+                PyTorch: numpy.save("weight.npy", state_dict["conv1.weight"].numpy()); likewise the bias \
+                (weight shape F, C, kh, kw: layout OIHW).
+                The layout is inferred when only one reading gives a square kernel; otherwise give --layout.
+                """)
+
+        enum Layout: String, ExpressibleByArgument, CaseIterable { case auto, hwio = "HWIO", oihw = "OIHW" }
+
+        @Argument(help: "The kernel/weight array (.npy).")
+        var kernel: String
+
+        @Argument(help: "The bias array (.npy), optional.")
+        var bias: String?
+
+        @Option(help: "Array layout: HWIO (Keras), OIHW (PyTorch) or auto.")
+        var layout: Layout = .auto
+
+        @Option(help: "Bank name.")
+        var name = "imported"
+
+        @Option(help: ArgumentHelp("Filter names, comma-separated (default f0, f1, …).", valueName: "a,b,…"))
+        var names: String?
+
+        @Option(help: ArgumentHelp("Stride.", valueName: "n|h,w")) var stride: Extent2D?
+        @Option(help: ArgumentHelp("Dilation.", valueName: "n|h,w")) var dilation: Extent2D?
+        @Option(help: ArgumentHelp("Padding.", valueName: "valid|same|n|t,b,l,r")) var padding: Padding?
+        @Option(help: "Padding mode.") var paddingMode: PaddingMode?
+        @Option(help: ArgumentHelp("Activation (Keras name).", valueName: "name")) var activation: Activation?
+
+        @Option(name: .shortAndLong, help: ArgumentHelp("Write the bank here (default: standard output).", valueName: "file"))
+        var output: String?
+
+        func run() throws {
+            func array(_ path: String) throws -> NPYArray {
+                do {
+                    let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+                    return try NPYArray(bytes: bytes)
+                } catch {
+                    printError("error: cannot read '\(path)': \(error is CocoaError ? "no such file or unreadable" : "\(error)")")
+                    throw ExitCode(64)
+                }
+            }
+            let k = try array(kernel)
+            let b = try bias.map(array)
+            var chosen = layout.rawValue
+            if layout == .auto {
+                guard k.shape.count == 4 else {
+                    printError("error: '\(kernel)': a kernel array has 4 dimensions, this one has shape \(k.shape)")
+                    throw ExitCode(64)
+                }
+                let hwio = k.shape[0] == k.shape[1], oihw = k.shape[2] == k.shape[3]
+                guard hwio != oihw else {
+                    printError("error: '\(kernel)': cannot tell HWIO from OIHW for shape \(k.shape); give --layout")
+                    throw ExitCode(64)
+                }
+                chosen = hwio ? "HWIO" : "OIHW"
+            }
+            var bank: FilterBank
+            do {
+                bank = try FilterBank(importing: k, bias: b, layout: chosen, names: names.map { $0.split(separator: ",").map(String.init) },
+                                      name: name, source: kernel)
+            } catch {
+                printError("error: \(error)")
+                throw ExitCode(64)
+            }
+            if let stride { bank.stride = stride }
+            if let dilation { bank.dilation = dilation }
+            if let padding { bank.padding = padding }
+            if let paddingMode { bank.paddingMode = paddingMode }
+            if let activation { bank.activation = activation }
+            if let output {
+                do { try AtomicFile.write(Array(bank.jsonText.utf8), to: output) } catch {
+                    printError("error: \(error)")
+                    throw ExitCode(1)
+                }
+                printError("wrote '\(output)': \(bank.filters.count) filters \(bank.filters[0].kernel.shape)×\(bank.channels) (\(chosen)), \(bank.parameterCount) parameters")
+            } else {
+                print(bank.jsonText, terminator: "")
+            }
+        }
+    }
+}
