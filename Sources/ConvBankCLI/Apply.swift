@@ -69,7 +69,8 @@ extension Convbank {
                 printError("error: cannot create output folder '\(output)'")
                 throw ExitCode(1)
             }
-            let collection = InputCollection(arguments: inputs, exclude: output)
+            let names = bank.filters.map { "\($0.name).\(format.fileExtension)" }
+            let collection = InputCollection(arguments: inputs, exclude: output) { key in names.map { key + "/" + $0 } }
             var failed = collection.problems.count
             for problem in collection.problems { printError("error: \(problem)") }
             let items = collection.items.filter { shard?.contains(key: $0.key) ?? true }
