@@ -163,13 +163,39 @@ private struct BankReader {
     }
 
     /// The per-filter form: `"filters": [{"name", "weights": [C][kh][kw] (or [kh][kw] for one channel), "bias"}]`.
+    /// An entry may instead be a string naming a built-in bank (`"sobel"`, `"gaussian:sigma=2"`): it expands in
+    /// place to that bank's filters, which then run with this file's settings (stride, padding, padding mode,
+    /// activation — not the built-in's own). Channel counts must agree as for any filter.
     func perFilter(_ list: JSONValue) throws(BankError) -> [Filter] {
         guard case .array(let items) = list else { throw fail("filters", "expected an array of filters, found \(list.kind)") }
         guard !items.isEmpty else { throw fail("filters", "a bank needs at least one filter") }
         var filters: [Filter] = []
+        /// The JSON path each filter came from, for name errors.
+        var origins: [String] = []
         for (f, item) in items.enumerated() {
             let at = "filters[\(f)]"
-            guard case .object(let members) = item else { throw fail(at, "expected a filter object, found \(item.kind)") }
+            if case .string(let reference) = item {
+                let bank: FilterBank
+                do { bank = try BuiltinBank.parse(reference) } catch {
+                    switch error {
+                    case let .unknownBuiltin(name, known):
+                        throw fail(at, "unknown built-in bank '\(name)' (built-in banks: \(known.joined(separator: ", ")))")
+                    case let .invalid(_, key, reason):
+                        throw fail(at, "built-in '\(reference)': \(key.isEmpty ? "" : "\(key): ")\(reason)")
+                    default:
+                        throw fail(at, "built-in '\(reference)': \(error)")
+                    }
+                }
+                if let first = filters.first, first.channels != bank.channels {
+                    throw fail(at, "built-in '\(bank.name)' reads \(bank.channels) channel\(bank.channels == 1 ? "" : "s"), but filters[0] reads \(first.channels)")
+                }
+                filters += bank.filters
+                origins += bank.filters.map { _ in at }
+                continue
+            }
+            guard case .object(let members) = item else {
+                throw fail(at, "expected a filter object or a built-in bank name, found \(item.kind)")
+            }
             for (key, _) in members where !["name", "weights", "bias", "description"].contains(key) {
                 throw fail("\(at).\(key)", "unknown key (a filter has name, weights, bias)")
             }
@@ -184,8 +210,9 @@ private struct BankReader {
             }
             let bias = try item["bias"].map { v throws(BankError) in try number(v, at: "\(at).bias") } ?? 0
             filters.append(Filter(name: name, kernel: Extent2D(height: full[1], width: full[2]), channels: full[0], weights: values, bias: bias))
+            origins.append("\(at).name")
         }
-        try checkNames(filters.map(\.name)) { "filters[\($0)].name" }
+        try checkNames(filters.map(\.name)) { origins[$0] }
         return filters
     }
 
