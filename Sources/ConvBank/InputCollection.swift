@@ -13,15 +13,17 @@ public struct InputItem: Sendable, Equatable {
 /// output keys.
 ///
 /// - Folders are walked recursively in byte order of names; files ending `.png`, `.jpg`, `.jpeg` (any letter
-///   case) are taken, hidden files and folders (names starting with `.`) are skipped, symbolic links are
-///   followed but a folder is never entered twice (symlink loops end there), and `exclude` (the output folder)
-///   is never entered.
+///   case) are taken, hidden files and folders (names starting with `.`) are skipped, and `exclude` (the output
+///   folder) is never entered. Symbolic links are followed, but folders reached through a link are walked after
+///   every real folder, so a file reachable both ways is found at its real path; a folder already walked is not
+///   walked again (an alias is skipped quietly; a link to one of its own ancestors is reported as a loop).
 /// - A file argument is taken whatever its extension (its bytes decide the format).
-/// - The same file reached twice (by two arguments) is processed once.
+/// - The same file reached twice (by two arguments, or through a link) is processed once.
 /// - Collisions: when several inputs would map to the same output folder (`a.png` beside `a.jpg`), each of
-///   them keeps its extension in the key (`a.png/`, `a.jpg/`); if keys still collide (the same relative path
-///   under two folder arguments, or two file arguments of one name), later ones get `-2`, `-3`, … in
-///   argument order.
+///   them keeps its extension in the key (`a.png/`, `a.jpg/`); a stem that is empty, `.` or `..` keeps its
+///   extension too. If keys still collide — the same relative path under two folder arguments, two file
+///   arguments of one name, or one input's output file standing where another's folder would be (`outputFiles`)
+///   — later ones get `-2`, `-3`, … in argument order.
 public struct InputCollection: Sendable {
     public var items: [InputItem] = []
     /// Problems met while walking (missing arguments, unreadable folders, loops), one line each.
@@ -29,7 +31,9 @@ public struct InputCollection: Sendable {
 
     public static let imageExtensions: Set<String> = ["png", "jpg", "jpeg"]
 
-    public init(arguments: [String], exclude: String? = nil) {
+    /// - Parameter outputFiles: the files (relative to the output folder) that an input with a given key writes,
+    ///   so that no key's folder can stand where another input's file goes.
+    public init(arguments: [String], exclude: String? = nil, outputFiles: (String) -> [String] = { _ in [] }) {
         var found: [(path: String, relative: String, fileKey: FileKey?)] = []
         let excluded = exclude.flatMap { FileKey(path: $0) }
         for argument in arguments {
@@ -40,7 +44,17 @@ public struct InputCollection: Sendable {
             }
             if isDirectory {
                 var visited = Set<FileKey>()
-                walk(folder: argument, relative: "", visited: &visited, excluded: excluded, into: &found)
+                var deferred: [(path: String, relative: String)] = []
+                walk(folder: argument, relative: "", visited: &visited, deferred: &deferred, excluded: excluded, into: &found)
+                while !deferred.isEmpty {
+                    let link = deferred.removeFirst()
+                    guard let key = FileKey(path: link.path) else { continue }
+                    if visited.contains(key) {
+                        if Self.isAncestor(link.path) { problems.append("skipping '\(link.path)': a symbolic link to a folder that contains it (loop)") }
+                        continue
+                    }
+                    walk(folder: link.path, relative: link.relative, visited: &visited, deferred: &deferred, excluded: excluded, into: &found)
+                }
             } else {
                 let name = (argument as NSString).lastPathComponent
                 found.append((argument, name, FileKey(path: argument)))
@@ -50,21 +64,37 @@ public struct InputCollection: Sendable {
         var seen = Set<FileKey>()
         found = found.filter { entry in entry.fileKey.map { seen.insert($0).inserted } ?? true }
         // Keys: relative path without extension; colliding groups keep their extensions; then numbered.
-        let stems = found.map { Self.dropExtension($0.relative) }
+        let stems = found.map { entry -> String in
+            let stem = Self.dropExtension(entry.relative)
+            let last = (stem as NSString).lastPathComponent
+            return last.isEmpty || last == "." || last == ".." || stem.hasSuffix("/") ? entry.relative : stem
+        }
         var relatives: [String: Set<String>] = [:]
         for (entry, stem) in zip(found, stems) { relatives[stem, default: []].insert(entry.relative) }
-        var used: [String: Int] = [:]
+        var folders = Set<String>(), files = Set<String>()
         for (entry, stem) in zip(found, stems) {
-            var key = relatives[stem]!.count > 1 ? entry.relative : stem
-            used[key, default: 0] += 1
-            if used[key]! > 1 {
-                var n = used[key]!
-                while used["\(key)-\(n)"] != nil { n += 1 }
-                key = "\(key)-\(n)"
-                used[key] = 1
+            let base = relatives[stem]!.count > 1 ? entry.relative : stem
+            var key = base
+            var n = 1
+            while true {
+                let prefixes = Self.prefixes(of: key)
+                let outputs = outputFiles(key)
+                let clash = prefixes.contains { files.contains($0) } || folders.contains(key)
+                    || outputs.contains { folders.contains($0) || files.contains($0) }
+                if !clash { break }
+                n += 1
+                key = "\(base)-\(n)"
             }
+            folders.formUnion(Self.prefixes(of: key))
+            files.formUnion(outputFiles(key))
             items.append(InputItem(path: entry.path, key: key))
         }
+    }
+
+    /// `a/b/c` → `a`, `a/b`, `a/b/c`.
+    static func prefixes(of key: String) -> [String] {
+        let parts = key.split(separator: "/")
+        return parts.indices.map { parts[...$0].joined(separator: "/") }
     }
 
     static func dropExtension(_ relative: String) -> String {
@@ -73,17 +103,25 @@ public struct InputCollection: Sendable {
         return ext.isEmpty ? relative : String(relative.dropLast(ext.count + 1))
     }
 
-    private mutating func walk(folder: String, relative: String, visited: inout Set<FileKey>, excluded: FileKey?,
-                               into found: inout [(path: String, relative: String, fileKey: FileKey?)]) {
+    /// Whether the folder a link points to contains the link itself.
+    static func isAncestor(_ link: String) -> Bool {
+        guard let target = realpath(link, nil) else { return false }
+        defer { free(target) }
+        let parent = (link as NSString).deletingLastPathComponent
+        guard let here = realpath(parent.isEmpty ? "." : parent, nil) else { return false }
+        defer { free(here) }
+        let t = String(cString: target), h = String(cString: here)
+        return h == t || h.hasPrefix(t.hasSuffix("/") ? t : t + "/")
+    }
+
+    private mutating func walk(folder: String, relative: String, visited: inout Set<FileKey>, deferred: inout [(path: String, relative: String)],
+                               excluded: FileKey?, into found: inout [(path: String, relative: String, fileKey: FileKey?)]) {
         guard let key = FileKey(path: folder) else { problems.append("cannot read folder '\(folder)'"); return }
         if key == excluded { return }
-        guard visited.insert(key).inserted else {
-            problems.append("skipping '\(folder)': folder already visited (symbolic link loop)")
-            return
-        }
+        guard visited.insert(key).inserted else { return }
         let names: [String]
         do { names = try FileManager.default.contentsOfDirectory(atPath: folder) } catch {
-            problems.append("cannot read folder '\(folder)': \(String(cString: strerror(EACCES)))")
+            problems.append("cannot read folder '\(folder)': permission denied or not readable")
             return
         }
         for name in names.sorted(by: { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }) where !name.hasPrefix(".") {
@@ -92,12 +130,22 @@ public struct InputCollection: Sendable {
             var isDirectory = false
             guard fileExists(path, isDirectory: &isDirectory) else { continue }  // dangling link
             if isDirectory {
-                walk(folder: path, relative: rel, visited: &visited, excluded: excluded, into: &found)
+                if isSymbolicLink(path) {
+                    deferred.append((path, rel))
+                } else {
+                    walk(folder: path, relative: rel, visited: &visited, deferred: &deferred, excluded: excluded, into: &found)
+                }
             } else if Self.imageExtensions.contains((name as NSString).pathExtension.lowercased()) {
                 found.append((path, rel, FileKey(path: path)))
             }
         }
     }
+}
+
+/// Whether `path` itself is a symbolic link.
+func isSymbolicLink(_ path: String) -> Bool {
+    var info = stat()
+    return lstat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFLNK
 }
 
 /// A file's identity on disk (device and inode), following symbolic links.

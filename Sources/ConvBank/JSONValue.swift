@@ -44,7 +44,9 @@ enum JSONValue: Sendable, Equatable {
 /// A syntax error with its line and column (1-based).
 struct JSONSyntaxError: Error, Sendable, CustomStringConvertible {
     var line: Int, column: Int, reason: String
-    var description: String { "invalid JSON at line \(line), column \(column): \(reason)" }
+    /// Where in the document the parser was (`filters[0].weights[1]`), empty at the top level.
+    var path: String = ""
+    var description: String { "invalid JSON at line \(line), column \(column)\(path.isEmpty ? "" : " (in \(path))"): \(reason)" }
 }
 
 /// A strict RFC 8259 parser (no NaN/Infinity, no comments, no trailing commas) with a nesting limit, so a
@@ -53,6 +55,8 @@ struct JSONParser {
     private let bytes: [UInt8]
     private var index = 0
     private var depth = 0
+    /// The JSON path being parsed, for error messages.
+    private var path: [String] = []
     static let maximumDepth = 64
 
     static func parse(_ data: [UInt8]) throws(JSONSyntaxError) -> JSONValue {
@@ -74,7 +78,9 @@ struct JSONParser {
         for b in bytes[..<min(index, bytes.count)] {
             if b == 0x0A { line += 1; column = 1 } else if b & 0xC0 != 0x80 { column += 1 }
         }
-        return JSONSyntaxError(line: line, column: column, reason: reason)
+        var text = ""
+        for component in path { text += component.hasPrefix("[") || text.isEmpty ? component : "." + component }
+        return JSONSyntaxError(line: line, column: column, reason: reason, path: text)
     }
 
     private mutating func skipWhitespace() {
@@ -119,7 +125,9 @@ struct JSONParser {
         if index < bytes.count, bytes[index] == UInt8(ascii: "]") { index += 1; return .array(items) }
         while true {
             skipWhitespace()
+            path.append("[\(items.count)]")
             items.append(try parseValue())
+            path.removeLast()
             skipWhitespace()
             guard index < bytes.count else { throw error("unexpected end of file inside an array") }
             if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
@@ -144,7 +152,9 @@ struct JSONParser {
             guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw error("expected ':' after a key") }
             index += 1
             skipWhitespace()
+            path.append(key)
             members.append((key, try parseValue()))
+            path.removeLast()
             skipWhitespace()
             guard index < bytes.count else { throw error("unexpected end of file inside an object") }
             if bytes[index] == UInt8(ascii: ",") { index += 1; continue }

@@ -33,10 +33,11 @@ extension Convbank {
             do {
                 let decoded = try ImageCodec.decode(path: image, maxPixels: maxPixels)
                 let tensor = try decoded.tensor.adapted(toChannels: bank.channels)
+                let explanations = try indices.map { index throws in try bank.explain(tensor, filter: index, x: at.x, y: at.y) }
                 print("image '\(image)': \(tensor.width)×\(tensor.height) (W×H), \(decoded.tensor.channels) channel\(decoded.tensor.channels == 1 ? "" : "s") in the file, \(bank.channels) used by the bank")
-                for (n, index) in indices.enumerated() {
+                for (n, explanation) in explanations.enumerated() {
                     if n > 0 { print("") }
-                    print(try bank.explain(tensor, filter: index, x: at.x, y: at.y))
+                    print(explanation)
                 }
             } catch {
                 printError("error: \(error)")

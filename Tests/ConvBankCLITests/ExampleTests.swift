@@ -24,6 +24,7 @@ struct ExampleTests {
             let out = dir.file("out")
             let r = try CLI.run(["apply", image, "--bank", bank, "--output", out.path, "--format", "npy"])
             #expect(r.status == 0, "\(r)")
+            #expect(r.stdout.isEmpty, "apply talks on stderr only")
             #expect(filesUnder(out) == ["rgb16/ones.npy"])
             let map = try NPYMatrix(contentsOf: out.appendingPathComponent("rgb16/ones.npy"))
             #expect(map.shape == [2, 2])
@@ -82,5 +83,27 @@ struct ExampleTests {
     /// The last whole number on a line (`… = 40404` → 40404).
     func lastNumber(_ line: String) -> Int? {
         line.split(whereSeparator: { !$0.isNumber && $0 != "-" }).last.flatMap { Int($0) }
+    }
+}
+
+/// `explain` takes apart exactly the value `apply` writes, on a real JPEG (chroma upsampling, 3 channels).
+@Suite("explain agrees with apply")
+struct ExplainAgreementTests {
+    @Test(arguments: [(0, 0), (5, 7), (156, 120), (80, 60)])
+    func explainedValueIsTheMapValue(_ position: (x: Int, y: Int)) throws {
+        try withTemporaryFolder { dir in
+            let image = CLI.testdata.appendingPathComponent("jpeg/ycc411.jpg").path  // 157×121
+            let out = dir.file("out")
+            let r = try CLI.run(["apply", image, "--bank", "edges", "--output", out.path, "--format", "npy"])
+            #expect(r.status == 0, "\(r)")
+            let map = try NPYMatrix(contentsOf: out.appendingPathComponent("ycc411/scharr_y.npy"))
+            #expect(map.shape == [121, 157])
+            let e = try CLI.run(["explain", "--bank", "edges", image, "--at", "\(position.x),\(position.y)", "--filter", "scharr_y"])
+            #expect(e.status == 0, "\(e)")
+            let last = e.stdout.split(separator: "\n").last.map(String.init) ?? ""
+            #expect(last.hasPrefix("after linear: "), "\(e)")
+            let value = Float(last.dropFirst("after linear: ".count))
+            #expect(value == map[position.y, position.x], "\(e)")
+        }
     }
 }
