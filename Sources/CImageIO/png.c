@@ -1,4 +1,4 @@
-/* PNG decode and encode through libpng's classic API, setjmp-protected. See include/CImageIO.h. */
+/* PNG decoding through libpng's classic API, setjmp-protected. See include/CImageIO.h. */
 #include "CImageIO.h"
 #include <png.h>
 #include <setjmp.h>
@@ -11,9 +11,6 @@ struct cio_png_state {
     char *message;           /* caller's buffer, CIO_MESSAGE_CAPACITY bytes */
     const uint8_t *bytes;    /* decode: the input */
     size_t count, offset;
-    uint8_t *out;            /* encode: growing output buffer */
-    size_t out_count, out_capacity;
-    int out_of_memory;
 };
 
 static void cio_png_error(png_structp png, png_const_charp text) {
@@ -33,25 +30,6 @@ static void cio_png_read(png_structp png, png_bytep data, size_t length) {
     memcpy(data, state->bytes + state->offset, length);
     state->offset += length;
 }
-
-static void cio_png_write(png_structp png, png_bytep data, size_t length) {
-    struct cio_png_state *state = (struct cio_png_state *)png_get_io_ptr(png);
-    if (length > state->out_capacity - state->out_count) {
-        size_t capacity = state->out_capacity ? state->out_capacity : 65536;
-        while (capacity - state->out_count < length) capacity *= 2;
-        uint8_t *grown = (uint8_t *)realloc(state->out, capacity);
-        if (!grown) {
-            state->out_of_memory = 1;
-            png_error(png, "out of memory");
-        }
-        state->out = grown;
-        state->out_capacity = capacity;
-    }
-    memcpy(state->out + state->out_count, data, length);
-    state->out_count += length;
-}
-
-static void cio_png_flush(png_structp png) { (void)png; }
 
 static int cio_host_is_little_endian(void) {
     const uint16_t probe = 1;
@@ -178,49 +156,12 @@ cio_status cio_decode_png(const uint8_t *bytes, size_t count, uint64_t max_pixel
     return CIO_OK;
 }
 
-cio_status cio_encode_png(const void *samples, uint32_t width, uint32_t height, uint32_t channels, uint32_t bit_depth,
-                          int level, uint8_t **out_bytes, size_t *out_count, char *message) {
-    *out_bytes = NULL;
-    *out_count = 0;
-    message[0] = 0;
-    if (bit_depth != 8 && bit_depth != 16) {
-        snprintf(message, CIO_MESSAGE_CAPACITY, "bit depth %u is not 8 or 16", (unsigned)bit_depth);
-        return CIO_UNSUPPORTED;
-    }
-    static const int color_types[5] = {0, PNG_COLOR_TYPE_GRAY, PNG_COLOR_TYPE_GRAY_ALPHA, PNG_COLOR_TYPE_RGB, PNG_COLOR_TYPE_RGB_ALPHA};
-    if (channels < 1 || channels > 4) {
-        snprintf(message, CIO_MESSAGE_CAPACITY, "%u channels (expected 1 to 4)", (unsigned)channels);
-        return CIO_UNSUPPORTED;
-    }
-    struct cio_png_state state = {.message = message};
-    png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, &state, cio_png_error, cio_png_warning);
-    if (!png) return CIO_NO_MEMORY;
-    png_infop info = png_create_info_struct(png);
-    if (!info) {
-        png_destroy_write_struct(&png, NULL);
-        return CIO_NO_MEMORY;
-    }
-    if (setjmp(png_jmpbuf(png))) {
-        png_destroy_write_struct(&png, &info);
-        free(state.out);
-        return state.out_of_memory ? CIO_NO_MEMORY : CIO_CORRUPT;
-    }
-    png_set_write_fn(png, &state, cio_png_write, cio_png_flush);
-    png_set_IHDR(png, info, width, height, (int)bit_depth, color_types[channels], PNG_INTERLACE_NONE,
-                 PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
-    png_set_filter(png, PNG_FILTER_TYPE_BASE, PNG_ALL_FILTERS);
-    png_set_compression_level(png, level < 0 ? 0 : (level > 9 ? 9 : level));
-    png_write_info(png, info);
-    if (bit_depth == 16 && cio_host_is_little_endian()) png_set_swap(png);
-    size_t row_bytes = (size_t)width * channels * (bit_depth / 8);
-    for (uint32_t y = 0; y < height; y++) {
-        png_write_row(png, (png_const_bytep)samples + (size_t)y * row_bytes);
-    }
-    png_write_end(png, NULL);
-    png_destroy_write_struct(&png, &info);
-    *out_bytes = state.out;
-    *out_count = state.out_count;
-    return CIO_OK;
-}
-
 void cio_free(void *pointer) { free(pointer); }
+
+#include <malloc.h>
+void cio_keep_large_buffers(void) {
+#ifdef M_MMAP_THRESHOLD
+    mallopt(M_MMAP_THRESHOLD, 1 << 30); /* serve big blocks from the heap, not fresh mmaps */
+    mallopt(M_TRIM_THRESHOLD, 0x7FFFFFFF); /* and never give the heap back */
+#endif
+}

@@ -4,11 +4,15 @@ import Foundation
 public struct ApplySettings: Sendable {
     public var format: OutputFormat = .png
     public var normalization: Normalization = .clamp
-    /// zlib level for PNG outputs, 0…9.
-    public var pngLevel: Int = 6
+    /// Compression level of PNG outputs: libdeflate's 0 (stored) … 12 (smallest).
+    public var pngLevel: Int = ApplySettings.defaultPNGLevel
+    /// libdeflate level 1 with adaptive row filters: about 2–3 % larger than zlib level 6, many times faster.
+    public static let defaultPNGLevel = 1
     public var maxPixels: Int = ImageCodec.defaultMaxPixels
     /// Threads for convolution and encoding.
     public var jobs: Int = 1
+    /// Whether to compute each map's `MapStatistics` (a pass over every map).
+    public var statistics = false
 
     public init() {}
 }
@@ -20,8 +24,10 @@ public struct ApplyResult: Sendable {
     public var outputs: [String]
     /// Input pixels (after orientation).
     public var pixels: Int
-    /// Per map, in filter order.
+    /// Per map, in filter order, when `ApplySettings.statistics` is set; else empty.
     public var statistics: [MapStatistics]
+    /// Per map (8-bit PNG only), the fraction of values outside 0…255 that the levels cannot show.
+    public var clippedFractions: [Double]
 }
 
 /// Processes one input: decode, adapt channels, convolve, encode and write every map atomically. On failure
@@ -37,9 +43,15 @@ public func applyBank(_ bank: FilterBank, to item: InputItem, outputRoot: String
         let maps: [Tensor]
         do { maps = try bank.convolve(image, jobs: settings.jobs) } catch { throw InputError.convolution(path: item.path, error) }
         let failures = ResultSlots<ImageCodecError>(count: maps.count)
+        let statistics = ResultSlots<MapStatistics>(count: maps.count)
+        let clipped = ResultSlots<Double>(count: maps.count)
         parallelFor(maps.count, jobs: settings.jobs) { f in
+            if settings.statistics { statistics.set(f, MapStatistics(maps[f].storage)) }
             do throws(ImageCodecError) {
-                var bytes = try MapEncoder.encode(maps[f], format: settings.format, normalization: settings.normalization, pngLevel: settings.pngLevel)
+                var outside = 0
+                var bytes = try MapEncoder.encode(maps[f], format: settings.format, normalization: settings.normalization,
+                                                  pngLevel: settings.pngLevel, clipped: &outside)
+                clipped.set(f, Double(outside) / Double(max(maps[f].storage.count, 1)))
                 try AtomicFile.write(bytes, to: outputs[f])
                 bytes = []
             } catch {
@@ -50,7 +62,7 @@ public func applyBank(_ bank: FilterBank, to item: InputItem, outputRoot: String
         }
         if let first = failures.values.compactMap({ $0 }).first { throw InputError.codec(first) }
         return ApplyResult(item: item, outputs: outputs, pixels: image.height * image.width,
-                           statistics: maps.map { MapStatistics($0.storage) })
+                           statistics: statistics.values.compactMap { $0 }, clippedFractions: clipped.values.map { $0 ?? 0 })
     } catch {
         for path in outputs { unlink(path) }
         switch error {

@@ -8,12 +8,23 @@ public enum MapEncoder {
     /// The bytes of `map` (one channel) in `format`; `normalization` applies to PNG only.
     /// - Throws: `ImageCodecError` if PNG encoding fails.
     /// - Complexity: O(pixels).
-    public static func encode(_ map: Tensor, format: OutputFormat, normalization: Normalization, pngLevel: Int = 6) throws(ImageCodecError) -> [UInt8] {
+    public static func encode(_ map: Tensor, format: OutputFormat, normalization: Normalization, pngLevel: Int = ApplySettings.defaultPNGLevel) throws(ImageCodecError) -> [UInt8] {
+        var clipped = 0
+        return try encode(map, format: format, normalization: normalization, pngLevel: pngLevel, clipped: &clipped)
+    }
+
+    /// As `encode(_:format:normalization:pngLevel:)`, also counting (for `png`) the values that fall outside 0…255.
+    public static func encode(_ map: Tensor, format: OutputFormat, normalization: Normalization, pngLevel: Int, clipped: inout Int) throws(ImageCodecError) -> [UInt8] {
         precondition(map.channels == 1, "a feature map has one channel")
         switch format {
         case .npy: return npy(map)
         case .png:
-            let levels = normalization.levels(map.storage, maximum: 255).map { UInt8($0) }
+            var outside = 0
+            let levels = [UInt8](unsafeUninitializedCapacity: map.storage.count) { buffer, count in
+                outside = map.storage.withUnsafeBufferPointer { normalization.levels8($0, into: buffer) }
+                count = map.storage.count
+            }
+            clipped = outside
             return try ImageCodec.encodePNG(gray8: levels, width: map.width, height: map.height, level: pngLevel)
         case .png16:
             let levels = normalization.levels(map.storage, maximum: 65535).map { UInt16($0) }
@@ -32,10 +43,12 @@ public enum MapEncoder {
         let length = UInt16(header.utf8.count)
         out += [UInt8(length & 0xFF), UInt8(length >> 8)]
         out += Array(header.utf8)
-        out.reserveCapacity(out.count + map.storage.count * 4)
-        for v in map.storage {
-            let bits = v.bitPattern.littleEndian
-            withUnsafeBytes(of: bits) { out.append(contentsOf: $0) }
+        let headerCount = out.count
+        out += [UInt8](repeating: 0, count: map.storage.count * 4)
+        out.withUnsafeMutableBytes { raw in
+            map.storage.withUnsafeBufferPointer { values in
+                for (k, v) in values.enumerated() { raw.storeBytes(of: v.bitPattern.littleEndian, toByteOffset: headerCount + 4 * k, as: UInt32.self) }
+            }
         }
         return out
     }

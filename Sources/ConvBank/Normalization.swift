@@ -10,6 +10,35 @@ public enum Normalization: String, CaseIterable, Codable, Sendable {
     /// `v / (2 · max|v|) + ½`, scaled to `[0, max]`: 0 is mid-gray; an all-zero map is mid-gray.
     case symmetric
 
+    /// 8-bit gray levels for `values`: the same numbers as `levels(_:maximum: 255)`, computed without
+    /// intermediate arrays (`clamp` and `abs` in exact `Float` steps that vectorize).
+    /// - Returns: How many values fell outside what the levels can show (below −0.5 or from 255.5 on, before
+    ///   `abs`), which is what clipping loses under `clamp`.
+    /// - Complexity: O(values.count).
+    @discardableResult
+    public func levels8(_ values: UnsafeBufferPointer<Float>, into out: UnsafeMutableBufferPointer<UInt8>) -> Int {
+        precondition(out.count == values.count)
+        var clipped = 0
+        switch self {
+        case .clamp, .abs:
+            let absolute = self == .abs
+            for k in 0..<values.count {
+                var v = values[k]
+                clipped &+= (v < -0.5 || v >= 255.5) ? 1 : 0
+                if absolute { v = Swift.abs(v) }
+                v = v > 0 ? v : 0          // also NaN → 0
+                v = v < 255 ? v : 255
+                // Round half away from zero: v − trunc(v) is exact in Float for 0 ≤ v ≤ 255.
+                let t = Int32(v)
+                out[k] = UInt8(truncatingIfNeeded: t &+ (v - Float(t) >= 0.5 ? 1 : 0))
+            }
+        case .minmax, .symmetric:
+            let levels = self.levels(Array(values), maximum: 255)
+            for k in 0..<values.count { out[k] = UInt8(levels[k]) }
+        }
+        return clipped
+    }
+
     /// Gray levels for `values` with white = `maximum`.
     /// - Complexity: O(values.count).
     public func levels(_ values: [Float], maximum: Int) -> [Int] {

@@ -35,8 +35,8 @@ extension Convbank {
         @Option(help: "Refuse images with more pixels than this (checked from the header, before decoding).")
         var maxPixels = ImageCodec.defaultMaxPixels
 
-        @Option(help: "zlib compression level of PNG outputs, 0 (fastest) to 9 (smallest).")
-        var pngLevel = 6
+        @Option(help: "PNG compression level: 0 (stored) to 12 (smallest); 1 is fast and within a few % of zlib's level 6.")
+        var pngLevel = ApplySettings.defaultPNGLevel
 
         @Flag(help: "Write DIR/stats.csv: per input and filter, min, max, mean, std and the fraction of zero outputs.")
         var stats = false
@@ -46,7 +46,7 @@ extension Convbank {
 
         func validate() throws {
             guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1 (got \(jobs)).") }
-            guard (0...9).contains(pngLevel) else { throw ValidationError("--png-level must be 0…9 (got \(pngLevel)).") }
+            guard (0...12).contains(pngLevel) else { throw ValidationError("--png-level must be 0…12 (got \(pngLevel)).") }
             guard maxPixels >= 1 else { throw ValidationError("--max-pixels must be at least 1 (got \(maxPixels)).") }
             guard !inputs.isEmpty else { throw ValidationError("give at least one image or folder.") }
         }
@@ -59,6 +59,7 @@ extension Convbank {
             settings.pngLevel = pngLevel
             settings.maxPixels = maxPixels
             settings.jobs = jobs
+            settings.statistics = stats
 
             var isDirectory = false
             if FileManager.default.fileExists(atPath: output, isDirectory: &isDirectory), !isDirectory {
@@ -90,10 +91,10 @@ extension Convbank {
                         }
                     }
                     if format == .png, normalize == .clamp, !quiet, !warnedClipping {
-                        let clipped = zip(bank.filters, result.statistics).filter { $0.1.clippedFraction8 > 0.5 }
+                        let clipped = zip(bank.filters, result.clippedFractions).filter { $0.1 > 0.5 }
                         if !clipped.isEmpty {
                             warnedClipping = true
-                            let list = clipped.map { "\($0.0.name) \(Int(($0.1.clippedFraction8 * 100).rounded()))% (\(formatNumber($0.1.minimum))…\(formatNumber($0.1.maximum)))" }
+                            let list = clipped.map { "\($0.0.name) \(Int(($0.1 * 100).rounded()))%" }
                             printError("warning: --normalize clamp clipped most of '\(item.path)' to 0 or 255 in \(list.joined(separator: ", ")); --normalize abs, symmetric or minmax shows the whole range")
                         }
                     }

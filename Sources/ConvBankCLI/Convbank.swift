@@ -11,4 +11,9 @@ struct Convbank: ParsableCommand {
             the bias is added, then the activation. One output map per filter.
             """,
         subcommands: [Apply.self, Summary.self, Explain.self, Banks.self, Import.self])
+
+    static func main() {
+        keepLargeBuffersMapped()
+        Self.main(nil)
+    }
 }
