@@ -13,6 +13,11 @@ public struct ApplySettings: Sendable {
     public var jobs: Int = 1
     /// Whether to compute each map's `MapStatistics` (a pass over every map).
     public var statistics = false
+    /// Write a contact sheet `DIR/<key>.sheet.png` per input, in this colour map.
+    public var sheet: Colormap?
+
+    /// Where the contact sheet of the input with output key `key` goes, relative to the output folder.
+    public static func sheetPath(key: String) -> String { key + ".sheet.png" }
 
     public init() {}
 }
@@ -36,6 +41,7 @@ public struct ApplyResult: Sendable {
 public func applyBank(_ bank: FilterBank, to item: InputItem, outputRoot: String, settings: ApplySettings) throws(InputError) -> ApplyResult {
     let folder = (outputRoot as NSString).appendingPathComponent(item.key)
     let outputs = bank.filters.map { (folder as NSString).appendingPathComponent("\($0.name).\(settings.format.fileExtension)") }
+    let sheetPath = (outputRoot as NSString).appendingPathComponent(ApplySettings.sheetPath(key: item.key))
     do {
         let decoded = try ImageCodec.decode(path: item.path, maxPixels: settings.maxPixels)
         let image: Tensor
@@ -61,10 +67,22 @@ public func applyBank(_ bank: FilterBank, to item: InputItem, outputRoot: String
             }
         }
         if let first = failures.values.compactMap({ $0 }).first { throw InputError.codec(first) }
+        if let colormap = settings.sheet {
+            let bankName = bank.name
+            let picture = ContactSheet.render(title: "\(item.path) - bank \(bankName)", input: decoded.tensor, inputBitDepth: decoded.bitDepth,
+                                              maps: maps, names: bank.filters.map(\.name), colormap: colormap)
+            do throws(ImageCodecError) {
+                try AtomicFile.write(try picture.pngBytes(), to: sheetPath)
+            } catch {
+                var e = error
+                if e.path.isEmpty { e.path = sheetPath }
+                throw InputError.codec(e)
+            }
+        }
         return ApplyResult(item: item, outputs: outputs, pixels: image.height * image.width,
                            statistics: statistics.values.compactMap { $0 }, clippedFractions: clipped.values.map { $0 ?? 0 })
     } catch {
-        for path in outputs { unlink(path) }
+        for path in outputs + [sheetPath] { unlink(path) }
         switch error {
         case let e as InputError: throw e
         case let e as ImageCodecError: throw InputError.codec(e)

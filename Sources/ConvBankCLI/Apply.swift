@@ -41,6 +41,15 @@ extension Convbank {
         @Flag(help: "Write DIR/stats.csv: per input and filter, min, max, mean, std and the fraction of zero outputs.")
         var stats = false
 
+        @Flag(help: "Write a contact sheet per input, DIR/<input path without extension>.sheet.png: the input and every map, each scaled from its own min to max, labelled.")
+        var sheet = false
+
+        @Option(help: "Colour map of contact sheets.")
+        var colormap: Colormap = .gray
+
+        @Flag(help: "Write DIR/index.html: one row per input with its maps as thumbnails (linking to full size), names and min/max/mean. Needs png or png16 maps.")
+        var gallery = false
+
         @Flag(name: .shortAndLong, help: "Print nothing but errors.")
         var quiet = false
 
@@ -49,6 +58,9 @@ extension Convbank {
             guard (0...12).contains(pngLevel) else { throw ValidationError("--png-level must be 0…12 (got \(pngLevel)).") }
             guard maxPixels >= 1 else { throw ValidationError("--max-pixels must be at least 1 (got \(maxPixels)).") }
             guard !inputs.isEmpty else { throw ValidationError("give at least one image or folder.") }
+            guard !gallery || format != .npy else {
+                throw ValidationError("--gallery shows png or png16 maps; with --format npy add --sheet and open the sheets instead.")
+            }
         }
 
         func run() throws {
@@ -59,7 +71,8 @@ extension Convbank {
             settings.pngLevel = pngLevel
             settings.maxPixels = maxPixels
             settings.jobs = jobs
-            settings.statistics = stats
+            settings.statistics = stats || gallery
+            settings.sheet = sheet ? colormap : nil
 
             var isDirectory = false
             if FileManager.default.fileExists(atPath: output, isDirectory: &isDirectory), !isDirectory {
@@ -71,7 +84,9 @@ extension Convbank {
                 throw ExitCode(1)
             }
             let names = bank.filters.map { "\($0.name).\(format.fileExtension)" }
-            let collection = InputCollection(arguments: inputs, exclude: output) { key in names.map { key + "/" + $0 } }
+            let collection = InputCollection(arguments: inputs, exclude: output) { key in
+                names.map { key + "/" + $0 } + (sheet ? [ApplySettings.sheetPath(key: key)] : [])
+            }
             var failed = collection.problems.count
             for problem in collection.problems { printError("error: \(problem)") }
             let items = collection.items.filter { shard?.contains(key: $0.key) ?? true }
@@ -79,9 +94,16 @@ extension Convbank {
             var succeeded = 0, pixels = 0
             var statsRows: [String] = []
             var warnedClipping = false
+            var galleryRows: [Gallery.Row] = []
             for item in items {
                 do {
                     let result = try applyBank(bank, to: item, outputRoot: output, settings: settings)
+                    if gallery {
+                        let maps = zip(bank.filters, result.statistics).map { filter, s in
+                            Gallery.MapEntry(name: filter.name, file: item.key + "/" + filter.name + "." + format.fileExtension, statistics: s)
+                        }
+                        galleryRows.append(Gallery.Row(title: item.path, sheet: sheet ? ApplySettings.sheetPath(key: item.key) : nil, maps: maps))
+                    }
                     succeeded += 1
                     pixels += result.pixels
                     for (filter, s) in zip(bank.filters, result.statistics) {
@@ -99,6 +121,14 @@ extension Convbank {
                         }
                     }
                 } catch {
+                    failed += 1
+                    printError("error: \(error)")
+                    if gallery { galleryRows.append(Gallery.Row(title: item.path, maps: [], error: "\(error)")) }
+                }
+            }
+            if gallery {
+                let page = Gallery.html(bankName: bank.name, rows: galleryRows)
+                do { try AtomicFile.write(Array(page.utf8), to: (output as NSString).appendingPathComponent("index.html")) } catch {
                     failed += 1
                     printError("error: \(error)")
                 }

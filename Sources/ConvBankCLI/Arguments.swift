@@ -41,3 +41,4 @@ struct Position: ExpressibleByArgument {
         self.y = y
     }
 }
+extension Colormap: ExpressibleByArgument {}

@@ -94,7 +94,7 @@ struct ErrorTests {
     @Test(arguments: [
         ["--bogus"], ["--format", "gif"], ["--normalize", "log"], ["--jobs", "0"], ["--shard", "2/2"], ["--shard", "1"],
         ["--stride", "0"], ["--dilation", "a"], ["--padding", "1,2"], ["--padding", "-1"], ["--padding-mode", "mirror"],
-        ["--png-level", "10"], ["--activation", "swishy"],
+        ["--png-level", "13"], ["--activation", "swishy"],
     ])
     func badFlagIsAUsageError(_ flag: [String]) throws {
         try withTemporaryFolder { dir in
