@@ -18,7 +18,7 @@ build: deps
 	$(SWIFT) build -c release
 
 run: build
-	.build/release/convbank apply SampleImages --bank $(BANK) --output $(OUT)
+	.build/release/convbank apply SampleImages --bank $(BANK) --output $(OUT) --sheet --gallery --stats
 
 test: deps
 	$(SWIFT) build --build-tests
