@@ -1,6 +1,16 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+// The convolution kernels are compiled three times: portable (inside ConvBank), for AVX2 and for AVX-512;
+// ConvBank picks one at run time from the CPU's features, so the default build runs on any x86-64 CPU.
+#if arch(x86_64)
+let avx2Flags: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-march=x86-64-v3"])]
+let avx512Flags: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-march=x86-64-v4"])]
+#else
+let avx2Flags: [SwiftSetting] = []
+let avx512Flags: [SwiftSetting] = []
+#endif
+
 let package = Package(
     name: "convbank",
     products: [
@@ -23,7 +33,10 @@ let package = Package(
         ),
 
         // MARK: - Library and tool
-        .target(name: "ConvBank", dependencies: ["CImageIO"]),
+        .target(name: "ConvKernels"),
+        .target(name: "ConvKernelsAVX2", dependencies: ["ConvKernels"], swiftSettings: avx2Flags),
+        .target(name: "ConvKernelsAVX512", dependencies: ["ConvKernels"], swiftSettings: avx512Flags),
+        .target(name: "ConvBank", dependencies: ["CImageIO", "ConvKernels", "ConvKernelsAVX2", "ConvKernelsAVX512"]),
         .executableTarget(
             name: "ConvBankCLI",
             dependencies: [
@@ -31,6 +44,8 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+
+        .executableTarget(name: "ConvBankBench", dependencies: ["ConvBank"], path: "Sources/ConvBankBench"),
 
         // MARK: - Tests
         .testTarget(name: "ConvBankTests", dependencies: ["ConvBank"], exclude: ["Fixtures"]),

@@ -1,3 +1,9 @@
+internal import CImageIO
+import ConvKernels
+import ConvKernelsAVX2
+import ConvKernelsAVX512
+import Foundation
+
 extension FilterBank {
     /// Cross-correlates `image` with every filter (no kernel flip, as Keras `Conv2D`):
     /// `out_f(y, x) = act(b_f + Σ_c Σ_i Σ_j in_c(y·sh + i·dh − top, x·sw + j·dw − left) · w_f[c][i][j])`.
@@ -16,70 +22,131 @@ extension FilterBank {
     }
 }
 
+/// Which compiled copy of the convolution kernels runs.
+public enum KernelLevel: Int, Sendable, CaseIterable, Comparable {
+    /// Baseline x86-64 (or any other architecture).
+    case portable = 0
+    /// x86-64-v3.
+    case avx2 = 1
+    /// x86-64-v4.
+    case avx512 = 2
+
+    /// The widest level this CPU runs. `CONVBANK_KERNELS=portable|avx2|avx512` lowers it (never raises it).
+    public static let best: KernelLevel = {
+        let cpu = KernelLevel(rawValue: Int(cio_cpu_level())) ?? .portable
+        if let name = ProcessInfo.processInfo.environment["CONVBANK_KERNELS"], let wanted = KernelLevel(name: name) {
+            return min(wanted, cpu)
+        }
+        return cpu
+    }()
+
+    /// Every level this CPU can run.
+    public static var available: [KernelLevel] { allCases.filter { $0 <= best } }
+
+    init?(name: String) {
+        switch name.lowercased() {
+        case "portable": self = .portable
+        case "avx2": self = .avx2
+        case "avx512": self = .avx512
+        default: return nil
+        }
+    }
+
+    public static func < (a: KernelLevel, b: KernelLevel) -> Bool { a.rawValue < b.rawValue }
+}
+
 extension ConvolutionPlan {
     /// Output rows per work item.
-    static let bandRows = 16
+    static let bandRows = 8
 
     /// Runs the plan on `image` (its size and channels must match the plan).
+    /// - Parameter kernels: which compiled kernels to use (default: the best this CPU runs); all give
+    ///   bit-identical results.
     /// - Complexity: O(H_out · W_out · C · k_h · k_w) multiply-adds per filter.
-    public func run(_ image: Tensor, jobs: Int = 1) -> [Tensor] {
-        let paddedPlanes = pad(image)
-        return paddedPlanes.withUnsafeBufferPointer { src in
-            let input = SharedReads(base: src.baseAddress!)
-            return filters.indices.map { f in
-                let out = filters[f].geometry.output
-                let bands = (out.height + ConvolutionPlan.bandRows - 1) / ConvolutionPlan.bandRows
-                let storage = [Float](unsafeUninitializedCapacity: out.height * out.width) { buffer, count in
-                    let target = DisjointWrites(base: buffer.baseAddress!)
-                    parallelFor(bands, jobs: jobs) { band in
-                        let start = band * ConvolutionPlan.bandRows
-                        self.computeRows(filter: f, rows: start..<min(start + ConvolutionPlan.bandRows, out.height),
-                                         input: input.base, output: target.base)
-                    }
-                    count = out.height * out.width
-                }
-                return Tensor(height: out.height, width: out.width, channels: 1, storage: storage)
-            }
+    public func run(_ image: Tensor, jobs: Int = 1, kernels: KernelLevel = .best) -> [Tensor] {
+        let planes = padPhased(image)
+        // Every element is written by the kernels before anyone reads it, so the maps start uninitialised
+        // (zeroing them first would double the memory traffic of a small bank).
+        var storages = filters.map { plan in
+            let n = plan.geometry.output.height * plan.geometry.output.width
+            return [Float](unsafeUninitializedCapacity: n) { _, count in count = n }
         }
-    }
-
-    /// Computes output rows `rows` of filter `f` into `output` (that filter's H_out × W_out map).
-    func computeRows(filter f: Int, rows: Range<Int>, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
-        let plan = filters[f]
-        let outW = plan.geometry.output.width
-        let sh = bank.stride.height, sw = bank.stride.width
-        let bias = bank.filters[f].bias
         let activation = bank.activation
-        let partial = UnsafeMutablePointer<Float>.allocate(capacity: outW)
-        defer { partial.deallocate() }
-        let tapsPerChannel = plan.tapsPerChannel
-        let channels = plan.tapOffsets.count / tapsPerChannel
-        plan.tapOffsets.withUnsafeBufferPointer { offsets in
-            plan.tapWeights.withUnsafeBufferPointer { weights in
-                for y in rows {
-                    let rowOrigin = plan.origin + y * sh * padded.width
-                    let total = output + y * outW
-                    for c in 0..<channels {
-                        let acc = c == 0 ? total : partial
-                        acc.initialize(repeating: 0, count: outW)
-                        for t in (c * tapsPerChannel)..<((c + 1) * tapsPerChannel) {
-                            let w = weights[t]
-                            let src = input + rowOrigin + offsets[t]
-                            if sw == 1 {
-                                for x in 0..<outW { acc[x] += w * src[x] }
-                            } else {
-                                for x in 0..<outW { acc[x] += w * src[x * sw] }
+        let code = activation == .linear ? 0 : (activation == .relu ? 1 : 2)
+        // Output pointers stay valid: each storage array is uniquely owned and neither resized nor copied
+        // until every worker has returned.
+        withMutablePointers(&storages) { outputPointers in
+            planes.withUnsafeBufferPointer { src in
+                var jobs_: [DirectJob] = []
+                var items: [(job: Int, rows: Range<Int>)] = []
+                var keep: [[UnsafeMutablePointer<Float>]] = []
+                for block in blocks {
+                    keep.append(block.filters.map { outputPointers[$0] })
+                }
+                let outputLists = keep.map { list -> UnsafeMutablePointer<UnsafeMutablePointer<Float>> in
+                    let p = UnsafeMutablePointer<UnsafeMutablePointer<Float>>.allocate(capacity: list.count)
+                    p.initialize(from: list, count: list.count)
+                    return p
+                }
+                defer { for p in outputLists { p.deallocate() } }
+                // Owned copies of each block's offsets, weights and biases, freed after the workers return.
+                var owned: [UnsafeMutableRawPointer] = []
+                defer { for p in owned { p.deallocate() } }
+                func copy<T>(_ values: [T]) -> UnsafePointer<T> {
+                    let p = UnsafeMutablePointer<T>.allocate(capacity: max(values.count, 1))
+                    p.initialize(from: values, count: values.count)
+                    owned.append(UnsafeMutableRawPointer(p))
+                    return UnsafePointer(p)
+                }
+                for (b, block) in blocks.enumerated() {
+                    let out = filters[block.filters.lowerBound].geometry.output
+                    jobs_.append(DirectJob(
+                        input: src.baseAddress!, channelStride: channelStride, rowStride: rowStride,
+                        tapOffsets: copy(block.tapOffsets), tapsPerChannel: block.tapOffsets.count, channels: bank.channels,
+                        weights: copy(block.weights), biases: copy(block.biases), filters: block.filters.count,
+                        outputs: UnsafePointer(outputLists[b]), outWidth: out.width, origin: 0,
+                        rowStep: bank.stride.height * rowStride, activation: code))
+                    for start in stride(from: 0, to: out.height, by: ConvolutionPlan.bandRows) {
+                        items.append((b, start..<min(start + ConvolutionPlan.bandRows, out.height)))
+                    }
+                }
+                let work = items, directJobs = jobs_, widths = blocks.map(\.width)
+                parallelFor(work.count, jobs: jobs) { k in
+                    let item = work[k]
+                    let job = directJobs[item.job]
+                    switch kernels {
+                    case .avx512: runDirectAVX512(job, rows: item.rows, blockWidth: widths[item.job])
+                    case .avx2: runDirectAVX2(job, rows: item.rows, blockWidth: widths[item.job])
+                    case .portable: runDirectAnyBlock(job, rows: item.rows, blockWidth: widths[item.job])
+                    }
+                    if code == 2 {
+                        for g in 0..<job.filters {
+                            let out = job.outputs[g]
+                            for i in (item.rows.lowerBound * job.outWidth)..<(item.rows.upperBound * job.outWidth) {
+                                out[i] = activation.apply(out[i])
                             }
                         }
-                        if c > 0 { for x in 0..<outW { total[x] += partial[x] } }
-                    }
-                    switch activation {
-                    case .linear: for x in 0..<outW { total[x] = total[x] + bias }
-                    case .relu: for x in 0..<outW { let v = total[x] + bias; total[x] = v > 0 ? v : 0 }
-                    default: for x in 0..<outW { total[x] = activation.apply(total[x] + bias) }
                     }
                 }
             }
         }
+        return zip(filters, storages).map { plan, storage in
+            Tensor(height: plan.geometry.output.height, width: plan.geometry.output.width, channels: 1, storage: storage)
+        }
     }
+}
+
+/// Calls `body` with a mutable base pointer for every array, each array's access open for the whole call.
+private func withMutablePointers<R>(_ arrays: inout [[Float]], _ body: ([UnsafeMutablePointer<Float>]) -> R) -> R {
+    var taken = arrays
+    arrays = []
+    defer { arrays = taken }
+    func open(_ index: Int, _ pointers: [UnsafeMutablePointer<Float>]) -> R {
+        if index == taken.count { return body(pointers) }
+        var array = taken[index]
+        taken[index] = []
+        defer { taken[index] = array }
+        return array.withUnsafeMutableBufferPointer { open(index + 1, pointers + [$0.baseAddress!]) }
+    }
+    return open(0, [])
 }

@@ -9,12 +9,19 @@ public struct ConvolutionPlan: Sendable {
     /// One filter's part of the plan.
     public struct FilterPlan: Sendable {
         public let geometry: ConvolutionGeometry
-        /// Offset of output pixel (0, 0)'s first tap in the padded plane of channel 0.
-        let origin: Int
-        /// Per channel, per tap `(i, j)` in row-major order: offset from the pixel's origin (includes the channel's plane).
-        let tapOffsets: [Int]
-        let tapWeights: [Float]
-        let tapsPerChannel: Int
+        /// Where this filter's pads start inside the union-padded image.
+        let originRow: Int, originColumn: Int
+    }
+
+    /// Consecutive filters with one kernel size and origin, run together by one kernel call.
+    struct Block: Sendable {
+        var filters: Range<Int>
+        var width: Int
+        /// Per channel tap, its offset within one channel's phase planes.
+        var tapOffsets: [Int]
+        /// `[c][tap][slot]`, zero in unused slots.
+        var weights: [Float]
+        var biases: [Float]
     }
 
     public let bank: FilterBank
@@ -24,9 +31,13 @@ public struct ConvolutionPlan: Sendable {
     /// Size of one padded plane.
     public let padded: Extent2D
     public let filters: [FilterPlan]
+    /// Column phases (the horizontal stride): phase `p` holds padded columns `p, p + sw, …`, so every tap
+    /// reads 16 consecutive floats for 16 neighbouring outputs.
+    let phaseWidth: Int, rowStride: Int, phaseStride: Int, channelStride: Int
+    let blocks: [Block]
 
     /// Plans `bank` on inputs of `input` size.
-    /// - Throws: `ConvolutionError` when a kernel does not fit or `reflect` cannot fill a pad.
+    /// - Throws: `ConvolutionError` when a kernel does not fit, `reflect` cannot fill a pad, or the pads are absurd.
     /// - Complexity: O(Σ taps) for the bank.
     public init(bank: FilterBank, input: Extent2D) throws(ConvolutionError) {
         var geometries: [ConvolutionGeometry] = []
@@ -38,9 +49,7 @@ public struct ConvolutionPlan: Sendable {
         }
         if bank.paddingMode == .reflect,
            max(union.top, union.bottom) >= input.height || max(union.left, union.right) >= input.width {
-            if max(union.top, union.bottom, union.left, union.right) > 0 {
-                throw .padTooWide(mode: .reflect, insets: union, input: input)
-            }
+            throw .padTooWide(mode: .reflect, insets: union, input: input)
         }
         let padded = Extent2D(height: input.height + union.top + union.bottom, width: input.width + union.left + union.right)
         // Absurd pads or dilations (a hostile bank) must fail cleanly, not exhaust memory.
@@ -49,39 +58,68 @@ public struct ConvolutionPlan: Sendable {
         if overflow || area > limit {
             throw .paddingTooLarge(insets: union, input: input)
         }
-        let planeSize = padded.height * padded.width
+        let sw = bank.stride.width
+        phaseWidth = (padded.width + sw - 1) / sw
+        rowStride = phaseWidth + 16  // a 16-lane load at the last output never leaves its row
+        phaseStride = padded.height * rowStride
+        channelStride = sw * phaseStride
         var plans: [FilterPlan] = []
-        for (filter, g) in zip(bank.filters, geometries) {
-            let origin = (union.top - g.insets.top) * padded.width + (union.left - g.insets.left)
-            var offsets: [Int] = [], weights: [Float] = []
-            for c in 0..<filter.channels {
-                for i in 0..<filter.kernel.height {
-                    for j in 0..<filter.kernel.width {
-                        offsets.append(c * planeSize + i * bank.dilation.height * padded.width + j * bank.dilation.width)
-                        weights.append(filter[c, i, j])
-                    }
+        for g in geometries {
+            plans.append(FilterPlan(geometry: g, originRow: union.top - g.insets.top, originColumn: union.left - g.insets.left))
+        }
+        // Blocks of up to 8 consecutive filters sharing kernel size and origin.
+        var blocks: [Block] = []
+        var start = 0
+        while start < bank.filters.count {
+            var end = start + 1
+            func same(_ a: Int, _ b: Int) -> Bool {
+                bank.filters[a].kernel == bank.filters[b].kernel && plans[a].originRow == plans[b].originRow
+                    && plans[a].originColumn == plans[b].originColumn && plans[a].geometry.output == plans[b].geometry.output
+            }
+            while end < bank.filters.count, end - start < 8, same(start, end) { end += 1 }
+            var count = end - start
+            let width = count >= 8 ? 8 : (count >= 4 ? 4 : 1)
+            count = min(count, width)
+            end = start + count
+            let kernel = bank.filters[start].kernel
+            let taps = kernel.height * kernel.width
+            var offsets: [Int] = []
+            for i in 0..<kernel.height {
+                for j in 0..<kernel.width {
+                    let column = plans[start].originColumn + j * bank.dilation.width
+                    offsets.append((column % sw) * phaseStride + (plans[start].originRow + i * bank.dilation.height) * rowStride + column / sw)
                 }
             }
-            plans.append(FilterPlan(geometry: g, origin: origin, tapOffsets: offsets, tapWeights: weights,
-                                    tapsPerChannel: filter.kernel.height * filter.kernel.width))
+            var weights = [Float](repeating: 0, count: bank.channels * taps * width)
+            var biases = [Float](repeating: 0, count: width)
+            for (slot, f) in (start..<end).enumerated() {
+                let filter = bank.filters[f]
+                biases[slot] = filter.bias
+                for c in 0..<bank.channels {
+                    for t in 0..<taps { weights[(c * taps + t) * width + slot] = filter.weights[c * taps + t] }
+                }
+            }
+            blocks.append(Block(filters: start..<end, width: width, tapOffsets: offsets, weights: weights, biases: biases))
+            start = end
         }
         self.bank = bank
         self.input = input
         self.insets = union
         self.padded = padded
         self.filters = plans
+        self.blocks = blocks
     }
 
-    /// The input's channels with the plan's border filled by the bank's padding mode, as one buffer of
-    /// `channels` padded planes.
+    /// The input's channels with the plan's border filled by the bank's padding mode, laid out as the kernels
+    /// read them: per channel, `stride.width` column-phase planes of `rowStride`-float rows.
     /// - Complexity: O(channels · padded height · padded width).
-    public func pad(_ image: Tensor) -> [Float] {
+    func padPhased(_ image: Tensor) -> [Float] {
         precondition(image.extent == input && image.channels == bank.channels, "image does not match the plan")
         let mode = bank.paddingMode
+        let sw = bank.stride.width
         let rowSource = (0..<padded.height).map { mode.sourceIndex($0 - insets.top, length: input.height) }
         let columnSource = (0..<padded.width).map { mode.sourceIndex($0 - insets.left, length: input.width) }
-        let planeSize = padded.height * padded.width
-        var out = [Float](repeating: 0, count: planeSize * image.channels)
+        var out = [Float](repeating: 0, count: channelStride * image.channels + 16)
         image.storage.withUnsafeBufferPointer { src in
             out.withUnsafeMutableBufferPointer { dst in
                 for c in 0..<image.channels {
@@ -89,12 +127,17 @@ public struct ConvolutionPlan: Sendable {
                     for py in 0..<padded.height {
                         guard let sy = rowSource[py] else { continue }
                         let srcRow = plane + sy * input.width
-                        let dstRow = c * planeSize + py * padded.width
-                        // The image part of the row in one copy, then the border cells.
-                        for px in 0..<insets.left { if let sx = columnSource[px] { dst[dstRow + px] = src[srcRow + sx] } }
-                        for x in 0..<input.width { dst[dstRow + insets.left + x] = src[srcRow + x] }
-                        for px in (insets.left + input.width)..<padded.width {
-                            if let sx = columnSource[px] { dst[dstRow + px] = src[srcRow + sx] }
+                        let dstRow = c * channelStride + py * rowStride
+                        if sw == 1 {
+                            for px in 0..<insets.left { if let sx = columnSource[px] { dst[dstRow + px] = src[srcRow + sx] } }
+                            for x in 0..<input.width { dst[dstRow + insets.left + x] = src[srcRow + x] }
+                            for px in (insets.left + input.width)..<padded.width {
+                                if let sx = columnSource[px] { dst[dstRow + px] = src[srcRow + sx] }
+                            }
+                        } else {
+                            for px in 0..<padded.width {
+                                if let sx = columnSource[px] { dst[dstRow + (px % sw) * phaseStride + px / sw] = src[srcRow + sx] }
+                            }
                         }
                     }
                 }

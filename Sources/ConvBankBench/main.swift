@@ -1,0 +1,70 @@
+import ConvBank
+import Foundation
+
+// convbank-bench: stage figures for `make bench`, one line each: `name value unit`. Medians of repeated runs.
+// Usage: convbank-bench [--repeats N] [--quick]
+
+let arguments = CommandLine.arguments
+let repeats = arguments.firstIndex(of: "--repeats").flatMap { Int(arguments[$0 + 1]) } ?? 5
+let jobs = ProcessInfo.processInfo.activeProcessorCount
+keepLargeBuffersMapped()
+
+func median(_ values: [Double]) -> Double {
+    let s = values.sorted()
+    return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+}
+
+func seconds(_ body: () -> Void) -> Double {
+    let start = DispatchTime.now().uptimeNanoseconds
+    body()
+    return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+}
+
+func report(_ name: String, _ value: Double, _ unit: String) {
+    print("\(name) \(String(format: value >= 100 ? "%.0f" : "%.2f", value)) \(unit)")
+
+}
+
+func randomImage(_ h: Int, _ w: Int, _ c: Int, seed: UInt64) -> Tensor {
+    var state = seed
+    var values = [Float](repeating: 0, count: h * w * c)
+    for k in values.indices {
+        state = state &* 6364136223846793005 &+ 1442695040888963407
+        values[k] = Float((state >> 33) % 256)
+    }
+    return Tensor(height: h, width: w, channels: c, storage: values)
+}
+
+func randomBank(filters: Int, kernel: Int, channels: Int, stride: Int, padding: Padding, activation: Activation, seed: UInt64) -> FilterBank {
+    var state = seed
+    func next() -> Float {
+        state = state &* 6364136223846793005 &+ 1442695040888963407
+        return Float(Int((state >> 40) % 2001) - 1000) / 1000
+    }
+    let list = (0..<filters).map { f in
+        Filter(name: "f\(f)", kernel: Extent2D(kernel), channels: channels, weights: (0..<(kernel * kernel * channels)).map { _ in next() }, bias: next())
+    }
+    return FilterBank(name: "bench", filters: list, stride: Extent2D(stride), padding: padding, activation: activation)
+}
+
+/// GFLOP/s of the convolution stage (2 FLOP per multiply-add), median of `repeats`.
+func convFigure(_ name: String, bank: FilterBank, image: Tensor, kernels: KernelLevel = .best) {
+    let plan = try! ConvolutionPlan(bank: bank, input: image.extent)
+    var macs = 0.0
+    for f in plan.filters.indices {
+        let o = plan.filters[f].geometry.output
+        macs += Double(o.height * o.width * bank.filters[f].kernel.height * bank.filters[f].kernel.width * bank.channels)
+    }
+    _ = plan.run(image, jobs: jobs, kernels: kernels)  // warm-up
+    let times = (0..<repeats).map { _ in seconds { _ = plan.run(image, jobs: jobs, kernels: kernels) } }
+    report(name, 2 * macs / median(times) / 1e9, "GFLOP/s")
+}
+
+let w1 = BuiltinBank.edges
+let big = randomImage(2048, 2048, 3, seed: 1)
+for level in KernelLevel.available.reversed() {
+    convFigure("W1-conv-3x3x3x8-2048-\(level)", bank: w1, image: big, kernels: level)
+}
+let w3 = randomBank(filters: 64, kernel: 7, channels: 3, stride: 2, padding: .same, activation: .relu, seed: 13)
+convFigure("W3-conv-64x7x7x3-s2-1024", bank: w3, image: randomImage(1024, 1024, 3, seed: 2))
+convFigure("W3-conv-64x7x7x3-s2-224", bank: w3, image: randomImage(224, 224, 3, seed: 3))
