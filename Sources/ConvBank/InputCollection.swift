@@ -77,13 +77,18 @@ public struct InputCollection: Sendable {
             var key = base
             var n = 1
             while true {
+                // The first path component whose folder would stand where a file is (or whose key is taken)
+                // gets the numeric suffix; components above it stay, so the suffix always removes the clash.
                 let prefixes = Self.prefixes(of: key)
                 let outputs = outputFiles(key)
-                let clash = prefixes.contains { files.contains($0) } || folders.contains(key)
-                    || outputs.contains { folders.contains($0) || files.contains($0) }
+                let blocked = prefixes.firstIndex { files.contains($0) }
+                let clash = blocked != nil || folders.contains(key) || outputs.contains { folders.contains($0) || files.contains($0) }
                 if !clash { break }
                 n += 1
-                key = "\(base)-\(n)"
+                var parts = base.split(separator: "/").map(String.init)
+                let index = blocked.map { min($0, parts.count - 1) } ?? parts.count - 1
+                parts[index] += "-\(n)"
+                key = parts.joined(separator: "/")
             }
             folders.formUnion(Self.prefixes(of: key))
             files.formUnion(outputFiles(key))
