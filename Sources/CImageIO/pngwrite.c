@@ -9,6 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Hot loops get AVX-512 and AVX2 copies beside the portable one; the loader picks one per CPU. */
+#if defined(__x86_64__) && defined(__clang__) && defined(__linux__)
+#define CIO_VECTOR_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define CIO_VECTOR_CLONES
+#endif
+
 static void put32(uint8_t *p, uint32_t v) {
     p[0] = (uint8_t)(v >> 24);
     p[1] = (uint8_t)(v >> 16);
@@ -26,7 +33,7 @@ static size_t put_chunk(uint8_t *out, const char type[4], const uint8_t *data, s
     return length + 12;
 }
 
-static inline uint32_t cost(const uint8_t *row, size_t n) {
+static inline __attribute__((always_inline)) uint32_t cost(const uint8_t *row, size_t n) {
     uint32_t sum = 0;
     for (size_t i = 0; i < n; i++) {
         int8_t v = (int8_t)row[i];
@@ -35,13 +42,14 @@ static inline uint32_t cost(const uint8_t *row, size_t n) {
     return sum;
 }
 
-static inline uint8_t paeth(uint8_t a, uint8_t b, uint8_t c) {
+static inline __attribute__((always_inline)) uint8_t paeth(uint8_t a, uint8_t b, uint8_t c) {
     int p = (int)a + (int)b - (int)c;
     int pa = abs(p - (int)a), pb = abs(p - (int)b), pc = abs(p - (int)c);
     return (pa <= pb && pa <= pc) ? a : (pb <= pc ? b : c);
 }
 
 /* Filters one row (`cur`, with `prev` the previous raw row or zeros) into dst[0] = filter type, dst[1…n]. */
+CIO_VECTOR_CLONES
 static void filter_row(const uint8_t *cur, const uint8_t *prev, size_t n, size_t bpp, uint8_t *dst, uint8_t *scratch) {
     uint8_t *cand[5] = {scratch, scratch + n, scratch + 2 * n, scratch + 3 * n, scratch + 4 * n};
     for (size_t i = 0; i < n; i++) {
@@ -153,4 +161,22 @@ done:
     free(scratch);
     free(png);
     return status;
+}
+
+/* 8-bit levels of a feature map under `clamp` (absolute = 0) or `abs` (absolute = 1): round half away from
+ * zero, clip to 0…255 (NaN → 0). floor(v + 0.5) is exact here except for v in [0.25, 0.5), where the sum can
+ * round up to 1: those are sent to 0 explicitly. Returns how many values lie outside [-0.5, 255.5). */
+CIO_VECTOR_CLONES
+size_t cio_levels8(const float *values, uint8_t *out, size_t count, int absolute) {
+    size_t clipped = 0;
+    for (size_t k = 0; k < count; k++) {
+        float v = values[k];
+        clipped += (v < -0.5f) | (v >= 255.5f);
+        if (absolute) v = v < 0 ? -v : v;
+        v = v > 0 ? v : 0;
+        v = v < 255 ? v : 255;
+        int r = (int)(v + 0.5f);
+        out[k] = (uint8_t)(v < 0.5f ? 0 : r);
+    }
+    return clipped;
 }

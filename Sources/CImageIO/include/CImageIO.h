@@ -59,6 +59,10 @@ cio_status cio_decode_jpeg(const uint8_t *bytes, size_t count, uint64_t max_pixe
 cio_status cio_encode_png(const void *samples, uint32_t width, uint32_t height, uint32_t channels, uint32_t bit_depth,
                           int level, uint8_t **out_bytes, size_t *out_count, char *message);
 
+/* 8-bit gray levels of a feature map: `clamp` (absolute = 0) or `abs` (absolute = 1), rounding half away from
+ * zero, NaN → 0. Returns how many values lie outside [-0.5, 255.5) (what clamping loses). */
+size_t cio_levels8(const float *values, uint8_t *out, size_t count, int absolute);
+
 void cio_free(void *pointer);
 
 /* glibc: keep freed large blocks mapped so later images reuse their pages (no first-touch page faults). */
