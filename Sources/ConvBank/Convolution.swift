@@ -110,15 +110,16 @@ extension ConvolutionPlan {
                         items.append((b, start..<min(start + ConvolutionPlan.bandRows, out.height)))
                     }
                 }
+                for (f, plan) in filters.enumerated() {
+                    if let factors = plan.separable {
+                        runSeparable(filter: f, factors: factors, planes: src.baseAddress!, output: outputPointers[f], jobs: jobs, kernels: kernels)
+                    }
+                }
                 let work = items, directJobs = jobs_, widths = blocks.map(\.width)
                 parallelFor(work.count, jobs: jobs) { k in
                     let item = work[k]
                     let job = directJobs[item.job]
-                    switch kernels {
-                    case .avx512: runDirectAVX512(job, rows: item.rows, blockWidth: widths[item.job])
-                    case .avx2: runDirectAVX2(job, rows: item.rows, blockWidth: widths[item.job])
-                    case .portable: runDirectAnyBlock(job, rows: item.rows, blockWidth: widths[item.job])
-                    }
+                    dispatchDirect(job, rows: item.rows, blockWidth: widths[item.job], kernels: kernels)
                     if code == 2 {
                         for g in 0..<job.filters {
                             let out = job.outputs[g]
@@ -133,6 +134,113 @@ extension ConvolutionPlan {
         return zip(filters, storages).map { plan, storage in
             Tensor(height: plan.geometry.output.height, width: plan.geometry.output.width, channels: 1, storage: storage)
         }
+    }
+}
+
+extension ConvolutionPlan {
+    /// A separable filter as two passes of the direct kernel: a row pass `R_c[r][x] = Σ_j v_c[j] · in_c[r][x·sw + j·dw]`
+    /// over every padded row the filter reads, then a column pass `partial_c[y][x] = Σ_i u_c[i] · R_c[y·sh + i·dh][x]`
+    /// that also adds the channel partials, the bias and the activation as the direct path does.
+    func runSeparable(filter f: Int, factors: (u: [[Float]], v: [[Float]]), planes: UnsafePointer<Float>,
+                      output: UnsafeMutablePointer<Float>, jobs: Int, kernels: KernelLevel) {
+        let plan = filters[f]
+        let filter = bank.filters[f]
+        let out = plan.geometry.output
+        let kh = filter.kernel.height, kw = filter.kernel.width
+        let sh = bank.stride.height, dh = bank.dilation.height, dw = bank.dilation.width, sw = bank.stride.width
+        let channels = bank.channels
+        let rows = (out.height - 1) * sh + (kh - 1) * dh + 1      // padded rows the filter reads
+        let rStride = out.width + 16
+        let rChannel = rows * rStride + 16
+        let r = UnsafeMutablePointer<Float>.allocate(capacity: rChannel * channels)
+        r.initialize(repeating: 0, count: rChannel * channels)
+        defer { r.deallocate() }
+        let rowOffsets = UnsafeMutablePointer<Int>.allocate(capacity: kw)
+        let columnOffsets = UnsafeMutablePointer<Int>.allocate(capacity: kh)
+        let zero = UnsafeMutablePointer<Float>.allocate(capacity: 1)
+        let bias = UnsafeMutablePointer<Float>.allocate(capacity: 1)
+        let rowWeights = UnsafeMutablePointer<Float>.allocate(capacity: kw * channels)
+        let columnWeights = UnsafeMutablePointer<Float>.allocate(capacity: kh * channels)
+        let rowTargets = UnsafeMutablePointer<UnsafeMutablePointer<Float>>.allocate(capacity: channels)
+        let target = UnsafeMutablePointer<UnsafeMutablePointer<Float>>.allocate(capacity: 1)
+        defer {
+            rowOffsets.deallocate(); columnOffsets.deallocate(); zero.deallocate(); bias.deallocate()
+            rowWeights.deallocate(); columnWeights.deallocate(); rowTargets.deallocate(); target.deallocate()
+        }
+        for j in 0..<kw {
+            let column = plan.originColumn + j * dw
+            rowOffsets[j] = (column % sw) * phaseStride + column / sw
+        }
+        for i in 0..<kh { columnOffsets[i] = i * dh * rStride }
+        zero.pointee = 0
+        bias.pointee = filter.bias
+        for c in 0..<channels {
+            for j in 0..<kw { rowWeights[c * kw + j] = factors.v[c][j] }
+            for i in 0..<kh { columnWeights[c * kh + i] = factors.u[c][i] }
+            rowTargets[c] = r + c * rChannel
+        }
+        target.pointee = output
+        let code = bank.activation == .linear ? 0 : (bank.activation == .relu ? 1 : 2)
+        // Row pass: one single-channel job per input channel, writing R_c with row stride rStride.
+        let rowJobs = (0..<channels).map { c in
+            DirectJob(input: planes + c * channelStride, channelStride: 0, rowStride: rStride, tapOffsets: UnsafePointer(rowOffsets),
+                      tapsPerChannel: kw, channels: 1, weights: UnsafePointer(rowWeights + c * kw), biases: UnsafePointer(zero), filters: 1,
+                      outputs: UnsafePointer(rowTargets + c), outWidth: out.width, origin: plan.originRow * rowStride,
+                      rowStep: rowStride, activation: 0)
+        }
+        // The row jobs write R with stride out.width; give them their own stride by treating R rows as rStride wide.
+        let bands = (rows + ConvolutionPlan.bandRows - 1) / ConvolutionPlan.bandRows
+        let rowWork = RowPassWork(jobs: rowJobs, rStride: rStride)
+        parallelFor(bands * channels, jobs: jobs) { k in
+            let c = k % channels, band = k / channels
+            let range = (band * ConvolutionPlan.bandRows)..<min((band + 1) * ConvolutionPlan.bandRows, rows)
+            rowWork.run(c, rows: range, kernels: kernels)
+        }
+        // Column pass: all channels in one job, so partials, their sum, the bias and relu follow the direct path.
+        let columnJob = DirectJob(input: UnsafePointer(r), channelStride: rChannel, rowStride: rStride, tapOffsets: UnsafePointer(columnOffsets),
+                                  tapsPerChannel: kh, channels: channels, weights: UnsafePointer(columnWeights), biases: UnsafePointer(bias),
+                                  filters: 1, outputs: UnsafePointer(target), outWidth: out.width, origin: 0, rowStep: sh * rStride,
+                                  activation: code)
+        let outBands = (out.height + ConvolutionPlan.bandRows - 1) / ConvolutionPlan.bandRows
+        let activation = bank.activation
+        parallelFor(outBands, jobs: jobs) { band in
+            let range = (band * ConvolutionPlan.bandRows)..<min((band + 1) * ConvolutionPlan.bandRows, out.height)
+            dispatchDirect(columnJob, rows: range, blockWidth: 1, kernels: kernels)
+            if code == 2 {
+                for i in (range.lowerBound * out.width)..<(range.upperBound * out.width) { columnJob.outputs[0][i] = activation.apply(columnJob.outputs[0][i]) }
+            }
+        }
+    }
+}
+
+/// Row-pass jobs whose output rows are `rStride` apart (the direct kernel writes `outWidth`-wide rows, so each
+/// row is run as its own one-row job into the right place).
+struct RowPassWork: @unchecked Sendable {
+    let jobs: [DirectJob]
+    let rStride: Int
+
+    func run(_ c: Int, rows: Range<Int>, kernels: KernelLevel) {
+        var job = jobs[c]
+        let base = job.outputs[0]
+        var target = base
+        for y in rows {
+            target = base + y * rStride
+            withUnsafePointer(to: &target) { pointer in
+                job.outputs = pointer
+                var one = job
+                one.origin = job.origin + y * job.rowStep
+                dispatchDirect(one, rows: 0..<1, blockWidth: 1, kernels: kernels)
+            }
+        }
+    }
+}
+
+/// Runs a direct job with the compiled kernels of `kernels`.
+func dispatchDirect(_ job: DirectJob, rows: Range<Int>, blockWidth: Int, kernels: KernelLevel) {
+    switch kernels {
+    case .avx512: runDirectAVX512(job, rows: rows, blockWidth: blockWidth)
+    case .avx2: runDirectAVX2(job, rows: rows, blockWidth: blockWidth)
+    case .portable: runDirectAnyBlock(job, rows: rows, blockWidth: blockWidth)
     }
 }
 

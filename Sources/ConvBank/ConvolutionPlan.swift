@@ -11,6 +11,36 @@ public struct ConvolutionPlan: Sendable {
         public let geometry: ConvolutionGeometry
         /// Where this filter's pads start inside the union-padded image.
         let originRow: Int, originColumn: Int
+        /// For a large kernel whose every channel is rank 1: per channel, the column factor `u` (kh) and the row
+        /// factor `v` (kw), `w[c][i][j] ≈ u[c][i] · v[c][j]`. Run as a row pass then a column pass.
+        public var separable: (u: [[Float]], v: [[Float]])?
+    }
+
+    /// Factors each channel's kernel as a column times a row when the kernel is large enough to gain from two
+    /// 1-D passes (kh, kw ≥ 3 and kh·kw > 2(kh + kw)) and every channel is rank 1 to within 1e-6 of its
+    /// largest weight. Pivot: the largest weight `w[p][q]`; `u_i = w[i][q]`, `v_j = w[p][j] / w[p][q]`.
+    static func separableFactors(_ filter: Filter) -> (u: [[Float]], v: [[Float]])? {
+        let kh = filter.kernel.height, kw = filter.kernel.width
+        guard kh >= 3, kw >= 3, kh * kw > 2 * (kh + kw) else { return nil }
+        var us: [[Float]] = [], vs: [[Float]] = []
+        for c in 0..<filter.channels {
+            var p = 0, q = 0, best: Float = 0
+            for i in 0..<kh { for j in 0..<kw where abs(filter[c, i, j]) > best { best = abs(filter[c, i, j]); p = i; q = j } }
+            if best == 0 {
+                us.append([Float](repeating: 0, count: kh))
+                vs.append([Float](repeating: 0, count: kw))
+                continue
+            }
+            let pivot = Double(filter[c, p, q])
+            let u = (0..<kh).map { Double(filter[c, $0, q]) }
+            let v = (0..<kw).map { Double(filter[c, p, $0]) / pivot }
+            for i in 0..<kh {
+                for j in 0..<kw where abs(u[i] * v[j] - Double(filter[c, i, j])) > 1e-6 * Double(best) { return nil }
+            }
+            us.append(u.map { Float($0) })
+            vs.append(v.map { Float($0) })
+        }
+        return (us, vs)
     }
 
     /// Consecutive filters with one kernel size and origin, run together by one kernel call.
@@ -64,19 +94,24 @@ public struct ConvolutionPlan: Sendable {
         phaseStride = padded.height * rowStride
         channelStride = sw * phaseStride
         var plans: [FilterPlan] = []
-        for g in geometries {
-            plans.append(FilterPlan(geometry: g, originRow: union.top - g.insets.top, originColumn: union.left - g.insets.left))
+        for (g, filter) in zip(geometries, bank.filters) {
+            plans.append(FilterPlan(geometry: g, originRow: union.top - g.insets.top, originColumn: union.left - g.insets.left,
+                                    separable: Self.separableFactors(filter)))
         }
         // Blocks of up to 8 consecutive filters sharing kernel size and origin.
         var blocks: [Block] = []
         var start = 0
         while start < bank.filters.count {
+            if plans[start].separable != nil {
+                start += 1
+                continue
+            }
             var end = start + 1
             func same(_ a: Int, _ b: Int) -> Bool {
                 bank.filters[a].kernel == bank.filters[b].kernel && plans[a].originRow == plans[b].originRow
                     && plans[a].originColumn == plans[b].originColumn && plans[a].geometry.output == plans[b].geometry.output
             }
-            while end < bank.filters.count, end - start < 8, same(start, end) { end += 1 }
+            while end < bank.filters.count, end - start < 8, plans[end].separable == nil, same(start, end) { end += 1 }
             var count = end - start
             let width = count >= 8 ? 8 : (count >= 4 ? 4 : 1)
             count = min(count, width)

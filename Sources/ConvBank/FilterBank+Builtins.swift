@@ -7,7 +7,7 @@ import Foundation
 /// Unknown keys, keys given twice, values that are not finite numbers (or not whole numbers where a count or
 /// size is asked for) and values out of range are refused with a `BankError` listing the bank's keys.
 /// The bank's canonical `name` lists, in the bank's key order, only the parameters that differ from their
-/// defaults (`gaussian:sigma=2.0,` → `gaussian:sigma=2`; `gaussian:sigma=1` → `gaussian`).
+/// defaults (`GAUSSIAN:Sigma=2.0` → `gaussian:sigma=2`; `gaussian:sigma=1` → `gaussian`).
 ///
 /// **Settings.** `edges` is 3-channel, `same` padding with zeros (the benchmark bank, unchanged). Every other
 /// single-image bank reads one channel (an RGB image becomes BT.601 luma by the usual channel adaptation);

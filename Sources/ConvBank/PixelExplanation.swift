@@ -24,6 +24,9 @@ public struct PixelExplanation: Sendable {
     public var taps: [Tap]
     /// `partials[c]`: Σ over channel c's taps of value · weight.
     public var partials: [Float]
+    /// Whether the engine runs this filter as two 1-D passes (a large rank-1 kernel); the partials are then
+    /// computed the same way, `Σ_i u_i · (Σ_j v_j · value)`.
+    public var separable: Bool
     /// `Σ_c partials[c]`, added in channel order.
     public var channelSum: Float
     public var bias: Float
@@ -42,11 +45,13 @@ extension FilterBank {
         let g = plan.filters[filterIndex].geometry
         guard x >= 0, y >= 0, x < g.output.width, y < g.output.height else { throw .positionOutside(x: x, y: y, output: g.output) }
         let filter = filters[filterIndex]
+        let factors = plan.filters[filterIndex].separable
         var taps: [PixelExplanation.Tap] = []
         var partials: [Float] = []
         for c in 0..<filter.channels {
             var acc: Float = 0
             for i in 0..<filter.kernel.height {
+                var rowSum: Float = 0
                 for j in 0..<filter.kernel.width {
                     let iy = y * stride.height + i * dilation.height - g.insets.top
                     let ix = x * stride.width + j * dilation.width - g.insets.left
@@ -56,9 +61,10 @@ extension FilterBank {
                         value = image[sy, sx, c]
                     }
                     let w = filter[c, i, j]
-                    acc += w * value
+                    if let factors { rowSum += value * factors.v[c][j] } else { acc += w * value }
                     taps.append(.init(channel: c, i: i, j: j, inputY: iy, inputX: ix, inPadding: !inside, value: value, weight: w))
                 }
+                if let factors { acc += rowSum * factors.u[c][i] }
             }
             partials.append(acc)
         }
@@ -72,7 +78,7 @@ extension FilterBank {
         }
         return PixelExplanation(filter: filter.name, x: x, y: y, output: g.output, geometry: g, kernel: filter.kernel,
                                 dilation: dilation, paddingMode: paddingMode, activation: activation, taps: taps,
-                                partials: partials, channelSum: total, bias: filter.bias, preActivation: pre, postActivation: post)
+                                partials: partials, separable: factors != nil, channelSum: total, bias: filter.bias, preActivation: pre, postActivation: post)
     }
 }
 
@@ -95,6 +101,7 @@ extension PixelExplanation: CustomStringConvertible {
         if !padded.isEmpty {
             lines.append("\(padded.count) of \(taps.count) taps fall in the padding (marked *), filled by \(paddingMode.rawValue)")
         }
+        if separable { lines.append("the kernel is rank 1 in every channel, so it runs (and is summed here) as a row pass then a column pass") }
         let perChannel = kernel.height * kernel.width
         for (c, partial) in partials.enumerated() {
             let channelTaps = taps[(c * perChannel)..<((c + 1) * perChannel)]
