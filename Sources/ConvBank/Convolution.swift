@@ -64,7 +64,7 @@ extension ConvolutionPlan {
     ///   bit-identical results.
     /// - Complexity: O(H_out · W_out · C · k_h · k_w) multiply-adds per filter.
     public func run(_ image: Tensor, jobs: Int = 1, kernels: KernelLevel = .best) -> [Tensor] {
-        let planes = padPhased(image)
+        let planes = padPhased(image, jobs: jobs)
         // Every element is written by the kernels before anyone reads it, so the maps start uninitialised
         // (zeroing them first would double the memory traffic of a small bank).
         var storages = filters.map { plan in

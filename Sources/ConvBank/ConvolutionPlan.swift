@@ -148,36 +148,43 @@ public struct ConvolutionPlan: Sendable {
     /// The input's channels with the plan's border filled by the bank's padding mode, laid out as the kernels
     /// read them: per channel, `stride.width` column-phase planes of `rowStride`-float rows.
     /// - Complexity: O(channels · padded height · padded width).
-    func padPhased(_ image: Tensor) -> [Float] {
+    func padPhased(_ image: Tensor, jobs: Int = 1) -> [Float] {
         precondition(image.extent == input && image.channels == bank.channels, "image does not match the plan")
         let mode = bank.paddingMode
         let sw = bank.stride.width
-        let rowSource = (0..<padded.height).map { mode.sourceIndex($0 - insets.top, length: input.height) }
-        let columnSource = (0..<padded.width).map { mode.sourceIndex($0 - insets.left, length: input.width) }
-        var out = [Float](repeating: 0, count: channelStride * image.channels + 16)
-        image.storage.withUnsafeBufferPointer { src in
-            out.withUnsafeMutableBufferPointer { dst in
-                for c in 0..<image.channels {
-                    let plane = c * input.height * input.width
-                    for py in 0..<padded.height {
-                        guard let sy = rowSource[py] else { continue }
-                        let srcRow = plane + sy * input.width
-                        let dstRow = c * channelStride + py * rowStride
+        let rowSource = (0..<padded.height).map { mode.sourceIndex($0 - insets.top, length: input.height) ?? -1 }
+        let columnSource = (0..<padded.width).map { mode.sourceIndex($0 - insets.left, length: input.width) ?? -1 }
+        let count = channelStride * image.channels + 16
+        let (inputHeight, inputWidth, left, paddedWidth) = (input.height, input.width, insets.left, padded.width)
+        let (channelStride, rowStride, phaseStride) = (self.channelStride, self.rowStride, self.phaseStride)
+        let bands = (padded.height + 31) / 32
+        return [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+            buffer.initialize(repeating: 0)
+            let dst = DisjointWrites(base: buffer.baseAddress!)
+            image.storage.withUnsafeBufferPointer { source in
+                let src = SharedReads(base: source.baseAddress!)
+                // Workers fill disjoint padded rows of every channel.
+                parallelFor(bands * image.channels, jobs: jobs) { k in
+                    let c = k % image.channels, band = k / image.channels
+                    let plane = c * inputHeight * inputWidth
+                    for py in (band * 32)..<min(band * 32 + 32, rowSource.count) {
+                        let sy = rowSource[py]
+                        if sy < 0 { continue }
+                        let srcRow = src.base + plane + sy * inputWidth
+                        let dstRow = dst.base + c * channelStride + py * rowStride
                         if sw == 1 {
-                            for px in 0..<insets.left { if let sx = columnSource[px] { dst[dstRow + px] = src[srcRow + sx] } }
-                            for x in 0..<input.width { dst[dstRow + insets.left + x] = src[srcRow + x] }
-                            for px in (insets.left + input.width)..<padded.width {
-                                if let sx = columnSource[px] { dst[dstRow + px] = src[srcRow + sx] }
-                            }
+                            for px in 0..<left where columnSource[px] >= 0 { dstRow[px] = srcRow[columnSource[px]] }
+                            (dstRow + left).update(from: srcRow, count: inputWidth)
+                            for px in (left + inputWidth)..<paddedWidth where columnSource[px] >= 0 { dstRow[px] = srcRow[columnSource[px]] }
                         } else {
-                            for px in 0..<padded.width {
-                                if let sx = columnSource[px] { dst[dstRow + (px % sw) * phaseStride + px / sw] = src[srcRow + sx] }
+                            for px in 0..<paddedWidth where columnSource[px] >= 0 {
+                                dstRow[(px % sw) * phaseStride + px / sw] = srcRow[columnSource[px]]
                             }
                         }
                     }
                 }
             }
+            initialized = count
         }
-        return out
     }
 }

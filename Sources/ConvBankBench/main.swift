@@ -6,7 +6,7 @@ import Foundation
 
 let arguments = CommandLine.arguments
 let repeats = arguments.firstIndex(of: "--repeats").flatMap { Int(arguments[$0 + 1]) } ?? 5
-let jobs = ProcessInfo.processInfo.activeProcessorCount
+let jobs = ProcessInfo.processInfo.environment["BENCH_JOBS"].flatMap { Int($0) } ?? ProcessInfo.processInfo.activeProcessorCount
 keepLargeBuffersMapped()
 
 func median(_ values: [Double]) -> Double {

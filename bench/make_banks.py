@@ -1,0 +1,43 @@
+#!/usr/bin/env python3
+"""Writes the benchmark banks as convbank bank JSON (numpy only):
+
+    python3 bench/make_banks.py [OUTDIR]      # default bench/banks
+
+W1: the built-in `edges` bank (no file needed).
+W2 (= W2dense for convbank: it finds the rank-1 structure itself): Gaussians sigma 2, 5, 10, size 2*ceil(3 sigma)+1,
+    each the outer product of the normalised 1-D Gaussian, weight 1/3 on each of R, G, B; same padding, zeros.
+W3: 64 filters 7x7x3, stride 2, same, relu, random normal weights (seed 13), as the anchors' CNN layer.
+"""
+import json
+import math
+import os
+import sys
+
+import numpy as np
+
+out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "banks")
+os.makedirs(out, exist_ok=True)
+
+
+def gauss1d(sigma):
+    r = int(math.ceil(3 * sigma))
+    x = np.arange(-r, r + 1, dtype=np.float64)
+    g = np.exp(-(x * x) / (2.0 * sigma * sigma))
+    return g / g.sum()
+
+
+filters = []
+for sigma in (2, 5, 10):
+    g = gauss1d(sigma)
+    k = (np.outer(g, g) / 3.0).astype(np.float32)
+    filters.append({"name": f"gauss_s{sigma}", "weights": [k.tolist()] * 3, "bias": 0})
+with open(os.path.join(out, "w2.json"), "w") as f:
+    json.dump({"name": "w2-blur", "padding": "same", "padding_mode": "zeros", "filters": filters}, f)
+
+rng = np.random.default_rng(13)
+kernel = (rng.standard_normal((7, 7, 3, 64)) * 0.05).astype(np.float32)
+bias = (rng.standard_normal(64) * 0.1).astype(np.float32)
+with open(os.path.join(out, "w3.json"), "w") as f:
+    json.dump({"name": "w3-cnn", "layout": "HWIO", "stride": 2, "padding": "same", "activation": "relu",
+               "kernel": kernel.tolist(), "bias": bias.tolist()}, f)
+print("wrote", out)
