@@ -4,7 +4,7 @@ APT_PACKAGES := libpng-dev libjpeg-dev libdeflate-dev pkg-config zlib1g-dev
 BANK ?= edges
 OUT ?= out
 
-.PHONY: deps build run test clean
+.PHONY: deps build run test bench clean
 
 # Installs missing system packages when root (apt-get update first); otherwise only checks.
 deps:
@@ -23,6 +23,11 @@ run: build
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+
+# Release build, then stage and end-to-end figures (`name value unit`), medians of several runs.
+bench: deps
+	$(SWIFT) build -c release
+	bash bench/run.sh $(PHOTOS)
 
 clean:
 	rm -rf .build $(OUT)

@@ -68,3 +68,46 @@ for level in KernelLevel.available.reversed() {
 let w3 = randomBank(filters: 64, kernel: 7, channels: 3, stride: 2, padding: .same, activation: .relu, seed: 13)
 convFigure("W3-conv-64x7x7x3-s2-1024", bank: w3, image: randomImage(1024, 1024, 3, seed: 2))
 convFigure("W3-conv-64x7x7x3-s2-224", bank: w3, image: randomImage(224, 224, 3, seed: 3))
+
+// Codec stages on real photos: `--photos DIR` (default SampleImages).
+let photoDir = arguments.firstIndex(of: "--photos").map { arguments[$0 + 1] } ?? "SampleImages"
+let photoPaths = InputCollection(arguments: [photoDir]).items.map(\.path)
+if !photoPaths.isEmpty {
+    let decodedImages = photoPaths.map { try! ImageCodec.decode(path: $0) }
+    let megapixels = decodedImages.reduce(0.0) { $0 + Double($1.tensor.height * $1.tensor.width) / 1e6 }
+    let decodeTimes = (0..<repeats).map { _ in seconds { for p in photoPaths { _ = try! ImageCodec.decode(path: p) } } }
+    report("decode-1-thread", megapixels / median(decodeTimes), "MP/s")
+
+    // PNG stage: the 8 edge maps of every photo, clamped to 8 bits and encoded at the default level, on all cores.
+    var levels: [(bytes: [UInt8], width: Int, height: Int)] = []
+    for image in decodedImages {
+        let maps = try! w1.convolve(try! image.tensor.adapted(toChannels: 3), jobs: jobs)
+        for map in maps {
+            var bytes = [UInt8](repeating: 0, count: map.storage.count)
+            bytes.withUnsafeMutableBufferPointer { out in map.storage.withUnsafeBufferPointer { _ = Normalization.clamp.levels8($0, into: out) } }
+            levels.append((bytes, map.width, map.height))
+        }
+    }
+    let raw = Double(levels.reduce(0) { $0 + $1.bytes.count }) / 1e6
+    let work = levels
+    var compressed = 0
+    let pngTimes = (0..<repeats).map { _ in
+        seconds {
+            let sizes = SizeSlots(work.count)
+            DispatchQueue.concurrentPerform(iterations: work.count) { k in
+                sizes.set(k, try! ImageCodec.encodePNG(gray8: work[k].bytes, width: work[k].width, height: work[k].height).count)
+            }
+            compressed = sizes.total
+        }
+    }
+    report("png-encode-edge-maps", raw / median(pngTimes), "MB/s")
+    report("png-ratio-edge-maps", raw * 1e6 / Double(compressed), "x")
+}
+
+/// Per-iteration results. Invariant: iteration k writes only slot k.
+final class SizeSlots: @unchecked Sendable {
+    private var values: UnsafeMutableBufferPointer<Int>
+    init(_ n: Int) { values = .allocate(capacity: n); values.initialize(repeating: 0) }
+    func set(_ k: Int, _ v: Int) { values[k] = v }
+    var total: Int { values.reduce(0, +) }
+}
