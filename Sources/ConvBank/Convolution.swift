@@ -23,7 +23,7 @@ extension FilterBank {
 }
 
 /// Which compiled copy of the convolution kernels runs.
-public enum KernelLevel: Int, Sendable, CaseIterable, Comparable {
+public enum KernelLevel: Int, Sendable, CaseIterable, Comparable, CustomStringConvertible {
     /// Baseline x86-64 (or any other architecture).
     case portable = 0
     /// x86-64-v3.
@@ -53,6 +53,14 @@ public enum KernelLevel: Int, Sendable, CaseIterable, Comparable {
     }
 
     public static func < (a: KernelLevel, b: KernelLevel) -> Bool { a.rawValue < b.rawValue }
+
+    public var description: String {
+        switch self {
+        case .portable: "portable"
+        case .avx2: "avx2"
+        case .avx512: "avx512"
+        }
+    }
 }
 
 extension ConvolutionPlan {

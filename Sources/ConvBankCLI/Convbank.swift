@@ -10,6 +10,7 @@ struct Convbank: ParsableCommand {
             Each filter holds one kh×kw kernel per input channel; the per-channel cross-correlations are summed, \
             the bias is added, then the activation. One output map per filter.
             """,
+        version: "convbank \(ConvBankVersion.string) (kernels: \(KernelLevel.best))",
         subcommands: [Apply.self, Summary.self, Explain.self, Banks.self, Import.self])
 
     static func main() {

@@ -1,0 +1,55 @@
+import Foundation
+import Testing
+@testable import ConvBank
+
+/// The default build must run on x86-64 CPUs without AVX-512 (or AVX2): the kernels are picked at run time.
+/// Proof: the real binary under `qemu-x86_64 -cpu MODEL` (user-mode emulation of an older CPU; `make deps`
+/// installs Debian's `qemu-user`) picks the kernels that CPU has and writes byte-identical maps.
+@Suite("Runs on CPUs without AVX-512") struct PortabilityTests {
+    #if arch(x86_64)
+    static let qemu = ["/usr/bin/qemu-x86_64", "/usr/local/bin/qemu-x86_64"].first { FileManager.default.isExecutableFile(atPath: $0) }
+
+    /// Runs `executable arguments…` and returns its exit status and standard output.
+    func run(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("qemu-out-\(UUID().uuidString)")
+        FileManager.default.createFile(atPath: out.path, contents: nil)
+        defer { try? FileManager.default.removeItem(at: out) }
+        let handle = try FileHandle(forWritingTo: out)
+        process.standardOutput = handle
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        try handle.close()
+        return (process.terminationStatus, (try? String(contentsOf: out, encoding: .utf8)) ?? "")
+    }
+
+    @Test(arguments: [("Nehalem", "portable"), ("Haswell", "avx2")])
+    func olderCPUsGiveIdenticalMaps(_ model: String, _ expectedKernels: String) throws {
+        let qemu = try #require(Self.qemu, "qemu-x86_64 is missing: `make deps` installs Debian's qemu-user")
+        let binary = CLI.binary.path
+        let version = try run(qemu, ["-cpu", model, binary, "--version"])
+        #expect(version.status == 0, "the binary died under a \(model) CPU (status \(version.status))")
+        #expect(version.output.contains("kernels: \(expectedKernels)"), "\(version.output)")
+
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("portability-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let image = CLI.sampleImages.appendingPathComponent("chelsea-gray.png").path
+        // A separable blur and the 8-filter edge bank: both kernel paths, and a stride.
+        for (bank, extra) in [("edges", ["--stride", "2"]), ("gaussian:sigma=2", [])] {
+            let native = dir.appendingPathComponent("native-\(bank)").path, emulated = dir.appendingPathComponent("qemu-\(bank)").path
+            #expect(try run(binary, ["apply", image, "--bank", bank, "--output", native, "--format", "npy", "-q"] + extra).status == 0)
+            #expect(try run(qemu, ["-cpu", model, binary, "apply", image, "--bank", bank, "--output", emulated, "--format", "npy", "-q"] + extra).status == 0)
+            let names = try FileManager.default.contentsOfDirectory(atPath: native + "/chelsea-gray").sorted()
+            #expect(!names.isEmpty)
+            for name in names {
+                let a = try Data(contentsOf: URL(fileURLWithPath: native + "/chelsea-gray/" + name))
+                let b = try Data(contentsOf: URL(fileURLWithPath: emulated + "/chelsea-gray/" + name))
+                #expect(a == b, "\(bank)/\(name) differs under \(model)")
+            }
+        }
+    }
+    #endif
+}
