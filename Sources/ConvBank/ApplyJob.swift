@@ -38,12 +38,14 @@ public struct ApplyResult: Sendable {
 /// Processes one input: decode, adapt channels, convolve, encode and write every map atomically. On failure
 /// no map of this input remains (maps written earlier in this call, or by an earlier run, are removed).
 /// - Throws: `ImageCodecError` or `ConvolutionError` (wrapped as `InputError`) naming the file.
-public func applyBank(_ bank: FilterBank, to item: InputItem, outputRoot: String, settings: ApplySettings) throws(InputError) -> ApplyResult {
+/// - Parameter decoded: the input already decoded (by `DecodeAhead`), or nil to decode it here.
+public func applyBank(_ bank: FilterBank, to item: InputItem, outputRoot: String, settings: ApplySettings,
+                      decoded predecoded: Result<DecodedImage, ImageCodecError>? = nil) throws(InputError) -> ApplyResult {
     let folder = (outputRoot as NSString).appendingPathComponent(item.key)
     let outputs = bank.filters.map { (folder as NSString).appendingPathComponent("\($0.name).\(settings.format.fileExtension)") }
     let sheetPath = (outputRoot as NSString).appendingPathComponent(ApplySettings.sheetPath(key: item.key))
     do {
-        let decoded = try ImageCodec.decode(path: item.path, maxPixels: settings.maxPixels)
+        let decoded = try (predecoded ?? Result { () throws(ImageCodecError) in try ImageCodec.decode(path: item.path, maxPixels: settings.maxPixels) }).get()
         let image: Tensor
         do { image = try decoded.tensor.adapted(toChannels: bank.channels) } catch { throw InputError.convolution(path: item.path, error) }
         let maps: [Tensor]
@@ -118,4 +120,52 @@ final class ResultSlots<Value: Sendable>: @unchecked Sendable {
     }
     func set(_ i: Int, _ value: Value) { slots[i] = value }
     var values: [Value?] { Array(slots) }
+}
+
+/// Decodes the next input on a background thread while the current one is filtered and encoded, so the
+/// single-threaded decoder overlaps the parallel stages. At most one image is decoded ahead (memory stays
+/// bounded by two images).
+public final class DecodeAhead: @unchecked Sendable {
+    private let items: [InputItem]
+    private let maxPixels: Int
+    private let queue = DispatchQueue(label: "convbank.decode-ahead")
+    private let lock = NSLock()
+    private var pending: [Int: DispatchGroup] = [:]
+    private var results: [Int: Result<DecodedImage, ImageCodecError>] = [:]
+
+    public init(items: [InputItem], maxPixels: Int) {
+        self.items = items
+        self.maxPixels = maxPixels
+    }
+
+    /// Starts decoding item `index` (if it exists and is not started).
+    public func prefetch(_ index: Int) {
+        guard index < items.count else { return }
+        lock.lock()
+        defer { lock.unlock() }
+        guard pending[index] == nil else { return }
+        let group = DispatchGroup()
+        pending[index] = group
+        let item = items[index], limit = maxPixels
+        queue.async(group: group) {
+            let result = Result { () throws(ImageCodecError) in try ImageCodec.decode(path: item.path, maxPixels: limit) }
+            self.lock.lock()
+            self.results[index] = result
+            self.lock.unlock()
+        }
+    }
+
+    /// Item `index` decoded (waiting for it if needed), and the decode of `index + 1` started.
+    public func take(_ index: Int) -> Result<DecodedImage, ImageCodecError> {
+        prefetch(index)
+        lock.lock()
+        let group = pending[index]!
+        lock.unlock()
+        group.wait()
+        prefetch(index + 1)
+        lock.lock()
+        defer { lock.unlock() }
+        pending[index] = nil
+        return results.removeValue(forKey: index)!
+    }
 }

@@ -7,6 +7,14 @@ public struct InputItem: Sendable, Equatable {
     /// The output folder for this input, relative to `--output`: the path relative to the folder argument with
     /// the extension dropped, or the stem of a file argument (see `InputCollection` for name collisions).
     public var key: String
+    /// The path relative to its folder argument (the file name for a file argument): what `--shard` hashes.
+    public var relative: String
+
+    public init(path: String, key: String, relative: String) {
+        self.path = path
+        self.key = key
+        self.relative = relative
+    }
 }
 
 /// Expands input arguments (files and folders) into a deterministic list of images with collision-free
@@ -92,7 +100,7 @@ public struct InputCollection: Sendable {
             }
             folders.formUnion(Self.prefixes(of: key))
             files.formUnion(outputFiles(key))
-            items.append(InputItem(path: entry.path, key: key))
+            items.append(InputItem(path: entry.path, key: key, relative: entry.relative))
         }
     }
 
@@ -165,7 +173,8 @@ struct FileKey: Hashable, Sendable {
 }
 
 /// Part `index` of `count` of a run (`--shard K/N`): an input belongs to the shard where the FNV-1a 64-bit hash
-/// of its output key, modulo `count`, equals `index` — stable across machines and listing orders.
+/// of its path relative to its folder argument, modulo `count`, equals `index` — stable across machines and
+/// listing orders, and balanced for any naming scheme.
 public struct Shard: Hashable, Sendable, CustomStringConvertible {
     public var index: Int, count: Int
 
@@ -182,7 +191,25 @@ public struct Shard: Hashable, Sendable, CustomStringConvertible {
         self.init(index: k, count: n)
     }
 
-    public func contains(key: String) -> Bool { Int(fnv1a64(Array(key.utf8)) % UInt64(count)) == index }
+    public func contains(_ item: InputItem) -> Bool { Int(fnv1a64(Array(item.relative.utf8)) % UInt64(count)) == index }
+
+    /// The shard of a Slurm job-array task (`SLURM_ARRAY_TASK_ID`, `SLURM_ARRAY_TASK_COUNT`,
+    /// `SLURM_ARRAY_TASK_MIN`: shard `ID − MIN` of `COUNT`), or of a Kubernetes Indexed Job
+    /// (`JOB_COMPLETION_INDEX` of `CONVBANK_SHARD_COUNT`), from an environment; nil outside both.
+    public static func fromEnvironment(_ environment: [String: String]) -> (shard: Shard, source: String)? {
+        if let id = environment["SLURM_ARRAY_TASK_ID"].flatMap({ Int($0) }),
+           let count = environment["SLURM_ARRAY_TASK_COUNT"].flatMap({ Int($0) }) {
+            let minimum = environment["SLURM_ARRAY_TASK_MIN"].flatMap { Int($0) } ?? 0
+            if let shard = Shard(index: id - minimum, count: count) {
+                return (shard, "Slurm array task \(id) of \(count) (SLURM_ARRAY_TASK_MIN \(minimum))")
+            }
+        }
+        if let index = environment["JOB_COMPLETION_INDEX"].flatMap({ Int($0) }),
+           let count = environment["CONVBANK_SHARD_COUNT"].flatMap({ Int($0) }), let shard = Shard(index: index, count: count) {
+            return (shard, "Kubernetes job completion index \(index) of \(count)")
+        }
+        return nil
+    }
 
     public var description: String { "\(index)/\(count)" }
 }

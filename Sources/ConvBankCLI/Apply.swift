@@ -29,7 +29,7 @@ extension Convbank {
         @Option(help: "Worker threads (default: all cores).")
         var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
 
-        @Option(help: ArgumentHelp("Only inputs of shard K (0-based) of N: disjoint shards whose union is the whole run.", valueName: "k/n"))
+        @Option(help: ArgumentHelp("Only inputs of shard K (0-based) of N: disjoint shards whose union is the whole run. Default inside a Slurm job array: the task's shard (SLURM_ARRAY_TASK_ID − SLURM_ARRAY_TASK_MIN of SLURM_ARRAY_TASK_COUNT).", valueName: "k/n"))
         var shard: Shard?
 
         @Option(help: "Refuse images with more pixels than this (checked from the header, before decoding).")
@@ -89,15 +89,21 @@ extension Convbank {
             }
             var failed = collection.problems.count
             for problem in collection.problems { printError("error: \(problem)") }
-            let items = collection.items.filter { shard?.contains(key: $0.key) ?? true }
+            var shard = self.shard
+            if shard == nil, let detected = Shard.fromEnvironment(ProcessInfo.processInfo.environment) {
+                shard = detected.shard
+                if !quiet { printError("taking shard \(detected.shard) from the \(detected.source); --shard overrides it") }
+            }
+            let items = collection.items.filter { shard?.contains($0) ?? true }
             let started = Date()
             var succeeded = 0, pixels = 0
             var statsRows: [String] = []
             var warnedClipping = false
             var galleryRows: [Gallery.Row] = []
-            for item in items {
+            let ahead = DecodeAhead(items: items, maxPixels: maxPixels)
+            for (index, item) in items.enumerated() {
                 do {
-                    let result = try applyBank(bank, to: item, outputRoot: output, settings: settings)
+                    let result = try applyBank(bank, to: item, outputRoot: output, settings: settings, decoded: ahead.take(index))
                     if gallery {
                         let maps = zip(bank.filters, result.statistics).map { filter, s in
                             Gallery.MapEntry(name: filter.name, file: item.key + "/" + filter.name + "." + format.fileExtension, statistics: s)
