@@ -11,8 +11,6 @@ public struct ApplySettings: Sendable {
     public var maxPixels: Int = ImageCodec.defaultMaxPixels
     /// Threads for convolution and encoding.
     public var jobs: Int = 1
-    /// Whether to compute each map's `MapStatistics` (a pass over every map).
-    public var statistics = false
     /// Write a contact sheet `DIR/<key>.sheet.png` per input, in this colour map.
     public var sheet: Colormap?
 
@@ -29,8 +27,10 @@ public struct ApplyResult: Sendable {
     public var outputs: [String]
     /// Input pixels (after orientation).
     public var pixels: Int
-    /// Per map, in filter order, when `ApplySettings.statistics` is set; else empty.
+    /// Per map, in filter order.
     public var statistics: [MapStatistics]
+    /// Seconds spent decoding (when decoded here), convolving, and encoding and writing.
+    public var seconds: (decode: Double, convolve: Double, encode: Double) = (0, 0, 0)
     /// Per map (8-bit PNG only), the fraction of values outside 0…255 that the levels cannot show.
     public var clippedFractions: [Double]
 }
@@ -38,23 +38,26 @@ public struct ApplyResult: Sendable {
 /// Processes one input: decode, adapt channels, convolve, encode and write every map atomically. On failure
 /// no map of this input remains (maps written earlier in this call, or by an earlier run, are removed).
 /// - Throws: `ImageCodecError` or `ConvolutionError` (wrapped as `InputError`) naming the file.
-/// - Parameter decoded: the input already decoded (by `DecodeAhead`), or nil to decode it here.
+/// - Parameter decoded: the input already decoded (by `Batch`'s read-ahead), or nil to decode it here.
 public func applyBank(_ bank: FilterBank, to item: InputItem, outputRoot: String, settings: ApplySettings,
                       decoded predecoded: Result<DecodedImage, ImageCodecError>? = nil) throws(InputError) -> ApplyResult {
     let folder = (outputRoot as NSString).appendingPathComponent(item.key)
     let outputs = bank.filters.map { (folder as NSString).appendingPathComponent("\($0.name).\(settings.format.fileExtension)") }
     let sheetPath = (outputRoot as NSString).appendingPathComponent(ApplySettings.sheetPath(key: item.key))
     do {
+        var clock = Stopwatch()
         let decoded = try (predecoded ?? Result { () throws(ImageCodecError) in try ImageCodec.decode(path: item.path, maxPixels: settings.maxPixels) }).get()
+        let decodeSeconds = clock.lap()
         let image: Tensor
         do { image = try decoded.tensor.adapted(toChannels: bank.channels) } catch { throw InputError.convolution(path: item.path, error) }
         let maps: [Tensor]
         do { maps = try bank.convolve(image, jobs: settings.jobs) } catch { throw InputError.convolution(path: item.path, error) }
+        let convolveSeconds = clock.lap()
         let failures = ResultSlots<ImageCodecError>(count: maps.count)
         let statistics = ResultSlots<MapStatistics>(count: maps.count)
         let clipped = ResultSlots<Double>(count: maps.count)
         parallelFor(maps.count, jobs: settings.jobs) { f in
-            if settings.statistics { statistics.set(f, MapStatistics(maps[f].storage)) }
+            statistics.set(f, MapStatistics(maps[f].storage))
             do throws(ImageCodecError) {
                 var outside = 0
                 var bytes = try MapEncoder.encode(maps[f], format: settings.format, normalization: settings.normalization,
@@ -81,8 +84,10 @@ public func applyBank(_ bank: FilterBank, to item: InputItem, outputRoot: String
                 throw InputError.codec(e)
             }
         }
-        return ApplyResult(item: item, outputs: outputs, pixels: image.height * image.width,
-                           statistics: statistics.values.compactMap { $0 }, clippedFractions: clipped.values.map { $0 ?? 0 })
+        var result = ApplyResult(item: item, outputs: outputs, pixels: image.height * image.width,
+                                 statistics: statistics.values.compactMap { $0 }, clippedFractions: clipped.values.map { $0 ?? 0 })
+        result.seconds = (decodeSeconds, convolveSeconds, clock.lap())
+        return result
     } catch {
         for path in outputs + [sheetPath] { unlink(path) }
         switch error {
@@ -122,50 +127,13 @@ final class ResultSlots<Value: Sendable>: @unchecked Sendable {
     var values: [Value?] { Array(slots) }
 }
 
-/// Decodes the next input on a background thread while the current one is filtered and encoded, so the
-/// single-threaded decoder overlaps the parallel stages. At most one image is decoded ahead (memory stays
-/// bounded by two images).
-public final class DecodeAhead: @unchecked Sendable {
-    private let items: [InputItem]
-    private let maxPixels: Int
-    private let queue = DispatchQueue(label: "convbank.decode-ahead")
-    private let lock = NSLock()
-    private var pending: [Int: DispatchGroup] = [:]
-    private var results: [Int: Result<DecodedImage, ImageCodecError>] = [:]
-
-    public init(items: [InputItem], maxPixels: Int) {
-        self.items = items
-        self.maxPixels = maxPixels
-    }
-
-    /// Starts decoding item `index` (if it exists and is not started).
-    public func prefetch(_ index: Int) {
-        guard index < items.count else { return }
-        lock.lock()
-        defer { lock.unlock() }
-        guard pending[index] == nil else { return }
-        let group = DispatchGroup()
-        pending[index] = group
-        let item = items[index], limit = maxPixels
-        queue.async(group: group) {
-            let result = Result { () throws(ImageCodecError) in try ImageCodec.decode(path: item.path, maxPixels: limit) }
-            self.lock.lock()
-            self.results[index] = result
-            self.lock.unlock()
-        }
-    }
-
-    /// Item `index` decoded (waiting for it if needed), and the decode of `index + 1` started.
-    public func take(_ index: Int) -> Result<DecodedImage, ImageCodecError> {
-        prefetch(index)
-        lock.lock()
-        let group = pending[index]!
-        lock.unlock()
-        group.wait()
-        prefetch(index + 1)
-        lock.lock()
-        defer { lock.unlock() }
-        pending[index] = nil
-        return results.removeValue(forKey: index)!
+/// Wall-clock laps.
+struct Stopwatch {
+    private var last = DispatchTime.now().uptimeNanoseconds
+    /// Seconds since the previous lap (or the start).
+    mutating func lap() -> Double {
+        let now = DispatchTime.now().uptimeNanoseconds
+        defer { last = now }
+        return Double(now - last) / 1e9
     }
 }

@@ -50,6 +50,9 @@ extension Convbank {
         @Flag(help: "Write DIR/index.html: one row per input with its maps as thumbnails (linking to full size), names and min/max/mean. Needs png or png16 maps.")
         var gallery = false
 
+        @Flag(help: "Redo every input, even those whose outputs are complete and come from the same input bytes and settings.")
+        var force = false
+
         @Flag(name: .shortAndLong, help: "Print nothing but errors.")
         var quiet = false
 
@@ -71,7 +74,6 @@ extension Convbank {
             settings.pngLevel = pngLevel
             settings.maxPixels = maxPixels
             settings.jobs = jobs
-            settings.statistics = stats || gallery
             settings.sheet = sheet ? colormap : nil
 
             var isDirectory = false
@@ -87,7 +89,6 @@ extension Convbank {
             let collection = InputCollection(arguments: inputs, exclude: output) { key in
                 names.map { key + "/" + $0 } + (sheet ? [ApplySettings.sheetPath(key: key)] : [])
             }
-            var failed = collection.problems.count
             for problem in collection.problems { printError("error: \(problem)") }
             var shard = self.shard
             if shard == nil, let detected = Shard.fromEnvironment(ProcessInfo.processInfo.environment) {
@@ -95,68 +96,145 @@ extension Convbank {
                 if !quiet { printError("taking shard \(detected.shard) from the \(detected.source); --shard overrides it") }
             }
             let items = collection.items.filter { shard?.contains($0) ?? true }
-            let started = Date()
-            var succeeded = 0, pixels = 0
+            let manifestName = shard.map { "manifest.shard-\($0.index)-of-\($0.count).jsonl" } ?? "manifest.jsonl"
+            let batch = Batch(bank: bank, items: items, settings: settings, outputRoot: output, force: force, manifestName: manifestName)
+
+            var progress = Progress(total: items.count, quiet: quiet)
             var statsRows: [String] = []
-            var warnedClipping = false
             var galleryRows: [Gallery.Row] = []
-            let ahead = DecodeAhead(items: items, maxPixels: maxPixels)
-            for (index, item) in items.enumerated() {
-                do {
-                    let result = try applyBank(bank, to: item, outputRoot: output, settings: settings, decoded: ahead.take(index))
-                    if gallery {
-                        let maps = zip(bank.filters, result.statistics).map { filter, s in
-                            Gallery.MapEntry(name: filter.name, file: item.key + "/" + filter.name + "." + format.fileExtension, statistics: s)
+            var warnedClipping = false
+            batch.run { report in
+                progress.record(report)
+                if let error = report.error {
+                    progress.clearLine()
+                    printError("error: \(error)")
+                }
+                if report.status != .failed {
+                    if stats {
+                        for (filter, s) in zip(bank.filters, report.statistics) {
+                            statsRows.append([csvField(report.item.path), csvField(filter.name), "\(s.minimum)", "\(s.maximum)", "\(Float(s.mean))",
+                                              "\(Float(s.standardDeviation))", "\(Float(s.zeroFraction))"].joined(separator: ","))
                         }
-                        galleryRows.append(Gallery.Row(title: item.path, sheet: sheet ? ApplySettings.sheetPath(key: item.key) : nil, maps: maps))
                     }
-                    succeeded += 1
-                    pixels += result.pixels
-                    for (filter, s) in zip(bank.filters, result.statistics) {
-                        if stats {
-                            statsRows.append([csvField(item.path), csvField(filter.name), "\(s.minimum)", "\(s.maximum)",
-                                              "\(Float(s.mean))", "\(Float(s.standardDeviation))", "\(Float(s.zeroFraction))"].joined(separator: ","))
+                    if gallery {
+                        let maps = zip(bank.filters, report.statistics).map { filter, s in
+                            Gallery.MapEntry(name: filter.name, file: report.item.key + "/" + filter.name + "." + format.fileExtension, statistics: s)
                         }
+                        galleryRows.append(Gallery.Row(title: report.item.path, sheet: sheet ? ApplySettings.sheetPath(key: report.item.key) : nil, maps: maps))
                     }
                     if format == .png, normalize == .clamp, !quiet, !warnedClipping {
-                        let clipped = zip(bank.filters, result.clippedFractions).filter { $0.1 > 0.5 }
+                        let clipped = zip(bank.filters, report.clippedFractions).filter { $0.1 > 0.5 }
                         if !clipped.isEmpty {
                             warnedClipping = true
-                            let list = clipped.map { "\($0.0.name) \(Int(($0.1 * 100).rounded()))%" }
-                            printError("warning: --normalize clamp clipped most of '\(item.path)' to 0 or 255 in \(list.joined(separator: ", ")); --normalize abs, symmetric or minmax shows the whole range")
+                            let list = clipped.map { "\($0.0.name) \(Int(($0.1 * 100).rounded()))%" }.joined(separator: ", ")
+                            progress.clearLine()
+                            printError("warning: --normalize clamp clipped most of '\(report.item.path)' to 0 or 255 in \(list); --normalize abs, symmetric or minmax shows the whole range")
                         }
                     }
-                } catch {
-                    failed += 1
-                    printError("error: \(error)")
-                    if gallery { galleryRows.append(Gallery.Row(title: item.path, maps: [], error: "\(error)")) }
+                } else if gallery {
+                    galleryRows.append(Gallery.Row(title: report.item.path, maps: [], error: report.error))
                 }
+                progress.show()
             }
+            var failedWrites = 0
             if gallery {
                 let page = Gallery.html(bankName: bank.name, rows: galleryRows)
                 do { try AtomicFile.write(Array(page.utf8), to: (output as NSString).appendingPathComponent("index.html")) } catch {
-                    failed += 1
+                    failedWrites += 1
                     printError("error: \(error)")
                 }
             }
             if stats {
                 let text = "input,filter,min,max,mean,std,zero_fraction\n" + statsRows.map { $0 + "\n" }.joined()
                 do { try AtomicFile.write(Array(text.utf8), to: (output as NSString).appendingPathComponent("stats.csv")) } catch {
-                    failed += 1
+                    failedWrites += 1
                     printError("error: \(error)")
                 }
             }
-            if !quiet {
-                let seconds = Date().timeIntervalSince(started)
-                let mp = Double(pixels) / 1e6
-                printError(String(format: "%d input%@: %d succeeded, %d failed; %.1f MP in %.2f s (%.1f MP/s)%@",
-                                  items.count, items.count == 1 ? "" : "s", succeeded, failed - collection.problems.count,
-                                  mp, seconds, seconds > 0 ? mp / seconds : 0,
-                                  shard.map { ", shard \($0)" } ?? ""))
-            }
-            if failed > 0 { throw ExitCode(1) }
+            progress.finish(shard: shard, problems: collection.problems.count)
+            if progress.failed + collection.problems.count + failedWrites > 0 { throw ExitCode(1) }
         }
     }
+}
+
+/// The live progress line (a terminal) or periodic lines (a pipe or file) on standard error, and the closing
+/// summary.
+struct Progress {
+    let total: Int
+    let quiet: Bool
+    let terminal = isatty(2) == 1
+    let started = Date()
+    var done = 0, succeeded = 0, skipped = 0, failed = 0
+    var pixels = 0
+    var lastShown = Date.distantPast
+    var lineShown = false
+
+    init(total: Int, quiet: Bool) {
+        self.total = total
+        self.quiet = quiet
+    }
+
+    mutating func record(_ report: ItemReport) {
+        done += 1
+        switch report.status {
+        case .ok: succeeded += 1; pixels += report.pixels
+        case .skipped: skipped += 1
+        case .failed: failed += 1
+        }
+    }
+
+    /// Erases the live line before an error or warning line.
+    mutating func clearLine() {
+        if terminal && lineShown {
+            FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+            lineShown = false
+        }
+    }
+
+    var line: String {
+        let seconds = max(Date().timeIntervalSince(started), 1e-9)
+        let rate = Double(done) / seconds
+        let mp = Double(pixels) / 1e6
+        let eta = rate > 0 ? Double(total - done) / rate : 0
+        return String(format: "%d/%d inputs, %.1f images/s, %.1f MP/s, ETA %@, %d failed%@", done, total, rate, mp / seconds,
+                      duration(eta), failed, skipped > 0 ? ", \(skipped) skipped" : "")
+    }
+
+    /// On a terminal: redraws the line (at most 10 times a second). Otherwise: one line every 10 seconds.
+    mutating func show() {
+        guard !quiet else { return }
+        let now = Date()
+        if terminal {
+            guard now.timeIntervalSince(lastShown) >= 0.1 || done == total else { return }
+            FileHandle.standardError.write(Data("\r\u{1B}[Kconvbank: \(line)".utf8))
+            lineShown = true
+        } else {
+            guard now.timeIntervalSince(lastShown) >= 10, done < total else { return }
+            if lastShown == .distantPast { lastShown = now; return }  // the first line after 10 s, not at once
+            printError(line)
+        }
+        lastShown = now
+    }
+
+    mutating func finish(shard: Shard?, problems: Int) {
+        clearLine()
+        guard !quiet else { return }
+        let seconds = Date().timeIntervalSince(started)
+        let mp = Double(pixels) / 1e6
+        printError(String(format: "%d input%@: %d succeeded, %d skipped, %d failed; %.1f MP in %.2f s (%.1f MP/s)%@%@",
+                          total, total == 1 ? "" : "s", succeeded, skipped, failed, mp, seconds, seconds > 0 ? mp / seconds : 0,
+                          problems > 0 ? ", \(problems) unreadable argument\(problems == 1 ? "" : "s") or folder\(problems == 1 ? "" : "s")" : "",
+                          shard.map { ", shard \($0)" } ?? ""))
+    }
+}
+
+/// `95` → `1m35s`.
+func duration(_ seconds: Double) -> String {
+    guard seconds.isFinite, seconds >= 0 else { return "?" }
+    let s = Int(seconds.rounded())
+    if s < 60 { return "\(s)s" }
+    if s < 3600 { return "\(s / 60)m\(String(format: "%02d", s % 60))s" }
+    return "\(s / 3600)h\(String(format: "%02d", s % 3600 / 60))m"
 }
 
 /// A CSV field, quoted when it holds a comma, quote or line break (RFC 4180).

@@ -42,7 +42,7 @@ import Testing
             let native = dir.appendingPathComponent("native-\(bank)").path, emulated = dir.appendingPathComponent("qemu-\(bank)").path
             #expect(try run(binary, ["apply", image, "--bank", bank, "--output", native, "--format", "npy", "-q"] + extra).status == 0)
             #expect(try run(qemu, ["-cpu", model, binary, "apply", image, "--bank", bank, "--output", emulated, "--format", "npy", "-q"] + extra).status == 0)
-            let names = try FileManager.default.contentsOfDirectory(atPath: native + "/chelsea-gray").sorted()
+            let names = try FileManager.default.contentsOfDirectory(atPath: native + "/chelsea-gray").filter { !$0.hasPrefix(".") }.sorted()
             #expect(!names.isEmpty)
             for name in names {
                 let a = try Data(contentsOf: URL(fileURLWithPath: native + "/chelsea-gray/" + name))

@@ -97,10 +97,21 @@ func withTemporaryFolder<R>(_ body: (TemporaryFolder) throws -> R) throws -> R {
 
 /// Every regular file under `root`, as sorted paths relative to `root` (hidden names included); empty when
 /// `root` does not exist.
+/// The files under `root` (relative, sorted), leaving out a run's bookkeeping: the per-input records
+/// (`.convbank-record.json`) and the manifests (`manifest*.jsonl`), which `ResumeTests` checks on their own.
+/// Anything else hidden (a leftover temporary file) is listed.
 func filesUnder(_ root: URL) -> [String] {
+    filesUnder(root, includingBookkeeping: false)
+}
+
+func filesUnder(_ root: URL, includingBookkeeping: Bool) -> [String] {
     guard let enumerator = FileManager.default.enumerator(atPath: root.path) else { return [] }
     var files: [String] = []
     while let relative = enumerator.nextObject() as? String {
+        let name = (relative as NSString).lastPathComponent
+        if !includingBookkeeping, name == ".convbank-record.json" || (!relative.contains("/") && name.hasPrefix("manifest") && name.hasSuffix(".jsonl")) {
+            continue
+        }
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: root.appendingPathComponent(relative).path, isDirectory: &isDirectory),
            !isDirectory.boolValue {
@@ -111,10 +122,15 @@ func filesUnder(_ root: URL) -> [String] {
 }
 
 /// Every entry (files and folders) under `root`, relative and sorted.
+/// Files and folders under `root`, without the run's bookkeeping (records and manifests, see `filesUnder`).
 func entriesUnder(_ root: URL) -> [String] {
     guard let enumerator = FileManager.default.enumerator(atPath: root.path) else { return [] }
     var entries: [String] = []
-    while let relative = enumerator.nextObject() as? String { entries.append(relative) }
+    while let relative = enumerator.nextObject() as? String {
+        let name = (relative as NSString).lastPathComponent
+        if name == ".convbank-record.json" || (!relative.contains("/") && name.hasPrefix("manifest") && name.hasSuffix(".jsonl")) { continue }
+        entries.append(relative)
+    }
     return entries.sorted()
 }
 

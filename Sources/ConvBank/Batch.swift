@@ -1,0 +1,225 @@
+import Foundation
+
+/// What a finished input left behind, written atomically as `DIR/<key>/.convbank-record.json` after all its
+/// files: a later run with the same input bytes and settings skips the input while every listed file exists.
+public struct RunRecord: Codable, Sendable, Equatable {
+    public var input: String
+    /// SHA-256 of the input file's bytes.
+    public var inputSHA256: String
+    /// SHA-256 of the bank and output settings (`Batch.fingerprint`).
+    public var settingsSHA256: String
+    /// Files written, relative to the output folder.
+    public var outputs: [String]
+    public var pixels: Int
+    /// Per map: min, max, mean, std, zero fraction, clipped fraction.
+    public var statistics: [[Double]]
+
+    enum CodingKeys: String, CodingKey {
+        case input, inputSHA256 = "input_sha256", settingsSHA256 = "settings_sha256", outputs, pixels, statistics
+    }
+
+    /// The record's path for an input with output key `key`, relative to the output folder.
+    public static func path(key: String) -> String { key + "/.convbank-record.json" }
+
+    var mapStatistics: [MapStatistics] {
+        statistics.map { s in
+            MapStatistics(minimum: Float(s[0]), maximum: Float(s[1]), mean: s[2], standardDeviation: s[3],
+                          zeroFraction: s[4], clippedFraction8: s.count > 5 ? s[5] : 0)
+        }
+    }
+}
+
+/// How one input of a batch ended.
+public struct ItemReport: Sendable {
+    public enum Status: String, Sendable { case ok, skipped, failed }
+    public var item: InputItem
+    public var status: Status
+    /// Files written (or found, when skipped), relative to the output folder.
+    public var outputs: [String]
+    public var error: String?
+    public var statistics: [MapStatistics]
+    public var clippedFractions: [Double]
+    public var pixels: Int
+    public var inputSHA256: String?
+    /// Seconds: reading and hashing, decoding, convolving, encoding and writing.
+    public var seconds: (read: Double, decode: Double, convolve: Double, encode: Double)
+}
+
+/// A batch of inputs through one bank: skips inputs already done with the same bytes and settings (unless
+/// `force`), reads and decodes one input ahead on a background thread, writes each input's record after its
+/// files, and appends one line per input to the manifest.
+public final class Batch: @unchecked Sendable {
+    public let bank: FilterBank
+    public let items: [InputItem]
+    public let settings: ApplySettings
+    public let outputRoot: String
+    public let force: Bool
+    /// The manifest's path (appended to; one JSON object per line).
+    public let manifestPath: String
+    /// SHA-256 of everything besides the input bytes that decides the outputs.
+    public let fingerprint: String
+
+    public init(bank: FilterBank, items: [InputItem], settings: ApplySettings, outputRoot: String, force: Bool, manifestName: String) {
+        self.bank = bank
+        self.items = items
+        self.settings = settings
+        self.outputRoot = outputRoot
+        self.force = force
+        self.manifestPath = (outputRoot as NSString).appendingPathComponent(manifestName)
+        let description = bank.jsonText + "\nformat=\(settings.format.rawValue)\nnormalize=\(settings.normalization.rawValue)"
+            + "\npng-level=\(settings.pngLevel)\nsheet=\(settings.sheet?.rawValue ?? "none")\n"
+        fingerprint = SHA256.hex(Array(description.utf8))
+    }
+
+    /// An input read, hashed and, unless it can be skipped, decoded.
+    enum Prepared {
+        case skip(RunRecord, sha: String)
+        case decoded(Result<DecodedImage, ImageCodecError>, sha: String)
+        case unreadable(ImageCodecError)
+    }
+
+    private func path(_ relative: String) -> String { (outputRoot as NSString).appendingPathComponent(relative) }
+
+    func prepare(_ item: InputItem) -> (Prepared, read: Double, decode: Double) {
+        var clock = Stopwatch()
+        let bytes: [UInt8]
+        do { bytes = try ImageCodec.readFile(item.path, limit: max(settings.maxPixels, 1) * 8 + (64 << 20)) } catch {
+            return (.unreadable(error), clock.lap(), 0)
+        }
+        let sha = SHA256.hex(bytes)
+        if !force, let record = existingRecord(item), record.inputSHA256 == sha {
+            return (.skip(record, sha: sha), clock.lap(), 0)
+        }
+        let read = clock.lap()
+        let decoded = Result { () throws(ImageCodecError) in try ImageCodec.decode(bytes: bytes, path: item.path, maxPixels: settings.maxPixels) }
+        return (.decoded(decoded, sha: sha), read, clock.lap())
+    }
+
+    /// The record of an earlier run whose settings match and whose files all exist.
+    func existingRecord(_ item: InputItem) -> RunRecord? {
+        guard let data = FileManager.default.contents(atPath: path(RunRecord.path(key: item.key))),
+              let record = try? JSONDecoder().decode(RunRecord.self, from: data),
+              record.settingsSHA256 == fingerprint, record.outputs.count == bank.filters.count + (settings.sheet == nil ? 0 : 1)
+        else { return nil }
+        for output in record.outputs {
+            var info = stat()
+            guard stat(path(output), &info) == 0, info.st_size > 0 else { return nil }
+        }
+        return record
+    }
+
+    /// Runs every input in order; `report` is called after each one (on the calling thread).
+    public func run(report: (ItemReport) -> Void) {
+        let manifest = open(manifestPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        defer { if manifest >= 0 { close(manifest) } }
+        let ahead = ReadAhead(count: items.count) { [self] index in prepare(items[index]) }
+        for (index, item) in items.enumerated() {
+            let (prepared, readSeconds, decodeSeconds) = ahead.take(index)
+            var itemReport = ItemReport(item: item, status: .failed, outputs: [], error: nil, statistics: [], clippedFractions: [],
+                                        pixels: 0, inputSHA256: nil, seconds: (readSeconds, decodeSeconds, 0, 0))
+            switch prepared {
+            case .unreadable(let error):
+                itemReport.error = error.description
+                removeOutputs(item)
+            case .skip(let record, let sha):
+                itemReport.status = .skipped
+                itemReport.outputs = record.outputs
+                itemReport.statistics = record.mapStatistics
+                itemReport.clippedFractions = record.mapStatistics.map(\.clippedFraction8)
+                itemReport.pixels = record.pixels
+                itemReport.inputSHA256 = sha
+            case .decoded(let decoded, let sha):
+                itemReport.inputSHA256 = sha
+                unlink(path(RunRecord.path(key: item.key)))  // the old record no longer vouches for anything
+                do {
+                    let result = try applyBank(bank, to: item, outputRoot: outputRoot, settings: settings, decoded: decoded)
+                    let root = outputRoot.hasSuffix("/") ? outputRoot : outputRoot + "/"
+                    var outputs = result.outputs.map { $0.hasPrefix(root) ? String($0.dropFirst(root.count)) : $0 }
+                    if settings.sheet != nil { outputs.append(ApplySettings.sheetPath(key: item.key)) }
+                    let record = RunRecord(input: item.path, inputSHA256: sha, settingsSHA256: fingerprint, outputs: outputs, pixels: result.pixels,
+                                           statistics: result.statistics.map { [Double($0.minimum), Double($0.maximum), $0.mean, $0.standardDeviation, $0.zeroFraction, $0.clippedFraction8] })
+                    let encoder = JSONEncoder()
+                    encoder.outputFormatting = [.sortedKeys]
+                    try? AtomicFile.write([UInt8](try encoder.encode(record)), to: path(RunRecord.path(key: item.key)))
+                    itemReport.status = .ok
+                    itemReport.outputs = outputs
+                    itemReport.statistics = result.statistics
+                    itemReport.clippedFractions = result.clippedFractions
+                    itemReport.pixels = result.pixels
+                    itemReport.seconds.convolve = result.seconds.convolve
+                    itemReport.seconds.encode = result.seconds.encode
+                } catch let error as InputError {
+                    itemReport.error = error.description
+                } catch {
+                    itemReport.error = "\(error)"
+                }
+            }
+            if manifest >= 0 { appendManifestLine(manifest, itemReport) }
+            report(itemReport)
+        }
+    }
+
+    private func removeOutputs(_ item: InputItem) {
+        unlink(path(RunRecord.path(key: item.key)))
+        for filter in bank.filters { unlink(path(item.key + "/" + filter.name + "." + settings.format.fileExtension)) }
+        unlink(path(ApplySettings.sheetPath(key: item.key)))
+    }
+
+    private func appendManifestLine(_ fd: Int32, _ r: ItemReport) {
+        var object: [String: Any] = [
+            "input": r.item.path, "key": r.item.key, "status": r.status.rawValue, "outputs": r.outputs,
+            "megapixels": Double(r.pixels) / 1e6,
+            "seconds": ["read": r.seconds.read, "decode": r.seconds.decode, "convolve": r.seconds.convolve, "encode": r.seconds.encode],
+        ]
+        object["error"] = r.error ?? NSNull()
+        object["input_sha256"] = r.inputSHA256 ?? NSNull()
+        guard var line = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]) else { return }
+        line.append(0x0A)
+        line.withUnsafeBytes { _ = write(fd, $0.baseAddress!, $0.count) }  // one write: lines never interleave
+    }
+}
+
+/// Runs `work(i)` for the next index on a background thread while the caller handles the current one, so the
+/// single-threaded read and decode overlap the parallel stages. At most one result is held ahead.
+final class ReadAhead<Value>: @unchecked Sendable {
+    private let count: Int
+    private let work: (Int) -> Value
+    private let queue = DispatchQueue(label: "convbank.read-ahead")
+    private let lock = NSLock()
+    private var groups: [Int: DispatchGroup] = [:]
+    private var results: [Int: Value] = [:]
+
+    init(count: Int, work: @escaping (Int) -> Value) {
+        self.count = count
+        self.work = work
+    }
+
+    private func start(_ index: Int) {
+        guard index < count else { return }
+        lock.lock()
+        defer { lock.unlock() }
+        guard groups[index] == nil else { return }
+        let group = DispatchGroup()
+        groups[index] = group
+        queue.async(group: group) {
+            let value = self.work(index)
+            self.lock.lock()
+            self.results[index] = value
+            self.lock.unlock()
+        }
+    }
+
+    /// Result `index` (waiting if needed); starts `index + 1`.
+    func take(_ index: Int) -> Value {
+        start(index)
+        lock.lock()
+        let group = groups[index]!
+        lock.unlock()
+        group.wait()
+        start(index + 1)
+        lock.lock()
+        defer { lock.unlock() }
+        groups[index] = nil
+        return results.removeValue(forKey: index)!
+    }
+}
