@@ -4,7 +4,7 @@ APT_PACKAGES := libpng-dev libjpeg-dev libdeflate-dev pkg-config zlib1g-dev qemu
 BANK ?= edges
 OUT ?= out
 
-.PHONY: deps build run test bench clean
+.PHONY: deps build run test test-slurm bench clean
 
 # Installs missing system packages when root (apt-get update first); otherwise only checks.
 deps:
@@ -23,6 +23,12 @@ run: build
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+
+# A 4-task job array on a throw-away single-node Slurm it starts and stops itself (root; installs slurm-wlm and
+# munge with apt-get if missing): the union of the tasks' outputs must equal one unsharded run, byte for byte.
+test-slurm: deps
+	$(SWIFT) build
+	bash tests/slurm/run.sh .build/debug/convbank
 
 # Release build, then stage and end-to-end figures (`name value unit`), medians of several runs.
 bench: deps

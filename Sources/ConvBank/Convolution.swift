@@ -108,9 +108,10 @@ extension ConvolutionPlan {
                 }
                 for (b, block) in blocks.enumerated() {
                     let out = filters[block.filters.lowerBound].geometry.output
+                    let first = bank.filters[block.filters.lowerBound]
                     jobs_.append(DirectJob(
-                        input: src.baseAddress!, channelStride: channelStride, rowStride: rowStride,
-                        tapOffsets: copy(block.tapOffsets), tapsPerChannel: block.tapOffsets.count, channels: bank.channels,
+                        input: src.baseAddress! + first.firstChannel * channelStride, channelStride: channelStride, rowStride: rowStride,
+                        tapOffsets: copy(block.tapOffsets), tapsPerChannel: block.tapOffsets.count, channels: first.channels,
                         weights: copy(block.weights), biases: copy(block.biases), filters: block.filters.count,
                         outputs: UnsafePointer(outputLists[b]), outWidth: out.width, origin: 0,
                         rowStep: bank.stride.height * rowStride, activation: code))
@@ -156,7 +157,7 @@ extension ConvolutionPlan {
         let out = plan.geometry.output
         let kh = filter.kernel.height, kw = filter.kernel.width
         let sh = bank.stride.height, dh = bank.dilation.height, dw = bank.dilation.width, sw = bank.stride.width
-        let channels = bank.channels
+        let channels = filter.channels
         let rows = (out.height - 1) * sh + (kh - 1) * dh + 1      // padded rows the filter reads
         let rStride = out.width + 16
         let rChannel = rows * rStride + 16
@@ -191,7 +192,7 @@ extension ConvolutionPlan {
         let code = bank.activation == .linear ? 0 : (bank.activation == .relu ? 1 : 2)
         // Row pass: one single-channel job per input channel, writing R_c with row stride rStride.
         let rowJobs = (0..<channels).map { c in
-            DirectJob(input: planes + c * channelStride, channelStride: 0, rowStride: rStride, tapOffsets: UnsafePointer(rowOffsets),
+            DirectJob(input: planes + (filter.firstChannel + c) * channelStride, channelStride: 0, rowStride: rStride, tapOffsets: UnsafePointer(rowOffsets),
                       tapsPerChannel: kw, channels: 1, weights: UnsafePointer(rowWeights + c * kw), biases: UnsafePointer(zero), filters: 1,
                       outputs: UnsafePointer(rowTargets + c), outWidth: out.width, origin: plan.originRow * rowStride,
                       rowStep: rowStride, activation: 0)

@@ -108,7 +108,8 @@ public struct ConvolutionPlan: Sendable {
             }
             var end = start + 1
             func same(_ a: Int, _ b: Int) -> Bool {
-                bank.filters[a].kernel == bank.filters[b].kernel && plans[a].originRow == plans[b].originRow
+                bank.filters[a].kernel == bank.filters[b].kernel && bank.filters[a].firstChannel == bank.filters[b].firstChannel
+                    && plans[a].originRow == plans[b].originRow
                     && plans[a].originColumn == plans[b].originColumn && plans[a].geometry.output == plans[b].geometry.output
             }
             while end < bank.filters.count, end - start < 8, plans[end].separable == nil, same(start, end) { end += 1 }
@@ -125,12 +126,13 @@ public struct ConvolutionPlan: Sendable {
                     offsets.append((column % sw) * phaseStride + (plans[start].originRow + i * bank.dilation.height) * rowStride + column / sw)
                 }
             }
-            var weights = [Float](repeating: 0, count: bank.channels * taps * width)
+            let filterChannels = bank.filters[start].channels
+            var weights = [Float](repeating: 0, count: filterChannels * taps * width)
             var biases = [Float](repeating: 0, count: width)
             for (slot, f) in (start..<end).enumerated() {
                 let filter = bank.filters[f]
                 biases[slot] = filter.bias
-                for c in 0..<bank.channels {
+                for c in 0..<filterChannels {
                     for t in 0..<taps { weights[(c * taps + t) * width + slot] = filter.weights[c * taps + t] }
                 }
             }

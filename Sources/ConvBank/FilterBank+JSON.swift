@@ -2,7 +2,7 @@ import Foundation
 
 extension FilterBank {
     /// Top-level keys a bank file may hold.
-    static let bankKeys = ["name", "description", "stride", "padding", "padding_mode", "dilation", "activation",
+    static let bankKeys = ["name", "description", "stride", "padding", "padding_mode", "dilation", "activation", "groups", "depthwise_kernel",
                            "filters", "layout", "kernel", "weight", "bias", "names"]
 
     /// Loads a bank from JSON, in any of the three forms: per-filter `"filters"`, Keras `"layout": "HWIO"` with
@@ -45,7 +45,11 @@ extension FilterBank {
         }
 
         var filters: [Filter]
+        var groups = try root["groups"].map { v throws(BankError) in try reader.integer(v, at: "groups", minimum: 1) } ?? 1
         let layout = try root["layout"].map { v throws(BankError) in try reader.string(v, at: "layout") }
+        if layout?.uppercased() != "HWCM", root["depthwise_kernel"] != nil {
+            throw reader.fail("depthwise_kernel", "only \"layout\": \"HWCM\" (Keras DepthwiseConv2D) takes \"depthwise_kernel\"")
+        }
         switch layout {
         case nil:
             for key in ["kernel", "weight", "names"] where root[key] != nil {
@@ -60,11 +64,19 @@ extension FilterBank {
         case "OIHW"?, "oihw"?:
             if root["filters"] != nil { throw reader.fail("filters", "a whole-layer bank has no \"filters\" list") }
             filters = try reader.wholeLayer(root, hwio: false)
+        case "HWCM"?, "hwcm"?:
+            if root["filters"] != nil { throw reader.fail("filters", "a whole-layer bank has no \"filters\" list") }
+            if root["groups"] != nil { throw reader.fail("groups", "a depthwise bank (HWCM) has one group per input channel; leave \"groups\" out") }
+            (filters, groups) = try reader.depthwise(root)
         case let other?:
-            throw reader.fail("layout", "unknown layout '\(other)' (known: HWIO for Keras get_weights(), OIHW for PyTorch state_dict)")
+            throw reader.fail("layout", "unknown layout '\(other)' (known: HWIO for Keras get_weights(), OIHW for PyTorch state_dict, HWCM for Keras DepthwiseConv2D)")
+        }
+        guard filters.count % groups == 0 else {
+            throw reader.fail("groups", "\(filters.count) filters do not split into \(groups) groups (the filter count must be a multiple of groups, as Keras requires)")
         }
         self.init(name: name, filters: filters, stride: stride, dilation: dilation, padding: padding,
                   paddingMode: paddingMode, activation: activation, summary: summary)
+        if groups > 1 { setGroups(groups) }
     }
 }
 
@@ -216,6 +228,40 @@ private struct BankReader {
         return filters
     }
 
+    /// Keras `DepthwiseConv2D` as saved: `"depthwise_kernel": [kh][kw][C][M]`, `"bias": [C·M]`; map `c·M + m` reads
+    /// channel `c` only (groups = C).
+    func depthwise(_ root: JSONValue) throws(BankError) -> ([Filter], Int) {
+        guard let w = root["depthwise_kernel"] else { throw fail("", "missing \"depthwise_kernel\" ([kh][kw][C][M])") }
+        for key in ["kernel", "weight"] where root[key] != nil { throw fail(key, "layout HWCM takes \"depthwise_kernel\"") }
+        let (shape, values) = try dense(w, rank: 4, at: "depthwise_kernel")
+        let (kh, kw, c, m) = (shape[0], shape[1], shape[2], shape[3])
+        let f = c * m
+        var bias = [Float](repeating: 0, count: f)
+        if let b = root["bias"] {
+            let (bshape, bvalues) = try dense(b, rank: 1, at: "bias")
+            guard bshape[0] == f else { throw fail("bias", "expected \(f) values (C·M = \(c)·\(m)), found \(bshape[0])") }
+            bias = bvalues
+        }
+        var names = (0..<f).map { "f\($0)" }
+        if let n = root["names"] {
+            guard case .array(let items) = n, items.count == f else { throw fail("names", "expected \(f) names (C·M)") }
+            var list: [String] = []
+            for (i, item) in items.enumerated() { list.append(try string(item, at: "names[\(i)]")) }
+            names = list
+        }
+        try checkNames(names) { "names[\($0)]" }
+        var filters: [Filter] = []
+        for ch in 0..<c {
+            for k in 0..<m {
+                var weights = [Float](repeating: 0, count: kh * kw)
+                for i in 0..<kh { for j in 0..<kw { weights[i * kw + j] = values[((i * kw + j) * c + ch) * m + k] } }
+                filters.append(Filter(name: names[ch * m + k], kernel: Extent2D(height: kh, width: kw), channels: 1, weights: weights,
+                                      bias: bias[ch * m + k]))
+            }
+        }
+        return (filters, c)
+    }
+
     /// The whole-layer forms: Keras `HWIO` (`kernel: [kh][kw][C][F]`) and PyTorch `OIHW` (`weight: [F][C][kh][kw]`).
     func wholeLayer(_ root: JSONValue, hwio: Bool) throws(BankError) -> [Filter] {
         let key = hwio ? "kernel" : "weight"
@@ -303,6 +349,7 @@ extension FilterBank {
         lines.append("  \"name\": \(str(name)),")
         if let summary { lines.append("  \"description\": \(str(summary)),") }
         lines.append("  \"stride\": \(ext(stride)), \"dilation\": \(ext(dilation)), \"padding\": \(paddingText), \"padding_mode\": \"\(paddingMode.rawValue)\", \"activation\": \"\(activation.rawValue)\",")
+        if groups > 1 { lines.append("  \"groups\": \(groups),") }
         lines.append("  \"filters\": [")
         for (k, filter) in filters.enumerated() {
             lines.append("    {")

@@ -6,18 +6,25 @@ extension FilterBank {
     /// - Throws: `ConvolutionError` when a kernel does not fit the input size.
     public func summary(input: Extent2D? = nil) throws(ConvolutionError) -> String {
         var lines: [String] = []
-        lines.append("Bank \"\(name)\": \(filters.count) filter\(filters.count == 1 ? "" : "s"), \(channels) input channel\(channels == 1 ? "" : "s")")
+        lines.append("Bank \"\(name)\": \(filters.count) filter\(filters.count == 1 ? "" : "s"), \(channels) input channel\(channels == 1 ? "" : "s")"
+                     + (groups > 1 ? ", \(groups) groups of \(channels / groups) channel\(channels / groups == 1 ? "" : "s")"
+                        + (groups == channels ? " (depthwise, \(filters.count / groups) per channel)" : "") : ""))
         if let summary { lines.append(summary) }
         lines.append("stride \(stride.shape), dilation \(dilation.shape), padding \(padding), padding mode \(paddingMode.rawValue), activation \(activation.rawValue)")
         if let input { lines.append("input \(input.height)×\(input.width)×\(channels) (H×W×C)") }
-        var header = ["Filter", "Kernel (kh×kw×C)", "Rank", "Params"]
+        var header = ["Filter", groups > 1 ? "Kernel (kh×kw×C/G)" : "Kernel (kh×kw×C)", "Rank", "Params"]
+        if groups > 1 { header.insert("Reads", at: 1) }
         if input != nil { header += ["Output (H×W)", "Pads T,B,L,R", "Mult-adds"] }
         var rows: [[String]] = []
         var macs = 0
         for (index, filter) in filters.enumerated() {
             let rank = filter.kernelRank
             var row = [filter.name, "\(filter.kernel.height)×\(filter.kernel.width)×\(filter.channels)",
-                       rank == 1 && filter.kernel.height * filter.kernel.width > 1 ? "1 separable" : "\(rank)", grouped(filter.parameterCount)]
+                       rank == 1 && filter.kernel.height > 1 && filter.kernel.width > 1 ? "1 separable" : "\(rank)", grouped(filter.parameterCount)]
+            if groups > 1 {
+                let last = filter.firstChannel + filter.channels - 1
+                row.insert(filter.channels == 1 ? "c\(filter.firstChannel)" : "c\(filter.firstChannel)…c\(last)", at: 1)
+            }
             if let input {
                 let g = try geometry(of: index, input: input)
                 let m = g.output.height * g.output.width * filter.kernel.height * filter.kernel.width * filter.channels
@@ -29,7 +36,7 @@ extension FilterBank {
         let widths = header.indices.map { col in max(header[col].count, rows.map { $0[col].count }.max() ?? 0) }
         func line(_ cells: [String]) -> String {
             cells.enumerated().map { col, cell in
-                col == 0 || col == 1 || col == 2 || col == 4 || col == 5 ? cell.padding(toLength: widths[col], withPad: " ", startingAt: 0)
+                !header[col].hasPrefix("Params") && !header[col].hasPrefix("Mult") ? cell.padding(toLength: widths[col], withPad: " ", startingAt: 0)
                     : String(repeating: " ", count: widths[col] - cell.count) + cell
             }.joined(separator: "   ").trimmingTrailingSpaces()
         }

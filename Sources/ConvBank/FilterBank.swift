@@ -13,6 +13,8 @@ public struct Filter: Sendable, Equatable {
     public var weights: [Float]
     /// Added to the channel sum before the activation.
     public var bias: Float
+    /// The input channel this filter's channel 0 reads (grouped banks: the first channel of its group).
+    public var firstChannel: Int = 0
 
     public init(name: String, kernel: Extent2D, channels: Int, weights: [Float], bias: Float = 0) {
         precondition(kernel.height >= 1 && kernel.width >= 1 && channels >= 1, "invalid filter shape")
@@ -55,6 +57,10 @@ public struct FilterBank: Sendable, Equatable {
     public var activation: Activation
     /// At least one filter; all read the same number of channels.
     public var filters: [Filter]
+    /// Keras/PyTorch `groups`: the input channels split into `groups` consecutive groups and filter `f` reads
+    /// only group `⌊f·G/F⌋` (so each filter has `channels / groups` channels). 1 is an ordinary convolution;
+    /// `groups == channels` is a depthwise convolution.
+    public private(set) var groups: Int = 1
     /// A one-line description (built-in banks).
     public var summary: String?
 
@@ -73,8 +79,17 @@ public struct FilterBank: Sendable, Equatable {
         self.summary = summary
     }
 
-    /// Input channels every filter reads.
-    public var channels: Int { filters[0].channels }
+    /// Input channels the bank reads (each filter reads `channels / groups` of them).
+    public var channels: Int { filters[0].channels * groups }
+
+    /// Splits the input channels into `groups` groups (see `groups`), setting each filter's first channel.
+    /// - Precondition: `groups` divides the filter count.
+    public mutating func setGroups(_ groups: Int) {
+        precondition(groups >= 1 && filters.count % groups == 0, "groups must divide the filter count")
+        self.groups = groups
+        let perGroup = filters[0].channels
+        for f in filters.indices { filters[f].firstChannel = (f * groups / filters.count) * perGroup }
+    }
 
     /// Total trainable parameters: Σ (kh · kw · C + 1).
     public var parameterCount: Int { filters.reduce(0) { $0 + $1.parameterCount } }

@@ -4,6 +4,7 @@
 public struct PixelExplanation: Sendable {
     /// One kernel tap.
     public struct Tap: Sendable {
+        /// The filter's channel (the input channel is `firstChannel + channel`).
         public var channel: Int, i: Int, j: Int
         /// Input position read (may lie in the padding, outside the image).
         public var inputY: Int, inputX: Int
@@ -13,6 +14,8 @@ public struct PixelExplanation: Sendable {
     }
 
     public var filter: String
+    /// The input channel the filter's channel 0 reads (non-zero in grouped banks).
+    public var firstChannel: Int
     public var x: Int, y: Int
     public var output: Extent2D
     public var geometry: ConvolutionGeometry
@@ -58,7 +61,7 @@ extension FilterBank {
                     let inside = iy >= 0 && ix >= 0 && iy < image.height && ix < image.width
                     var value: Float = 0
                     if let sy = paddingMode.sourceIndex(iy, length: image.height), let sx = paddingMode.sourceIndex(ix, length: image.width) {
-                        value = image[sy, sx, c]
+                        value = image[sy, sx, filter.firstChannel + c]
                     }
                     let w = filter[c, i, j]
                     if let factors { rowSum += value * factors.v[c][j] } else { acc += w * value }
@@ -76,7 +79,7 @@ extension FilterBank {
         case .relu: pre > 0 ? pre : 0
         default: activation.apply(pre)
         }
-        return PixelExplanation(filter: filter.name, x: x, y: y, output: g.output, geometry: g, kernel: filter.kernel,
+        return PixelExplanation(filter: filter.name, firstChannel: filter.firstChannel, x: x, y: y, output: g.output, geometry: g, kernel: filter.kernel,
                                 dilation: dilation, paddingMode: paddingMode, activation: activation, taps: taps,
                                 partials: partials, separable: factors != nil, channelSum: total, bias: filter.bias, preActivation: pre, postActivation: post)
     }
@@ -105,7 +108,7 @@ extension PixelExplanation: CustomStringConvertible {
         let perChannel = kernel.height * kernel.width
         for (c, partial) in partials.enumerated() {
             let channelTaps = taps[(c * perChannel)..<((c + 1) * perChannel)]
-            lines.append("channel \(c): partial sum Σ value·weight = \(formatNumber(partial))")
+            lines.append("channel \(firstChannel + c): partial sum Σ value·weight = \(formatNumber(partial))")
             if kernel.height <= 9 && kernel.width <= 9 {
                 var valueRows: [String] = [], weightRows: [String] = []
                 for i in 0..<kernel.height {
