@@ -13,6 +13,20 @@ public struct ApplySettings: Sendable {
     public var jobs: Int = 1
     /// Write a contact sheet `DIR/<key>.sheet.png` per input, in this colour map.
     public var sheet: Colormap?
+    /// Also write each filter's per-channel partial maps, `DIR/<key>/<filter>.c<k>.<ext>`.
+    public var partials = false
+
+    /// The files (relative to the output folder) that an input with output key `key` gets from `bank`.
+    public func outputFiles(key: String, bank: FilterBank) -> [String] {
+        var files = bank.filters.map { key + "/" + $0.name + "." + format.fileExtension }
+        if partials {
+            for f in bank.filters.indices {
+                files += bank.partialBank(of: f).filters.map { key + "/" + $0.name + "." + format.fileExtension }
+            }
+        }
+        if sheet != nil { files.append(ApplySettings.sheetPath(key: key)) }
+        return files
+    }
 
     /// Where the contact sheet of the input with output key `key` goes, relative to the output folder.
     public static func sheetPath(key: String) -> String { key + ".sheet.png" }
@@ -44,6 +58,7 @@ public func applyBank(_ bank: FilterBank, to item: InputItem, outputRoot: String
     let folder = (outputRoot as NSString).appendingPathComponent(item.key)
     let outputs = bank.filters.map { (folder as NSString).appendingPathComponent("\($0.name).\(settings.format.fileExtension)") }
     let sheetPath = (outputRoot as NSString).appendingPathComponent(ApplySettings.sheetPath(key: item.key))
+    var partialOutputs: [String] = []
     do {
         var clock = Stopwatch()
         let decoded = try (predecoded ?? Result { () throws(ImageCodecError) in try ImageCodec.decode(path: item.path, maxPixels: settings.maxPixels) }).get()
@@ -72,6 +87,29 @@ public func applyBank(_ bank: FilterBank, to item: InputItem, outputRoot: String
             }
         }
         if let first = failures.values.compactMap({ $0 }).first { throw InputError.codec(first) }
+        if settings.partials {
+            for f in bank.filters.indices {
+                let partialBank = bank.partialBank(of: f)
+                let partialMaps: [Tensor]
+                do { partialMaps = try partialBank.convolve(image, jobs: settings.jobs) } catch { throw InputError.convolution(path: item.path, error) }
+                let paths = partialBank.filters.map { (folder as NSString).appendingPathComponent("\($0.name).\(settings.format.fileExtension)") }
+                partialOutputs += paths
+                let partialFailures = ResultSlots<ImageCodecError>(count: partialMaps.count)
+                parallelFor(partialMaps.count, jobs: settings.jobs) { k in
+                    do throws(ImageCodecError) {
+                        var ignored = 0
+                        let bytes = try MapEncoder.encode(partialMaps[k], format: settings.format, normalization: settings.normalization,
+                                                          pngLevel: settings.pngLevel, clipped: &ignored)
+                        try AtomicFile.write(bytes, to: paths[k])
+                    } catch {
+                        var e = error
+                        if e.path.isEmpty { e.path = paths[k] }
+                        partialFailures.set(k, e)
+                    }
+                }
+                if let first = partialFailures.values.compactMap({ $0 }).first { throw InputError.codec(first) }
+            }
+        }
         if let colormap = settings.sheet {
             let bankName = bank.name
             let picture = ContactSheet.render(title: "\(item.path) - bank \(bankName)", input: decoded.tensor, inputBitDepth: decoded.bitDepth,
@@ -84,12 +122,14 @@ public func applyBank(_ bank: FilterBank, to item: InputItem, outputRoot: String
                 throw InputError.codec(e)
             }
         }
-        var result = ApplyResult(item: item, outputs: outputs, pixels: image.height * image.width,
+        var result = ApplyResult(item: item, outputs: outputs + partialOutputs, pixels: image.height * image.width,
                                  statistics: statistics.values.compactMap { $0 }, clippedFractions: clipped.values.map { $0 ?? 0 })
         result.seconds = (decodeSeconds, convolveSeconds, clock.lap())
         return result
     } catch {
-        for path in outputs + [sheetPath] { unlink(path) }
+        let partialPaths = settings.partials
+            ? settings.outputFiles(key: item.key, bank: bank).map { (outputRoot as NSString).appendingPathComponent($0) } : []
+        for path in outputs + partialOutputs + partialPaths + [sheetPath] { unlink(path) }
         switch error {
         case let e as InputError: throw e
         case let e as ImageCodecError: throw InputError.codec(e)

@@ -67,7 +67,7 @@ public final class Batch: @unchecked Sendable {
         self.force = force
         self.manifestPath = (outputRoot as NSString).appendingPathComponent(manifestName)
         let description = bank.jsonText + "\nformat=\(settings.format.rawValue)\nnormalize=\(settings.normalization.rawValue)"
-            + "\npng-level=\(settings.pngLevel)\nsheet=\(settings.sheet?.rawValue ?? "none")\n"
+            + "\npng-level=\(settings.pngLevel)\nsheet=\(settings.sheet?.rawValue ?? "none")\npartials=\(settings.partials)\n"
         fingerprint = SHA256.hex(Array(description.utf8))
     }
 
@@ -99,7 +99,7 @@ public final class Batch: @unchecked Sendable {
     func existingRecord(_ item: InputItem) -> RunRecord? {
         guard let data = FileManager.default.contents(atPath: path(RunRecord.path(key: item.key))),
               let record = try? JSONDecoder().decode(RunRecord.self, from: data),
-              record.settingsSHA256 == fingerprint, record.outputs.count == bank.filters.count + (settings.sheet == nil ? 0 : 1)
+              record.settingsSHA256 == fingerprint, record.outputs.count == settings.outputFiles(key: item.key, bank: bank).count
         else { return nil }
         for output in record.outputs {
             var info = stat()
@@ -161,8 +161,7 @@ public final class Batch: @unchecked Sendable {
 
     private func removeOutputs(_ item: InputItem) {
         unlink(path(RunRecord.path(key: item.key)))
-        for filter in bank.filters { unlink(path(item.key + "/" + filter.name + "." + settings.format.fileExtension)) }
-        unlink(path(ApplySettings.sheetPath(key: item.key)))
+        for file in settings.outputFiles(key: item.key, bank: bank) { unlink(path(file)) }
     }
 
     private func appendManifestLine(_ fd: Int32, _ r: ItemReport) {

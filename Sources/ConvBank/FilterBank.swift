@@ -80,7 +80,29 @@ public struct FilterBank: Sendable, Equatable {
     }
 
     /// Input channels the bank reads (each filter reads `channels / groups` of them).
-    public var channels: Int { filters[0].channels * groups }
+    public var channels: Int { inputChannels ?? filters[0].channels * groups }
+    /// Set by `partialBank(of:)`, whose one-channel filters read chosen channels of a wider input.
+    private var inputChannels: Int?
+
+    /// The bank whose maps are filter `f`'s per-channel partial maps: for each of the filter's channels `c`, the
+    /// raw cross-correlation of input channel `firstChannel + c` with kernel slice `c` — before the bias and the
+    /// activation, with the bank's stride, dilation, padding and mode. Adding the partial maps in channel order,
+    /// then the bias, then the activation gives filter `f`'s map exactly (the engine sums in that order).
+    /// Filters are named `<name>.c<k>` with `k` the input channel.
+    public func partialBank(of f: Int) -> FilterBank {
+        let filter = filters[f]
+        let taps = filter.kernel.height * filter.kernel.width
+        let slices = (0..<filter.channels).map { c in
+            var slice = Filter(name: "\(filter.name).c\(filter.firstChannel + c)", kernel: filter.kernel, channels: 1,
+                               weights: Array(filter.weights[(c * taps)..<((c + 1) * taps)]), bias: 0)
+            slice.firstChannel = filter.firstChannel + c
+            return slice
+        }
+        var bank = FilterBank(name: "\(name) partials of \(filter.name)", filters: slices, stride: stride, dilation: dilation,
+                              padding: padding, paddingMode: paddingMode, activation: .linear)
+        bank.inputChannels = channels
+        return bank
+    }
 
     /// Splits the input channels into `groups` groups (see `groups`), setting each filter's first channel.
     /// - Precondition: `groups` divides the filter count.

@@ -50,6 +50,9 @@ extension Convbank {
         @Flag(help: "Write DIR/index.html: one row per input with its maps as thumbnails (linking to full size), names and min/max/mean. Needs png or png16 maps.")
         var gallery = false
 
+        @Flag(help: "Also write each filter's per-channel partial maps, DIR/<key>/<filter>.c<k>.<ext>: input channel k cross-correlated with its kernel slice, before bias and activation. Their sum in channel order, plus the bias, through the activation, is the filter's map.")
+        var partials = false
+
         @Flag(help: "Redo every input, even those whose outputs are complete and come from the same input bytes and settings.")
         var force = false
 
@@ -75,6 +78,7 @@ extension Convbank {
             settings.maxPixels = maxPixels
             settings.jobs = jobs
             settings.sheet = sheet ? colormap : nil
+            settings.partials = partials
 
             var isDirectory = false
             if FileManager.default.fileExists(atPath: output, isDirectory: &isDirectory), !isDirectory {
@@ -85,10 +89,15 @@ extension Convbank {
                 printError("error: cannot create output folder '\(output)'")
                 throw ExitCode(1)
             }
-            let names = bank.filters.map { "\($0.name).\(format.fileExtension)" }
-            let collection = InputCollection(arguments: inputs, exclude: output) { key in
-                names.map { key + "/" + $0 } + (sheet ? [ApplySettings.sheetPath(key: key)] : [])
+            if partials {
+                let names = Set(bank.filters.map(\.name))
+                if let clash = bank.filters.indices.flatMap({ bank.partialBank(of: $0).filters.map(\.name) }).first(where: names.contains) {
+                    printError("error: --partials would write '\(clash)' over the map of the filter of that name; rename the filter")
+                    throw ExitCode(64)
+                }
             }
+            let fileSettings = settings
+            let collection = InputCollection(arguments: inputs, exclude: output) { key in fileSettings.outputFiles(key: key, bank: bank) }
             for problem in collection.problems { printError("error: \(problem)") }
             var shard = self.shard
             if shard == nil, let detected = Shard.fromEnvironment(ProcessInfo.processInfo.environment) {
