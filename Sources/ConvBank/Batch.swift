@@ -113,8 +113,11 @@ public final class Batch: @unchecked Sendable {
         let manifest = open(manifestPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
         defer { if manifest >= 0 { close(manifest) } }
         let ahead = ReadAhead(count: items.count) { [self] index in prepare(items[index]) }
+        removeStaleTemporaries(in: outputRoot)
         for (index, item) in items.enumerated() {
             let (prepared, readSeconds, decodeSeconds) = ahead.take(index)
+            removeStaleTemporaries(in: path(item.key))
+            removeStaleTemporaries(in: (path(item.key) as NSString).deletingLastPathComponent)
             var itemReport = ItemReport(item: item, status: .failed, outputs: [], error: nil, statistics: [], clippedFractions: [],
                                         pixels: 0, inputSHA256: nil, seconds: (readSeconds, decodeSeconds, 0, 0))
             switch prepared {
@@ -156,6 +159,14 @@ public final class Batch: @unchecked Sendable {
             }
             if manifest >= 0 { appendManifestLine(manifest, itemReport) }
             report(itemReport)
+        }
+    }
+
+    /// Deletes temporary files that a killed run left in `folder` (`.NAME.tmp-PID-NUMBER`, see `AtomicFile`).
+    private func removeStaleTemporaries(in folder: String) {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return }
+        for name in names where name.hasPrefix(".") && AtomicFile.isTemporaryName(name) {
+            unlink((folder as NSString).appendingPathComponent(name))
         }
     }
 

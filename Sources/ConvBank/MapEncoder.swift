@@ -89,6 +89,13 @@ public enum AtomicFile {
         }
     }
 
+    /// Whether `name` is one of this type's temporary names (`.NAME.tmp-PID-NUMBER`).
+    public static func isTemporaryName(_ name: String) -> Bool {
+        guard name.hasPrefix("."), let range = name.range(of: ".tmp-", options: .backwards) else { return false }
+        let parts = name[range.upperBound...].split(separator: "-")
+        return parts.count == 2 && parts.allSatisfy { !$0.isEmpty && $0.allSatisfy(\.isNumber) }
+    }
+
     private static func reason(_ error: Error) -> String {
         let ns = error as NSError
         if let underlying = ns.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
