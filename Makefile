@@ -35,5 +35,10 @@ bench: deps
 	$(SWIFT) build -c release
 	bash bench/run.sh $(PHOTOS)
 
+# libFuzzer + ASan/UBSan over the PNG and JPEG decoders for FUZZ_SECONDS (fuzz/run.sh); non-zero exit if it finds anything.
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	bash fuzz/run.sh $(FUZZ_SECONDS)
+
 clean:
 	rm -rf .build $(OUT)

@@ -41,11 +41,26 @@ static void cio_jpeg_emit_message(j_common_ptr cinfo, int level) {
             err->pub.format_message(cinfo, text);
             snprintf(err->message, CIO_MESSAGE_CAPACITY, "%s", text);
         }
-        break;
+        /* Damaged data is refused anyway: stop now rather than decode (possibly for seconds) to the end. */
+        longjmp(err->escape, 1);
     default:
         break;
     }
     err->pub.num_warnings++;
+}
+
+/* More scans than any real encoder writes (libjpeg-turbo's own tools cap them too): a file of thousands of cheap
+ * progressive scans would otherwise take seconds to absorb. */
+#define CIO_MAX_SCANS 1000
+
+static void cio_jpeg_progress(j_common_ptr cinfo) {
+    if (!cinfo->is_decompressor) return;
+    j_decompress_ptr d = (j_decompress_ptr)cinfo;
+    if (d->input_scan_number > CIO_MAX_SCANS) {
+        struct cio_jpeg_error *err = (struct cio_jpeg_error *)cinfo->err;
+        snprintf(err->message, CIO_MESSAGE_CAPACITY, "more than %d scans (not a real image)", CIO_MAX_SCANS);
+        longjmp(err->escape, 1);
+    }
 }
 
 cio_status cio_decode_jpeg(const uint8_t *bytes, size_t count, uint64_t max_pixels, cio_raster *out, char *message) {
@@ -71,6 +86,10 @@ cio_status cio_decode_jpeg(const uint8_t *bytes, size_t count, uint64_t max_pixe
         return failure;
     }
     jpeg_create_decompress(&cinfo);
+    struct jpeg_progress_mgr progress;
+    memset(&progress, 0, sizeof progress);
+    progress.progress_monitor = cio_jpeg_progress;
+    cinfo.progress = &progress;
     jpeg_mem_src(&cinfo, (const unsigned char *)bytes, (unsigned long)count);
     jpeg_read_header(&cinfo, TRUE);
     if ((uint64_t)cinfo.image_width * (uint64_t)cinfo.image_height > max_pixels) {
