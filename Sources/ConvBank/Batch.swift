@@ -113,11 +113,9 @@ public final class Batch: @unchecked Sendable {
         let manifest = open(manifestPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
         defer { if manifest >= 0 { close(manifest) } }
         let ahead = ReadAhead(count: items.count) { [self] index in prepare(items[index]) }
-        removeStaleTemporaries(in: outputRoot)
         for (index, item) in items.enumerated() {
             let (prepared, readSeconds, decodeSeconds) = ahead.take(index)
-            removeStaleTemporaries(in: path(item.key))
-            removeStaleTemporaries(in: (path(item.key) as NSString).deletingLastPathComponent)
+            removeStaleTemporaries(of: item)
             var itemReport = ItemReport(item: item, status: .failed, outputs: [], error: nil, statistics: [], clippedFractions: [],
                                         pixels: 0, inputSHA256: nil, seconds: (readSeconds, decodeSeconds, 0, 0))
             switch prepared {
@@ -162,11 +160,28 @@ public final class Batch: @unchecked Sendable {
         }
     }
 
-    /// Deletes temporary files that a killed run left in `folder` (`.NAME.tmp-PID-NUMBER`, see `AtomicFile`).
-    private func removeStaleTemporaries(in folder: String) {
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return }
-        for name in names where name.hasPrefix(".") && AtomicFile.isTemporaryName(name) {
-            unlink((folder as NSString).appendingPathComponent(name))
+    /// Deletes temporary files (`.NAME.tmp-PID-NUMBER`, see `AtomicFile`) that a killed run left for this input's
+    /// own files: in its folder, and its sheet's beside it. Other inputs' folders are never touched, so shards
+    /// running at once into one output folder cannot remove each other's files in flight; a temporary file of a
+    /// process still alive on this machine is kept.
+    private func removeStaleTemporaries(of item: InputItem) {
+        let folder = path(item.key)
+        let sheet = ApplySettings.sheetPath(key: item.key)
+        let sheetFolder = (path(sheet) as NSString).deletingLastPathComponent
+        let sheetPrefix = "." + (sheet as NSString).lastPathComponent + ".tmp-"
+        var candidates: [String] = []
+        if let names = try? FileManager.default.contentsOfDirectory(atPath: folder) {
+            candidates += names.filter { AtomicFile.isTemporaryName($0) }.map { (folder as NSString).appendingPathComponent($0) }
+        }
+        if let names = try? FileManager.default.contentsOfDirectory(atPath: sheetFolder) {
+            candidates += names.filter { $0.hasPrefix(sheetPrefix) && AtomicFile.isTemporaryName($0) }
+                .map { (sheetFolder as NSString).appendingPathComponent($0) }
+        }
+        for candidate in candidates {
+            let name = (candidate as NSString).lastPathComponent
+            let pidText = name[name.range(of: ".tmp-", options: .backwards)!.upperBound...].split(separator: "-").first
+            if let pid = pidText.flatMap({ Int32($0) }), pid != getpid(), kill(pid, 0) == 0 { continue }  // still being written
+            unlink(candidate)
         }
     }
 

@@ -147,30 +147,33 @@ extension ConvolutionPlan {
 }
 
 extension ConvolutionPlan {
-    /// A separable filter as two passes of the direct kernel: a row pass `R_c[r][x] = Σ_j v_c[j] · in_c[r][x·sw + j·dw]`
-    /// over every padded row the filter reads, then a column pass `partial_c[y][x] = Σ_i u_c[i] · R_c[y·sh + i·dh][x]`
-    /// that also adds the channel partials, the bias and the activation as the direct path does.
-    func runSeparable(filter f: Int, factors: (u: [[Float]], v: [[Float]]), planes: UnsafePointer<Float>,
+    /// A low-rank filter as passes of the direct kernel: for each channel `c` and term `k`, a row pass
+    /// `R_ck[r][x] = Σ_j v_ck[j] · in_c[r][x·sw + j·dw]` over every padded row the filter reads; then one column pass
+    /// `partial_c[y][x] = Σ_k Σ_i u_ck[i] · R_ck[y·sh + i·dh][x]` (terms in order, one accumulator per channel) that
+    /// also adds the channel partials, the bias and the activation as the direct path does.
+    func runSeparable(filter f: Int, factors: LowRank, planes: UnsafePointer<Float>,
                       output: UnsafeMutablePointer<Float>, jobs: Int, kernels: KernelLevel) {
         let plan = filters[f]
         let filter = bank.filters[f]
         let out = plan.geometry.output
         let kh = filter.kernel.height, kw = filter.kernel.width
         let sh = bank.stride.height, dh = bank.dilation.height, dw = bank.dilation.width, sw = bank.stride.width
-        let channels = filter.channels
+        let channels = filter.channels, terms = factors.terms
         let rows = (out.height - 1) * sh + (kh - 1) * dh + 1      // padded rows the filter reads
         let rStride = out.width + 16
-        let rChannel = rows * rStride + 16
+        let rTerm = rows * rStride + 16
+        let rChannel = terms * rTerm
+        let planesCount = channels * terms
         let r = UnsafeMutablePointer<Float>.allocate(capacity: rChannel * channels)
         r.initialize(repeating: 0, count: rChannel * channels)
         defer { r.deallocate() }
         let rowOffsets = UnsafeMutablePointer<Int>.allocate(capacity: kw)
-        let columnOffsets = UnsafeMutablePointer<Int>.allocate(capacity: kh)
+        let columnOffsets = UnsafeMutablePointer<Int>.allocate(capacity: terms * kh)
         let zero = UnsafeMutablePointer<Float>.allocate(capacity: 1)
         let bias = UnsafeMutablePointer<Float>.allocate(capacity: 1)
-        let rowWeights = UnsafeMutablePointer<Float>.allocate(capacity: kw * channels)
-        let columnWeights = UnsafeMutablePointer<Float>.allocate(capacity: kh * channels)
-        let rowTargets = UnsafeMutablePointer<UnsafeMutablePointer<Float>>.allocate(capacity: channels)
+        let rowWeights = UnsafeMutablePointer<Float>.allocate(capacity: kw * planesCount)
+        let columnWeights = UnsafeMutablePointer<Float>.allocate(capacity: terms * kh * channels)
+        let rowTargets = UnsafeMutablePointer<UnsafeMutablePointer<Float>>.allocate(capacity: planesCount)
         let target = UnsafeMutablePointer<UnsafeMutablePointer<Float>>.allocate(capacity: 1)
         defer {
             rowOffsets.deallocate(); columnOffsets.deallocate(); zero.deallocate(); bias.deallocate()
@@ -180,34 +183,37 @@ extension ConvolutionPlan {
             let column = plan.originColumn + j * dw
             rowOffsets[j] = (column % sw) * phaseStride + column / sw
         }
-        for i in 0..<kh { columnOffsets[i] = i * dh * rStride }
+        for k in 0..<terms { for i in 0..<kh { columnOffsets[k * kh + i] = k * rTerm + i * dh * rStride } }
         zero.pointee = 0
         bias.pointee = filter.bias
         for c in 0..<channels {
-            for j in 0..<kw { rowWeights[c * kw + j] = factors.v[c][j] }
-            for i in 0..<kh { columnWeights[c * kh + i] = factors.u[c][i] }
-            rowTargets[c] = r + c * rChannel
+            for k in 0..<terms {
+                let plane = c * terms + k
+                for j in 0..<kw { rowWeights[plane * kw + j] = factors.v[c][k][j] }
+                for i in 0..<kh { columnWeights[(c * terms + k) * kh + i] = factors.u[c][k][i] }
+                rowTargets[plane] = r + c * rChannel + k * rTerm
+            }
         }
         target.pointee = output
         let code = bank.activation == .linear ? 0 : (bank.activation == .relu ? 1 : 2)
-        // Row pass: one single-channel job per input channel, writing R_c with row stride rStride.
-        let rowJobs = (0..<channels).map { c in
-            DirectJob(input: planes + (filter.firstChannel + c) * channelStride, channelStride: 0, rowStride: rStride, tapOffsets: UnsafePointer(rowOffsets),
-                      tapsPerChannel: kw, channels: 1, weights: UnsafePointer(rowWeights + c * kw), biases: UnsafePointer(zero), filters: 1,
-                      outputs: UnsafePointer(rowTargets + c), outWidth: out.width, origin: plan.originRow * rowStride,
-                      rowStep: rowStride, activation: 0)
+        // Row passes: one single-channel job per (channel, term), writing R_ck with row stride rStride.
+        let rowJobs = (0..<planesCount).map { plane in
+            DirectJob(input: planes + (filter.firstChannel + plane / terms) * channelStride, channelStride: 0, rowStride: rStride,
+                      tapOffsets: UnsafePointer(rowOffsets), tapsPerChannel: kw, channels: 1, weights: UnsafePointer(rowWeights + plane * kw),
+                      biases: UnsafePointer(zero), filters: 1, outputs: UnsafePointer(rowTargets + plane), outWidth: out.width,
+                      origin: plan.originRow * rowStride, rowStep: rowStride, activation: 0)
         }
         // The row jobs write R with stride out.width; give them their own stride by treating R rows as rStride wide.
         let bands = (rows + ConvolutionPlan.bandRows - 1) / ConvolutionPlan.bandRows
         let rowWork = RowPassWork(jobs: rowJobs, rStride: rStride)
-        parallelFor(bands * channels, jobs: jobs) { k in
-            let c = k % channels, band = k / channels
+        parallelFor(bands * planesCount, jobs: jobs) { k in
+            let c = k % planesCount, band = k / planesCount
             let range = (band * ConvolutionPlan.bandRows)..<min((band + 1) * ConvolutionPlan.bandRows, rows)
             rowWork.run(c, rows: range, kernels: kernels)
         }
         // Column pass: all channels in one job, so partials, their sum, the bias and relu follow the direct path.
         let columnJob = DirectJob(input: UnsafePointer(r), channelStride: rChannel, rowStride: rStride, tapOffsets: UnsafePointer(columnOffsets),
-                                  tapsPerChannel: kh, channels: channels, weights: UnsafePointer(columnWeights), biases: UnsafePointer(bias),
+                                  tapsPerChannel: terms * kh, channels: channels, weights: UnsafePointer(columnWeights), biases: UnsafePointer(bias),
                                   filters: 1, outputs: UnsafePointer(target), outWidth: out.width, origin: 0, rowStep: sh * rStride,
                                   activation: code)
         let outBands = (out.height + ConvolutionPlan.bandRows - 1) / ConvolutionPlan.bandRows

@@ -27,9 +27,11 @@ public struct PixelExplanation: Sendable {
     public var taps: [Tap]
     /// `partials[c]`: Σ over channel c's taps of value · weight.
     public var partials: [Float]
-    /// Whether the engine runs this filter as two 1-D passes (a large rank-1 kernel); the partials are then
-    /// computed the same way, `Σ_i u_i · (Σ_j v_j · value)`.
+    /// Whether the engine runs this filter as 1-D passes (a large kernel of low rank r: r row passes, one column
+    /// pass); the partials are then computed the same way, `Σ_k Σ_i u_ki · (Σ_j v_kj · value)`.
     public var separable: Bool
+    /// The number of outer products (0 when run directly).
+    public var terms: Int
     /// `Σ_c partials[c]`, added in channel order.
     public var channelSum: Float
     public var bias: Float
@@ -53,8 +55,8 @@ extension FilterBank {
         var partials: [Float] = []
         for c in 0..<filter.channels {
             var acc: Float = 0
+            var values: [Float] = []
             for i in 0..<filter.kernel.height {
-                var rowSum: Float = 0
                 for j in 0..<filter.kernel.width {
                     let iy = y * stride.height + i * dilation.height - g.insets.top
                     let ix = x * stride.width + j * dilation.width - g.insets.left
@@ -64,10 +66,21 @@ extension FilterBank {
                         value = image[sy, sx, filter.firstChannel + c]
                     }
                     let w = filter[c, i, j]
-                    if let factors { rowSum += value * factors.v[c][j] } else { acc += w * value }
+                    if factors == nil { acc += w * value }
+                    values.append(value)
                     taps.append(.init(channel: c, i: i, j: j, inputY: iy, inputX: ix, inPadding: !inside, value: value, weight: w))
                 }
-                if let factors { acc += rowSum * factors.u[c][i] }
+            }
+            if let factors {
+                // As the engine: per term, row sums Σ_j value·v[j] from zero; then one accumulator over terms and rows.
+                let kw = filter.kernel.width
+                for k in 0..<factors.terms {
+                    for i in 0..<filter.kernel.height {
+                        var rowSum: Float = 0
+                        for j in 0..<kw { rowSum += values[i * kw + j] * factors.v[c][k][j] }
+                        acc += rowSum * factors.u[c][k][i]
+                    }
+                }
             }
             partials.append(acc)
         }
@@ -81,7 +94,7 @@ extension FilterBank {
         }
         return PixelExplanation(filter: filter.name, firstChannel: filter.firstChannel, x: x, y: y, output: g.output, geometry: g, kernel: filter.kernel,
                                 dilation: dilation, paddingMode: paddingMode, activation: activation, taps: taps,
-                                partials: partials, separable: factors != nil, channelSum: total, bias: filter.bias, preActivation: pre, postActivation: post)
+                                partials: partials, separable: factors != nil, terms: factors?.terms ?? 0, channelSum: total, bias: filter.bias, preActivation: pre, postActivation: post)
     }
 }
 
@@ -104,7 +117,10 @@ extension PixelExplanation: CustomStringConvertible {
         if !padded.isEmpty {
             lines.append("\(padded.count) of \(taps.count) taps fall in the padding (marked *), filled by \(paddingMode.rawValue)")
         }
-        if separable { lines.append("the kernel is rank 1 in every channel, so it runs (and is summed here) as a row pass then a column pass") }
+        if separable {
+            lines.append(terms == 1 ? "the kernel is rank 1 in every channel, so it runs (and is summed here) as a row pass then a column pass"
+                : "the kernel is a sum of \(terms) outer products in every channel, so it runs (and is summed here) as \(terms) row passes then a column pass")
+        }
         let perChannel = kernel.height * kernel.width
         for (c, partial) in partials.enumerated() {
             let channelTaps = taps[(c * perChannel)..<((c + 1) * perChannel)]

@@ -1,5 +1,6 @@
 import ArgumentParser
 import ConvBank
+import Foundation
 
 extension Convbank {
     struct Explain: ParsableCommand {
@@ -20,9 +21,24 @@ extension Convbank {
         @Option(help: "Refuse images with more pixels than this.")
         var maxPixels = ImageCodec.defaultMaxPixels
 
+        @Option(help: ArgumentHelp(
+            "Also draw the explanation as a picture (.png) or a self-contained HTML page (.html, maps inline): receptive field, kernel slice, products and partial sum of every channel, the sums, bias and activation, and each channel's partial map + … = the filter's map. Needs --filter when the bank has more than one filter.",
+            valueName: "file.png|file.html"))
+        var picture: String?
+
         func run() throws {
             let bank = try bankOptions.load()
             var indices = Array(bank.filters.indices)
+            if let picture {
+                guard [".png", ".html", ".htm"].contains(where: picture.lowercased().hasSuffix) else {
+                    printError("error: --picture writes .png or .html: give a file name ending in one of them (got '\(picture)')")
+                    throw ExitCode(64)
+                }
+                guard filter != nil || bank.filters.count == 1 else {
+                    printError("error: --picture draws one filter: add --filter NAME (one of \(bank.filters.map(\.name).joined(separator: ", ")))")
+                    throw ExitCode(64)
+                }
+            }
             if let filter {
                 guard let index = bank.filters.firstIndex(where: { $0.name == filter }) else {
                     printError("error: \(ConvolutionError.unknownFilter(filter, known: bank.filters.map(\.name)))")
@@ -38,6 +54,22 @@ extension Convbank {
                 for (n, explanation) in explanations.enumerated() {
                     if n > 0 { print("") }
                     print(explanation)
+                }
+                if let picture, let index = indices.first, let explanation = explanations.first {
+                    let jobs = ProcessInfo.processInfo.activeProcessorCount
+                    let partialMaps = try bank.partialBank(of: index).convolve(tensor, jobs: jobs)
+                    let map = try bank.convolve(tensor, jobs: jobs)[index]
+                    if picture.lowercased().hasSuffix(".png") {
+                        let drawn = ExplainPicture.render(explanation: explanation, image: tensor, partialMaps: partialMaps, map: map,
+                                                          bankName: bank.name)
+                        try AtomicFile.write(try drawn.pngBytes(), to: picture)
+                        print("picture: \(picture) (\(drawn.width)×\(drawn.height))")
+                    } else {
+                        let page = try ExplainPicture.html(explanation: explanation, image: tensor, partialMaps: partialMaps, map: map,
+                                                           bankName: bank.name)
+                        try AtomicFile.write(Array(page.utf8), to: picture)
+                        print("page: \(picture)")
+                    }
                 }
             } catch {
                 printError("error: \(error)")
