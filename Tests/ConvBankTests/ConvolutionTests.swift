@@ -204,6 +204,34 @@ private func row(_ values: [Float]) -> Tensor { Tensor(height: 1, width: values.
         }
     }
 
+    /// Large kernels of low rank run as row and column passes (rank 1 from 5×5, rank 2 from 9×9); the result
+    /// matches the naive dense sum to float32 rounding, `explain` still matches the map bit for bit, and a
+    /// full-rank kernel stays direct.
+    @Test func lowRankKernels() throws {
+        var rng = SeededRandom(seed: 123)
+        func outer(_ terms: Int, _ n: Int) -> [Float] {
+            let us = (0..<terms).map { _ in (0..<n).map { _ in Float.random(in: -1...1, using: &rng) } }
+            let vs = (0..<terms).map { _ in (0..<n).map { _ in Float.random(in: -1...1, using: &rng) } }
+            return (0..<n).flatMap { i in (0..<n).map { j in (0..<terms).reduce(Float(0)) { $0 + us[$1][i] * vs[$1][j] } } }
+        }
+        let image = Tensor(height: 31, width: 45, channels: 2, storage: (0..<(31 * 45 * 2)).map { _ in Float(Int.random(in: 0...255, using: &rng)) })
+        for (terms, n, expected) in [(1, 5, 1), (2, 11, 2), (3, 13, 3), (6, 7, 0)] {
+            let filter = Filter(name: "k", kernel: Extent2D(n), channels: 2, weights: outer(terms, n) + outer(terms, n), bias: 0.5)
+            let bank = FilterBank(name: "lr", filters: [filter], stride: Extent2D(height: 1, width: 2), padding: .same, paddingMode: .reflect, activation: .linear)
+            let plan = try ConvolutionPlan(bank: bank, input: image.extent)
+            #expect((plan.filters[0].separable?.terms ?? 0) == expected, "rank \(terms), \(n)×\(n)")
+            let map = try bank.convolve(image, jobs: 2)[0]
+            let oracle = try naiveConvolution(image, bank)[0]
+            let worst = (0..<map.height).flatMap { y in (0..<map.width).map { x in abs(Double(map[y, x, 0]) - oracle[y][x]) } }.max()!
+            // The documented bound: 1e-6·max|w| per weight over Σ|x|, plus float32 rounding of sums of Σ|w·x|.
+            let scale = 255 * Double(filter.weights.reduce(0) { $0 + abs($1) })
+            #expect(worst < 1e-6 * scale + 1e-5 * scale, "rank \(terms): \(worst)")
+            for (y, x) in [(0, 0), (15, 11), (30, 22)] {
+                #expect(try bank.explain(image, filter: 0, x: x, y: y).postActivation.bitPattern == map[y, x, 0].bitPattern)
+            }
+        }
+    }
+
     /// `explain` reproduces the engine bit for bit at every pixel (same order of summation).
     @Test func explainMatchesEngine() throws {
         var rng = SeededRandom(seed: 5)
