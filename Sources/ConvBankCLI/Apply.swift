@@ -38,7 +38,7 @@ extension Convbank {
         @Option(help: "PNG compression level: 0 (stored) to 12 (smallest); 1 is fast and within a few % of zlib's level 6.")
         var pngLevel = ApplySettings.defaultPNGLevel
 
-        @Flag(help: "Write DIR/stats.csv: per input and filter, min, max, mean, std and the fraction of zero outputs.")
+        @Flag(help: "Write DIR/stats.csv (stats.shard-K-of-N.csv with --shard): per input and filter, min, max, mean, std and the fraction of zero outputs.")
         var stats = false
 
         @Flag(help: "Write a contact sheet per input, DIR/<input path without extension>.sheet.png: the input and every map, each scaled from its own min to max, labelled.")
@@ -47,7 +47,7 @@ extension Convbank {
         @Option(help: "Colour map of contact sheets.")
         var colormap: Colormap = .gray
 
-        @Flag(help: "Write DIR/index.html: one row per input with its maps as thumbnails (linking to full size), names and min/max/mean. Needs png or png16 maps.")
+        @Flag(help: "Write DIR/index.html (index.shard-K-of-N.html with --shard): one row per input with its maps as thumbnails (linking to full size), names and min/max/mean. Needs png or png16 maps.")
         var gallery = false
 
         @Flag(help: "Also write each filter's per-channel partial maps, DIR/<key>/<filter>.c<k>.<ext>: input channel k cross-correlated with its kernel slice, before bias and activation. Their sum in channel order, plus the bias, through the activation, is the filter's map.")
@@ -148,14 +148,14 @@ extension Convbank {
             var failedWrites = 0
             if gallery {
                 let page = Gallery.html(bankName: bank.name, rows: galleryRows)
-                do { try AtomicFile.write(Array(page.utf8), to: (output as NSString).appendingPathComponent("index.html")) } catch {
+                do { try AtomicFile.write(Array(page.utf8), to: (output as NSString).appendingPathComponent(shard.map { "index.shard-\($0.index)-of-\($0.count).html" } ?? "index.html")) } catch {
                     failedWrites += 1
                     printError("error: \(error)")
                 }
             }
             if stats {
                 let text = "input,filter,min,max,mean,std,zero_fraction\n" + statsRows.map { $0 + "\n" }.joined()
-                do { try AtomicFile.write(Array(text.utf8), to: (output as NSString).appendingPathComponent("stats.csv")) } catch {
+                do { try AtomicFile.write(Array(text.utf8), to: (output as NSString).appendingPathComponent(shard.map { "stats.shard-\($0.index)-of-\($0.count).csv" } ?? "stats.csv")) } catch {
                     failedWrites += 1
                     printError("error: \(error)")
                 }
