@@ -62,23 +62,47 @@ void cio_sha256(const uint8_t *bytes, size_t count, uint8_t digest[32]) {
  * NaN is skipped by min/max. */
 CIO_STATS_CLONES
 void cio_map_statistics(const float *values, size_t count, cio_statistics *out) {
-    float lo = INFINITY, hi = -INFINITY;
-    double sum = 0, squares = 0;
-    size_t zeros = 0, clipped = 0;
-    for (size_t k = 0; k < count; k++) {
-        float v = values[k];
-        lo = v < lo ? v : lo;
-        hi = v > hi ? v : hi;
-        double d = (double)v;
-        sum += d;
-        squares += d * d;
-        zeros += v == 0.0f;
-        clipped += (v < -0.5f) | (v >= 255.5f);
+    /* 16 independent lanes, so the loop vectorises without reordering any one lane's sums. */
+    float lo[16], hi[16];
+    double sum[16], squares[16];
+    size_t zeros[16], clipped[16];
+    for (int j = 0; j < 16; j++) {
+        lo[j] = INFINITY; hi[j] = -INFINITY; sum[j] = 0; squares[j] = 0; zeros[j] = 0; clipped[j] = 0;
     }
-    out->minimum = lo;
-    out->maximum = hi;
-    out->sum = sum;
-    out->sum_of_squares = squares;
-    out->zeros = zeros;
-    out->clipped = clipped;
+    size_t k = 0;
+    for (; k + 16 <= count; k += 16) {
+        for (int j = 0; j < 16; j++) {
+            float v = values[k + j];
+            lo[j] = v < lo[j] ? v : lo[j];
+            hi[j] = v > hi[j] ? v : hi[j];
+            double d = (double)v;
+            sum[j] += d;
+            squares[j] += d * d;
+            zeros[j] += v == 0.0f;
+            clipped[j] += (v < -0.5f) | (v >= 255.5f);
+        }
+    }
+    for (; k < count; k++) {
+        float v = values[k];
+        lo[0] = v < lo[0] ? v : lo[0];
+        hi[0] = v > hi[0] ? v : hi[0];
+        sum[0] += (double)v;
+        squares[0] += (double)v * (double)v;
+        zeros[0] += v == 0.0f;
+        clipped[0] += (v < -0.5f) | (v >= 255.5f);
+    }
+    out->minimum = lo[0];
+    out->maximum = hi[0];
+    out->sum = 0;
+    out->sum_of_squares = 0;
+    out->zeros = 0;
+    out->clipped = 0;
+    for (int j = 0; j < 16; j++) {
+        out->minimum = lo[j] < out->minimum ? lo[j] : out->minimum;
+        out->maximum = hi[j] > out->maximum ? hi[j] : out->maximum;
+        out->sum += sum[j];
+        out->sum_of_squares += squares[j];
+        out->zeros += zeros[j];
+        out->clipped += clipped[j];
+    }
 }
