@@ -149,10 +149,8 @@ public final class Batch: @unchecked Sendable {
                     itemReport.pixels = result.pixels
                     itemReport.seconds.convolve = result.seconds.convolve
                     itemReport.seconds.encode = result.seconds.encode
-                } catch let error as InputError {
-                    itemReport.error = error.description
                 } catch {
-                    itemReport.error = "\(error)"
+                    itemReport.error = error.description
                 }
             }
             if manifest >= 0 { appendManifestLine(manifest, itemReport) }
