@@ -6,7 +6,8 @@ import Foundation
 /// colormap from min to max); then a grid of `columns = ceil(√(n + 1))` columns and `ceil((n + 1) / columns)` rows
 /// of cells, read left to right: first the input, then the `n` maps in bank order. Each cell is the image, centred
 /// in a `columnWidth × imageAreaHeight` area with a one-pixel frame, and two label lines under it: the filter name,
-/// and how its values became colours, e.g. `min -812 -> black, max 790 -> white`.
+/// and how its values became colours, e.g. `min -812 -> black, max 790 -> white`, or, when a few extreme values
+/// would flatten the picture, `0.5%ile -120 -> black, 99.5%ile 131 -> white` (the extremes are clipped).
 ///
 /// - Each map is normalised on its own: `t = (v − min) / (max − min)` over the map's finite values (+∞ counts as
 ///   max, −∞ and NaN as min), then drawn as `colormap.color(t)`; so `min` is exactly black (`#440154` for viridis)
@@ -59,9 +60,12 @@ public enum ContactSheet {
 
         // The maps.
         for (i, map) in maps.enumerated() {
-            let range = finiteRange(map.storage)
+            let stretch = displayRange(map.storage)
+            let range = stretch.map { (lo: $0.lo, hi: $0.hi) }
+            let labels = stretch?.clipped == true
+                ? stretchedLabels(range: range!, colormap: colormap) : normalisationLabels(range: range, colormap: colormap)
             drawCell(&sheet, index: i + 1, picture: mapPicture(map, range: range, colormap: colormap, size: layout.shown[i + 1]),
-                     name: names[i], details: normalisationLabels(range: range, colormap: colormap), layout: layout)
+                     name: names[i], details: labels, layout: layout)
         }
         return sheet
     }
@@ -141,7 +145,7 @@ public enum ContactSheet {
         let bar = (width: 128 * s, height: Picture.lineHeight(scale: s) - 2 * s)
         let legendText = "  min " + "\u{2192}" + " "
         let barSpace = Picture.textWidth(legendText, scale: s) + bar.width + Picture.textWidth(" max", scale: s)
-        let line = "\(mapCount) map\(mapCount == 1 ? "" : "s"), each scaled from its own min to its own max, colormap \(colormap.rawValue)"
+        let line = "\(mapCount) map\(mapCount == 1 ? "" : "s"), each scaled over its own range (0.5-99.5 %ile when extremes are rare; see labels), colormap \(colormap.rawValue)"
         let y = 8 + layout.lineHeight
         let roomForBar = Picture.textWidth(line, scale: s) + barSpace <= textWidth
         sheet.drawText(Picture.fitting(line, maxWidth: roomForBar ? textWidth - barSpace : textWidth, scale: s),
@@ -221,6 +225,35 @@ public enum ContactSheet {
             picture.rgb[3 * p + 2] = color.blue
         }
         return picture
+    }
+
+    /// The range a sheet stretches a map over: the 0.5th to 99.5th percentile of its finite values, so that a few
+    /// extreme responses (a Sobel map spans ±3060 but most of it lies within ±200) do not flatten the picture to
+    /// one gray; min to max when those percentiles are the extremes anyway or coincide (sparse maps).
+    /// `clipped` tells which, for the label. Percentiles come from at most 2^18 evenly spaced samples.
+    static func displayRange(_ values: [Float]) -> (lo: Float, hi: Float, clipped: Bool)? {
+        guard let full = finiteRange(values) else { return nil }
+        let step = max(1, values.count >> 18)
+        var sample: [Float] = []
+        sample.reserveCapacity(values.count / step + 1)
+        var k = 0
+        while k < values.count {
+            if values[k].isFinite { sample.append(values[k]) }
+            k += step
+        }
+        sample.sort()
+        guard sample.count >= 200 else { return (full.lo, full.hi, false) }
+        let lo = sample[sample.count / 200], hi = sample[sample.count - 1 - sample.count / 200]
+        if lo >= hi || (lo == full.lo && hi == full.hi) { return (full.lo, full.hi, false) }
+        return (lo, hi, true)
+    }
+
+    /// Labels for a map stretched over its 0.5–99.5 percentiles, longest first.
+    static func stretchedLabels(range: (lo: Float, hi: Float), colormap: Colormap) -> [String] {
+        let lo = format(range.lo), hi = format(range.hi)
+        let (low, high) = colormap.endNames
+        return ["0.5%ile \(lo) → \(low), 99.5%ile \(hi) → \(high)", "p0.5 \(lo) → \(low), p99.5 \(hi) → \(high)",
+                "p0.5 \(lo) … p99.5 \(hi)", "\(lo) … \(hi) (1% clipped)"]
     }
 
     /// The smallest and largest finite values, or nil when there are none.

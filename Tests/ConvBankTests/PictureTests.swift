@@ -218,4 +218,19 @@ private func count(_ color: Picture.Color, in picture: Picture, x: Int, y: Int, 
             try Data(try sheet.pngBytes(level: 9)).write(to: url)
         }
     }
+
+    /// A few extreme values no longer flatten a sheet: the range is the 0.5–99.5 percentiles, and the label says so;
+    /// maps without rare extremes keep min → max.
+    @Test func sheetsStretchOverPercentilesWhenExtremesAreRare() throws {
+        var values = (0..<10_000).map { Float($0 % 100) }  // 0…99, evenly
+        values[17] = 5_000
+        values[42] = -5_000
+        let stretched = try #require(ContactSheet.displayRange(values))
+        #expect(stretched.clipped && stretched.lo >= 0 && stretched.hi <= 99)
+        #expect(ContactSheet.stretchedLabels(range: (stretched.lo, stretched.hi), colormap: .gray)[0].hasPrefix("0.5%ile"))
+        let even = try #require(ContactSheet.displayRange((0..<10_000).map { Float($0 % 2) }))  // two values, half each
+        #expect(!even.clipped && even.lo == 0 && even.hi == 1)
+        let sparse = try #require(ContactSheet.displayRange((0..<10_000).map { $0 == 5 ? 7 : 0 }))  // one non-zero
+        #expect(!sparse.clipped && sparse.lo == 0 && sparse.hi == 7)
+    }
 }
