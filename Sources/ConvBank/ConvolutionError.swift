@@ -2,6 +2,8 @@
 public enum ConvolutionError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The (dilated) kernel does not fit in the (padded) input.
     case emptyOutput(input: Extent2D, kernel: Extent2D, dilation: Extent2D, padding: Padding)
+    /// Filter `index` (`filters[index]` in the bank file) does not fit the image.
+    indirect case filterDoesNotFit(index: Int, name: String, ConvolutionError)
     /// `reflect` needs every pad narrower than the image.
     case padTooWide(mode: PaddingMode, insets: EdgeInsets, input: Extent2D)
     /// Pads so wide that the padded image would be more than 4× the input (and over 16 M pixels).
@@ -18,6 +20,8 @@ public enum ConvolutionError: Error, Sendable, Equatable, CustomStringConvertibl
         case let .emptyOutput(input, kernel, dilation, padding):
             let span = Extent2D(height: (kernel.height - 1) * dilation.height + 1, width: (kernel.width - 1) * dilation.width + 1)
             return "a \(kernel.shape) kernel (\(span.shape) with dilation) does not fit a \(input.shape) image with padding \(padding)"
+        case let .filterDoesNotFit(index, name, underlying):
+            return "filters[\(index)] ('\(name)'): \(underlying)"
         case let .padTooWide(mode, insets, input):
             return "padding mode \(mode.rawValue) cannot fill pads \(insets) on a \(input.shape) image (each pad must be smaller than the image side)"
         case let .paddingTooLarge(insets, input):

@@ -98,7 +98,10 @@ public struct ConvolutionPlan: Sendable {
         var geometries: [ConvolutionGeometry] = []
         var union = EdgeInsets.zero
         for index in bank.filters.indices {
-            let g = try bank.geometry(of: index, input: input)
+            let g: ConvolutionGeometry
+            do { g = try bank.geometry(of: index, input: input) } catch {
+                throw .filterDoesNotFit(index: index, name: bank.filters[index].name, error)
+            }
             geometries.append(g)
             union = union.union(g.insets)
         }
