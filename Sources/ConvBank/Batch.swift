@@ -50,7 +50,8 @@ public struct ItemReport: Sendable {
 /// files, and appends one line per input to the manifest.
 public final class Batch: @unchecked Sendable {
     public let bank: FilterBank
-    public let items: [InputItem]
+    /// Gives the inputs one at a time (called on one background thread, in order); nil ends the batch.
+    private let source: () -> InputItem?
     public let settings: ApplySettings
     public let outputRoot: String
     public let force: Bool
@@ -59,9 +60,17 @@ public final class Batch: @unchecked Sendable {
     /// SHA-256 of everything besides the input bytes that decides the outputs.
     public let fingerprint: String
 
-    public init(bank: FilterBank, items: [InputItem], settings: ApplySettings, outputRoot: String, force: Bool, manifestName: String) {
+    /// A batch over a fixed list of inputs.
+    public convenience init(bank: FilterBank, items: [InputItem], settings: ApplySettings, outputRoot: String, force: Bool, manifestName: String) {
+        let list = ItemList(items)
+        self.init(bank: bank, source: list.next, settings: settings, outputRoot: outputRoot, force: force, manifestName: manifestName)
+    }
+
+    /// A batch over inputs produced on demand (an `InputWalk`), so the list of inputs is never held in memory.
+    public init(bank: FilterBank, source: @escaping () -> InputItem?, settings: ApplySettings, outputRoot: String, force: Bool,
+                manifestName: String) {
         self.bank = bank
-        self.items = items
+        self.source = source
         self.settings = settings
         self.outputRoot = outputRoot
         self.force = force
@@ -112,9 +121,11 @@ public final class Batch: @unchecked Sendable {
     public func run(report: (ItemReport) -> Void) {
         let manifest = open(manifestPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
         defer { if manifest >= 0 { close(manifest) } }
-        let ahead = ReadAhead(count: items.count) { [self] index in prepare(items[index]) }
-        for (index, item) in items.enumerated() {
-            let (prepared, readSeconds, decodeSeconds) = ahead.take(index)
+        let ahead = ReadAhead { [self] _ in source().map { item in (item, prepare(item)) } }
+        var index = 0
+        while let (item, preparation) = ahead.take(index) {
+            index += 1
+            let (prepared, readSeconds, decodeSeconds) = preparation
             removeStaleTemporaries(of: item)
             var itemReport = ItemReport(item: item, status: .failed, outputs: [], error: nil, statistics: [], clippedFractions: [],
                                         pixels: 0, inputSHA256: nil, seconds: (readSeconds, decodeSeconds, 0, 0))
@@ -203,22 +214,20 @@ public final class Batch: @unchecked Sendable {
 }
 
 /// Runs `work(i)` for the next index on a background thread while the caller handles the current one, so the
-/// single-threaded read and decode overlap the parallel stages. At most one result is held ahead.
+/// single-threaded read and decode overlap the parallel stages. At most one result is held ahead; `work` runs on
+/// one serial queue in index order and returns nil past the end.
 final class ReadAhead<Value>: @unchecked Sendable {
-    private let count: Int
-    private let work: (Int) -> Value
+    private let work: (Int) -> Value?
     private let queue = DispatchQueue(label: "convbank.read-ahead")
     private let lock = NSLock()
     private var groups: [Int: DispatchGroup] = [:]
-    private var results: [Int: Value] = [:]
+    private var results: [Int: Value?] = [:]
 
-    init(count: Int, work: @escaping (Int) -> Value) {
-        self.count = count
+    init(work: @escaping (Int) -> Value?) {
         self.work = work
     }
 
     private func start(_ index: Int) {
-        guard index < count else { return }
         lock.lock()
         defer { lock.unlock() }
         guard groups[index] == nil else { return }
@@ -227,22 +236,30 @@ final class ReadAhead<Value>: @unchecked Sendable {
         queue.async(group: group) {
             let value = self.work(index)
             self.lock.lock()
-            self.results[index] = value
+            self.results[index] = .some(value)
             self.lock.unlock()
         }
     }
 
-    /// Result `index` (waiting if needed); starts `index + 1`.
-    func take(_ index: Int) -> Value {
+    /// Result `index` (waiting if needed), nil past the end; starts `index + 1`.
+    func take(_ index: Int) -> Value? {
         start(index)
         lock.lock()
         let group = groups[index]!
         lock.unlock()
         group.wait()
-        start(index + 1)
         lock.lock()
-        defer { lock.unlock() }
+        let value = results.removeValue(forKey: index)!
         groups[index] = nil
-        return results.removeValue(forKey: index)!
+        lock.unlock()
+        if value != nil { start(index + 1) }
+        return value
     }
+}
+
+/// A fixed list handed out one item at a time. Invariant: only the read-ahead queue calls `next`.
+final class ItemList: @unchecked Sendable {
+    private var iterator: IndexingIterator<[InputItem]>
+    init(_ items: [InputItem]) { iterator = items.makeIterator() }
+    func next() -> InputItem? { iterator.next() }
 }

@@ -17,21 +17,8 @@ public struct InputItem: Sendable, Equatable {
     }
 }
 
-/// Expands input arguments (files and folders) into a deterministic list of images with collision-free
-/// output keys.
-///
-/// - Folders are walked recursively in byte order of names; files ending `.png`, `.jpg`, `.jpeg` (any letter
-///   case) are taken, hidden files and folders (names starting with `.`) are skipped, and `exclude` (the output
-///   folder) is never entered. Symbolic links are followed, but folders reached through a link are walked after
-///   every real folder, so a file reachable both ways is found at its real path; a folder already walked is not
-///   walked again (an alias is skipped quietly; a link to one of its own ancestors is reported as a loop).
-/// - A file argument is taken whatever its extension (its bytes decide the format).
-/// - The same file reached twice (by two arguments, or through a link) is processed once.
-/// - Collisions: when several inputs would map to the same output folder (`a.png` beside `a.jpg`), each of
-///   them keeps its extension in the key (`a.png/`, `a.jpg/`); a stem that is empty, `.` or `..` keeps its
-///   extension too. If keys still collide — the same relative path under two folder arguments, two file
-///   arguments of one name, or one input's output file standing where another's folder would be (`outputFiles`)
-///   — later ones get `-2`, `-3`, … in argument order.
+/// All the inputs of a run at once: `InputWalk`'s items collected in a list (see `InputWalk` for the order and the
+/// naming rules). Convenient for small runs and tests; a batch walks lazily instead.
 public struct InputCollection: Sendable {
     public var items: [InputItem] = []
     /// Problems met while walking (missing arguments, unreadable folders, loops), one line each.
@@ -39,69 +26,16 @@ public struct InputCollection: Sendable {
 
     public static let imageExtensions: Set<String> = ["png", "jpg", "jpeg"]
 
-    /// - Parameter outputFiles: the files (relative to the output folder) that an input with a given key writes,
-    ///   so that no key's folder can stand where another input's file goes.
-    public init(arguments: [String], exclude: String? = nil, outputFiles: (String) -> [String] = { _ in [] }) {
-        var found: [(path: String, relative: String, fileKey: FileKey?)] = []
-        let excluded = exclude.flatMap { FileKey(path: $0) }
-        for argument in arguments {
-            var isDirectory = false
-            guard fileExists(argument, isDirectory: &isDirectory) else {
-                problems.append("cannot read '\(argument)': no such file or folder")
-                continue
-            }
-            if isDirectory {
-                var visited = Set<FileKey>()
-                var deferred: [(path: String, relative: String)] = []
-                walk(folder: argument, relative: "", visited: &visited, deferred: &deferred, excluded: excluded, into: &found)
-                while !deferred.isEmpty {
-                    let link = deferred.removeFirst()
-                    guard let key = FileKey(path: link.path) else { continue }
-                    if visited.contains(key) {
-                        if Self.isAncestor(link.path) { problems.append("skipping '\(link.path)': a symbolic link to a folder that contains it (loop)") }
-                        continue
-                    }
-                    walk(folder: link.path, relative: link.relative, visited: &visited, deferred: &deferred, excluded: excluded, into: &found)
-                }
-            } else {
-                let name = (argument as NSString).lastPathComponent
-                found.append((argument, name, FileKey(path: argument)))
-            }
+    /// - Parameters:
+    ///   - outputLeaves: the file names each input writes inside its own folder (`<filter>.<ext>`);
+    ///   - sheetSuffix: what each input writes beside its folder (`.sheet.png`), if anything.
+    public init(arguments: [String], exclude: String? = nil, outputLeaves: Set<String> = [], sheetSuffix: String? = nil) {
+        var problems: [String] = []
+        let walk = InputWalk(arguments: arguments, exclude: exclude, outputLeaves: outputLeaves, sheetSuffix: sheetSuffix) {
+            problems.append($0)
         }
-        // The same file twice: keep the first.
-        var seen = Set<FileKey>()
-        found = found.filter { entry in entry.fileKey.map { seen.insert($0).inserted } ?? true }
-        // Keys: relative path without extension; colliding groups keep their extensions; then numbered.
-        let stems = found.map { entry -> String in
-            let stem = Self.dropExtension(entry.relative)
-            let last = (stem as NSString).lastPathComponent
-            return last.isEmpty || last == "." || last == ".." || stem.hasSuffix("/") ? entry.relative : stem
-        }
-        var relatives: [String: Set<String>] = [:]
-        for (entry, stem) in zip(found, stems) { relatives[stem, default: []].insert(entry.relative) }
-        var folders = Set<String>(), files = Set<String>()
-        for (entry, stem) in zip(found, stems) {
-            let base = relatives[stem]!.count > 1 ? entry.relative : stem
-            var key = base
-            var n = 1
-            while true {
-                // The first path component whose folder would stand where a file is (or whose key is taken)
-                // gets the numeric suffix; components above it stay, so the suffix always removes the clash.
-                let prefixes = Self.prefixes(of: key)
-                let outputs = outputFiles(key)
-                let blocked = prefixes.firstIndex { files.contains($0) }
-                let clash = blocked != nil || folders.contains(key) || outputs.contains { folders.contains($0) || files.contains($0) }
-                if !clash { break }
-                n += 1
-                var parts = base.split(separator: "/").map(String.init)
-                let index = blocked.map { min($0, parts.count - 1) } ?? parts.count - 1
-                parts[index] += "-\(n)"
-                key = parts.joined(separator: "/")
-            }
-            folders.formUnion(Self.prefixes(of: key))
-            files.formUnion(outputFiles(key))
-            items.append(InputItem(path: entry.path, key: key, relative: entry.relative))
-        }
+        items = Array(walk)
+        self.problems = problems
     }
 
     /// `a/b/c` → `a`, `a/b`, `a/b/c`.
@@ -127,32 +61,6 @@ public struct InputCollection: Sendable {
         return h == t || h.hasPrefix(t.hasSuffix("/") ? t : t + "/")
     }
 
-    private mutating func walk(folder: String, relative: String, visited: inout Set<FileKey>, deferred: inout [(path: String, relative: String)],
-                               excluded: FileKey?, into found: inout [(path: String, relative: String, fileKey: FileKey?)]) {
-        guard let key = FileKey(path: folder) else { problems.append("cannot read folder '\(folder)'"); return }
-        if key == excluded { return }
-        guard visited.insert(key).inserted else { return }
-        let names: [String]
-        do { names = try FileManager.default.contentsOfDirectory(atPath: folder) } catch {
-            problems.append("cannot read folder '\(folder)': permission denied or not readable")
-            return
-        }
-        for name in names.sorted(by: { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }) where !name.hasPrefix(".") {
-            let path = folder.hasSuffix("/") ? folder + name : folder + "/" + name
-            let rel = relative.isEmpty ? name : relative + "/" + name
-            var isDirectory = false
-            guard fileExists(path, isDirectory: &isDirectory) else { continue }  // dangling link
-            if isDirectory {
-                if isSymbolicLink(path) {
-                    deferred.append((path, rel))
-                } else {
-                    walk(folder: path, relative: rel, visited: &visited, deferred: &deferred, excluded: excluded, into: &found)
-                }
-            } else if Self.imageExtensions.contains((name as NSString).pathExtension.lowercased()) {
-                found.append((path, rel, FileKey(path: path)))
-            }
-        }
-    }
 }
 
 /// Whether `path` itself is a symbolic link.

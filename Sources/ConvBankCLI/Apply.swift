@@ -96,19 +96,32 @@ extension Convbank {
                     throw ExitCode(64)
                 }
             }
-            let fileSettings = settings
-            let collection = InputCollection(arguments: inputs, exclude: output) { key in fileSettings.outputFiles(key: key, bank: bank) }
-            for problem in collection.problems { printError("error: \(problem)") }
             var shard = self.shard
             if shard == nil, let detected = Shard.fromEnvironment(ProcessInfo.processInfo.environment) {
                 shard = detected.shard
                 if !quiet { printError("taking shard \(detected.shard) from the \(detected.source); --shard overrides it") }
             }
-            let items = collection.items.filter { shard?.contains($0) ?? true }
+            // The inputs are walked lazily (never all held in memory); a first listing pass counts them for
+            // progress and ETA.
+            let chosen = shard
+            let total = InputWalk.count(arguments: inputs, exclude: output, shard: chosen)
+            var leaves = Set(bank.filters.map { "\($0.name).\(format.fileExtension)" })
+            if partials { for f in bank.filters.indices { for p in bank.partialBank(of: f).filters { leaves.insert("\(p.name).\(format.fileExtension)") } } }
+            let problems = ProblemLog()
+            let walk = InputWalk(arguments: inputs, exclude: output, outputLeaves: leaves, sheetSuffix: sheet ? ".sheet.png" : nil) { problem in
+                problems.add(problem)
+                printError("error: \(problem)")
+            }
+            let source: () -> InputItem? = {
+                while let item = walk.next() {
+                    if chosen?.contains(item) ?? true { return item }
+                }
+                return nil
+            }
             let manifestName = shard.map { "manifest.shard-\($0.index)-of-\($0.count).jsonl" } ?? "manifest.jsonl"
-            let batch = Batch(bank: bank, items: items, settings: settings, outputRoot: output, force: force, manifestName: manifestName)
+            let batch = Batch(bank: bank, source: source, settings: settings, outputRoot: output, force: force, manifestName: manifestName)
 
-            var progress = Progress(total: items.count, quiet: quiet)
+            var progress = Progress(total: total, quiet: quiet)
             var statsRows: [String] = []
             var galleryRows: [Gallery.Row] = []
             var warnedClipping = false
@@ -160,8 +173,8 @@ extension Convbank {
                     printError("error: \(error)")
                 }
             }
-            progress.finish(shard: shard, problems: collection.problems.count)
-            if progress.failed + collection.problems.count + failedWrites > 0 { throw ExitCode(1) }
+            progress.finish(shard: shard, problems: problems.count)
+            if progress.failed + problems.count + failedWrites > 0 { throw ExitCode(1) }
         }
     }
 }
@@ -244,6 +257,14 @@ func duration(_ seconds: Double) -> String {
     if s < 60 { return "\(s)s" }
     if s < 3600 { return "\(s / 60)m\(String(format: "%02d", s % 60))s" }
     return "\(s / 3600)h\(String(format: "%02d", s % 3600 / 60))m"
+}
+
+/// Problems met while walking the inputs (written from the read-ahead thread, read at the end).
+final class ProblemLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var lines: [String] = []
+    func add(_ line: String) { lock.lock(); lines.append(line); lock.unlock() }
+    var count: Int { lock.lock(); defer { lock.unlock() }; return lines.count }
 }
 
 /// A CSV field, quoted when it holds a comma, quote or line break (RFC 4180).
