@@ -111,7 +111,7 @@ public enum ImageCodec {
 
     /// Reads a whole regular file, refusing directories and files over `limit` bytes.
     static func readFile(_ path: String, limit: Int) throws(ImageCodecError) -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)  // a FIFO must not block the batch
         guard fd >= 0 else { throw ImageCodecError(.unreadable, path: path, detail: String(cString: strerror(errno))) }
         defer { close(fd) }
         var info = stat()
