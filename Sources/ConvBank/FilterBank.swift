@@ -113,6 +113,18 @@ public struct FilterBank: Sendable, Equatable {
         for f in filters.indices { filters[f].firstChannel = (f * groups / filters.count) * perGroup }
     }
 
+    /// The bank with some settings replaced (nil keeps the bank's own): what the command-line overrides do.
+    public func overriding(stride: Extent2D? = nil, dilation: Extent2D? = nil, padding: Padding? = nil,
+                           paddingMode: PaddingMode? = nil, activation: Activation? = nil) -> FilterBank {
+        var bank = self
+        if let stride { bank.stride = stride }
+        if let dilation { bank.dilation = dilation }
+        if let padding { bank.padding = padding }
+        if let paddingMode { bank.paddingMode = paddingMode }
+        if let activation { bank.activation = activation }
+        return bank
+    }
+
     /// Total trainable parameters: Σ (kh · kw · C + 1).
     public var parameterCount: Int { filters.reduce(0) { $0 + $1.parameterCount } }
 

@@ -73,11 +73,7 @@ extension Convbank {
                 printError("error: \(error)")
                 throw ExitCode(64)
             }
-            if let stride { bank.stride = stride }
-            if let dilation { bank.dilation = dilation }
-            if let padding { bank.padding = padding }
-            if let paddingMode { bank.paddingMode = paddingMode }
-            if let activation { bank.activation = activation }
+            bank = bank.overriding(stride: stride, dilation: dilation, padding: padding, paddingMode: paddingMode, activation: activation)
             if let output {
                 do { try AtomicFile.write(Array(bank.jsonText.utf8), to: output) } catch {
                     printError("error: \(error)")

@@ -29,11 +29,7 @@ struct BankOptions: ParsableArguments {
             printError("error: \(error)")
             throw ExitCode(64)
         }
-        if let stride { bank.stride = stride }
-        if let dilation { bank.dilation = dilation }
-        if let padding { bank.padding = padding }
-        if let paddingMode { bank.paddingMode = paddingMode }
-        if let activation { bank.activation = activation }
+        bank = bank.overriding(stride: stride, dilation: dilation, padding: padding, paddingMode: paddingMode, activation: activation)
         return bank
     }
 }
