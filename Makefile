@@ -4,7 +4,7 @@ APT_PACKAGES := libpng-dev libjpeg-dev libdeflate-dev pkg-config zlib1g-dev qemu
 BANK ?= edges
 OUT ?= out
 
-.PHONY: deps build run test test-slurm bench clean
+.PHONY: deps build run test test-slurm bench fuzz clean
 
 # Installs missing system packages when root (apt-get update first); otherwise only checks.
 deps:
