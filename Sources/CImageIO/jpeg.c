@@ -36,6 +36,7 @@ static void cio_jpeg_emit_message(j_common_ptr cinfo, int level) {
     case JWRN_BOGUS_PROGRESSION:
     case JWRN_NOT_SEQUENTIAL:
     case JWRN_TOO_MUCH_DATA:
+    case JWRN_EXTRANEOUS_DATA: /* bytes between entropy data and a marker: what flipped scan bits look like */
         if (err->damage_warnings++ == 0) {
             char text[JMSG_LENGTH_MAX];
             err->pub.format_message(cinfo, text);
@@ -51,7 +52,7 @@ static void cio_jpeg_emit_message(j_common_ptr cinfo, int level) {
 
 /* More scans than any real encoder writes (libjpeg-turbo's own tools cap them too): a file of thousands of cheap
  * progressive scans would otherwise take seconds to absorb. */
-#define CIO_MAX_SCANS 1000
+#define CIO_MAX_SCANS 300
 
 static void cio_jpeg_progress(j_common_ptr cinfo) {
     if (!cinfo->is_decompressor) return;
@@ -92,6 +93,12 @@ cio_status cio_decode_jpeg(const uint8_t *bytes, size_t count, uint64_t max_pixe
     cinfo.progress = &progress;
     jpeg_mem_src(&cinfo, (const unsigned char *)bytes, (unsigned long)count);
     jpeg_read_header(&cinfo, TRUE);
+    if (cinfo.data_precision != 8 || cinfo.jpeg_color_space == JCS_UNKNOWN) {
+        snprintf(message, CIO_MESSAGE_CAPACITY, "%d-bit samples or %d components of an unknown colour space are not supported",
+                 cinfo.data_precision, cinfo.num_components);
+        failure = CIO_UNSUPPORTED;
+        longjmp(err.escape, 1);
+    }
     if ((uint64_t)cinfo.image_width * (uint64_t)cinfo.image_height > max_pixels) {
         snprintf(message, CIO_MESSAGE_CAPACITY, "%u×%u pixels is above the limit of %llu pixels",
                  (unsigned)cinfo.image_width, (unsigned)cinfo.image_height, (unsigned long long)max_pixels);

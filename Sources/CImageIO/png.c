@@ -63,6 +63,8 @@ cio_status cio_decode_png(const uint8_t *bytes, size_t count, uint64_t max_pixel
         return failure;
     }
     png_set_read_fn(png, &state, cio_png_read);
+    /* libpng refuses sides over 1,000,000 by default; the caller's pixel limit is what bounds memory. */
+    png_set_user_limits(png, 0x7fffffff, 0x7fffffff);
     png_read_info(png, info);
 
     png_uint_32 width = 0, height = 0;

@@ -59,6 +59,8 @@ public final class Batch: @unchecked Sendable {
     public let manifestPath: String
     /// SHA-256 of everything besides the input bytes that decides the outputs.
     public let fingerprint: String
+    /// Set when the manifest could not be opened or written (the run itself goes on).
+    public private(set) var manifestProblem: String?
 
     /// A batch over a fixed list of inputs.
     public convenience init(bank: FilterBank, items: [InputItem], settings: ApplySettings, outputRoot: String, force: Bool, manifestName: String) {
@@ -92,7 +94,7 @@ public final class Batch: @unchecked Sendable {
     func prepare(_ item: InputItem) -> (Prepared, read: Double, decode: Double) {
         var clock = Stopwatch()
         let bytes: [UInt8]
-        do { bytes = try ImageCodec.readFile(item.path, limit: max(settings.maxPixels, 1) * 8 + (64 << 20)) } catch {
+        do { bytes = try ImageCodec.readFile(item.path, limit: ImageCodec.fileSizeLimit(maxPixels: settings.maxPixels)) } catch {
             return (.unreadable(error), clock.lap(), 0)
         }
         let sha = SHA256.hex(bytes)
@@ -121,6 +123,7 @@ public final class Batch: @unchecked Sendable {
     public func run(report: (ItemReport) -> Void) {
         let manifest = open(manifestPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
         defer { if manifest >= 0 { close(manifest) } }
+        if manifest < 0 { manifestProblem = "cannot open the manifest '\(manifestPath)': \(String(cString: strerror(errno)))" }
         let ahead = ReadAhead { [self] _ in source().map { item in (item, prepare(item)) } }
         var index = 0
         while let (item, preparation) = ahead.take(index) {
@@ -170,27 +173,24 @@ public final class Batch: @unchecked Sendable {
     }
 
     /// Deletes temporary files (`.NAME.tmp-PID-NUMBER`, see `AtomicFile`) that a killed run left for this input's
-    /// own files: in its folder, and its sheet's beside it. Other inputs' folders are never touched, so shards
-    /// running at once into one output folder cannot remove each other's files in flight; a temporary file of a
-    /// process still alive on this machine is kept.
+    /// own files (its maps, partials, sheet and record) and nothing else, so shards running at once into one
+    /// output folder cannot remove each other's files in flight; a temporary file of a process still alive on
+    /// this machine is kept.
     private func removeStaleTemporaries(of item: InputItem) {
-        let folder = path(item.key)
-        let sheet = ApplySettings.sheetPath(key: item.key)
-        let sheetFolder = (path(sheet) as NSString).deletingLastPathComponent
-        let sheetPrefix = "." + (sheet as NSString).lastPathComponent + ".tmp-"
-        var candidates: [String] = []
-        if let names = try? FileManager.default.contentsOfDirectory(atPath: folder) {
-            candidates += names.filter { AtomicFile.isTemporaryName($0) }.map { (folder as NSString).appendingPathComponent($0) }
+        // Only temporary names of this input's own files: `.NAME.tmp-…` for each file it writes.
+        let own = settings.outputFiles(key: item.key, bank: bank) + [RunRecord.path(key: item.key)]
+        var folders: [String: Set<String>] = [:]
+        for file in own {
+            folders[(path(file) as NSString).deletingLastPathComponent, default: []].insert("." + (file as NSString).lastPathComponent + ".tmp-")
         }
-        if let names = try? FileManager.default.contentsOfDirectory(atPath: sheetFolder) {
-            candidates += names.filter { $0.hasPrefix(sheetPrefix) && AtomicFile.isTemporaryName($0) }
-                .map { (sheetFolder as NSString).appendingPathComponent($0) }
-        }
-        for candidate in candidates {
-            let name = (candidate as NSString).lastPathComponent
-            let pidText = name[name.range(of: ".tmp-", options: .backwards)!.upperBound...].split(separator: "-").first
-            if let pid = pidText.flatMap({ Int32($0) }), pid != getpid(), kill(pid, 0) == 0 { continue }  // still being written
-            unlink(candidate)
+        for (folder, prefixes) in folders {
+            guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { continue }
+            for name in names where AtomicFile.isTemporaryName(name) {
+                guard let prefix = prefixes.first(where: { name.hasPrefix($0) }), name.count > prefix.count else { continue }
+                let pidText = name.dropFirst(prefix.count).split(separator: "-").first
+                if let pid = pidText.flatMap({ Int32($0) }), pid != getpid(), kill(pid, 0) == 0 { continue }  // still being written
+                unlink((folder as NSString).appendingPathComponent(name))
+            }
         }
     }
 
@@ -209,7 +209,10 @@ public final class Batch: @unchecked Sendable {
         object["input_sha256"] = r.inputSHA256 ?? NSNull()
         guard var line = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]) else { return }
         line.append(0x0A)
-        line.withUnsafeBytes { _ = write(fd, $0.baseAddress!, $0.count) }  // one write: lines never interleave
+        let written = line.withUnsafeBytes { write(fd, $0.baseAddress!, $0.count) }  // one write: lines never interleave
+        if written != line.count, manifestProblem == nil {
+            manifestProblem = "cannot write the manifest '\(manifestPath)': \(written < 0 ? String(cString: strerror(errno)) : "short write")"
+        }
     }
 }
 

@@ -16,8 +16,19 @@ public struct ConvolutionPlan: Sendable {
         public var separable: LowRank?
     }
 
+    /// How a filter runs: directly, or as a sum of outer products.
+    enum Path: Sendable, Equatable {
+        case direct
+        case lowRank(LowRank)
+
+        /// The engine's own choice for `filter`.
+        init(_ filter: Filter) {
+            self = ConvolutionPlan.lowRankFactors(filter).map { .lowRank($0) } ?? .direct
+        }
+    }
+
     /// A kernel written as a short sum of outer products (rank 1: separable).
-    public struct LowRank: Sendable {
+    public struct LowRank: Sendable, Equatable {
         /// Terms per channel (channels of lower rank are padded with zero terms).
         public var terms: Int
         /// `u[c][k]`: column factor `k` of channel `c` (kh values); `v[c][k]`: its row factor (kw values).
@@ -30,6 +41,14 @@ public struct ConvolutionPlan: Sendable {
     /// kh, kw ≥ 3 and `r · 2 · (kh + kw) < kh · kw` (rank 1 from 5×5 up; rank 2 from 9×9; rank 3 from 13×13 …).
     /// Accuracy: every weight is reproduced within 1e-6 of the largest weight (the dense sum and the low-rank sum
     /// then differ by at most 1e-6·max|w|·Σ|x| plus float32 rounding of the regrouped sums).
+    /// The factors the engine uses for `filter`: its override if it has one, else its own choice.
+    static func chosenFactors(_ filter: Filter) -> LowRank? {
+        switch filter.pathOverride ?? Path(filter) {
+        case .direct: return nil
+        case .lowRank(let factors): return factors
+        }
+    }
+
     static func lowRankFactors(_ filter: Filter) -> LowRank? {
         let kh = filter.kernel.height, kw = filter.kernel.width
         guard kh >= 3, kw >= 3, 2 * (kh + kw) < kh * kw else { return nil }
@@ -124,7 +143,7 @@ public struct ConvolutionPlan: Sendable {
         var plans: [FilterPlan] = []
         for (g, filter) in zip(geometries, bank.filters) {
             plans.append(FilterPlan(geometry: g, originRow: union.top - g.insets.top, originColumn: union.left - g.insets.left,
-                                    separable: Self.lowRankFactors(filter)))
+                                    separable: Self.chosenFactors(filter)))
         }
         // Blocks of up to 8 consecutive filters sharing kernel size and origin.
         var blocks: [Block] = []

@@ -15,6 +15,9 @@ public struct Filter: Sendable, Equatable {
     public var bias: Float
     /// The input channel this filter's channel 0 reads (grouped banks: the first channel of its group).
     public var firstChannel: Int = 0
+    /// How the engine must run this filter, when not its own choice: a partial-map slice follows its parent filter
+    /// (direct, or the parent's low-rank factors for that channel), so the partials add up to the map bit for bit.
+    var pathOverride: ConvolutionPlan.Path?
 
     public init(name: String, kernel: Extent2D, channels: Int, weights: [Float], bias: Float = 0) {
         precondition(kernel.height >= 1 && kernel.width >= 1 && channels >= 1, "invalid filter shape")
@@ -92,10 +95,16 @@ public struct FilterBank: Sendable, Equatable {
     public func partialBank(of f: Int) -> FilterBank {
         let filter = filters[f]
         let taps = filter.kernel.height * filter.kernel.width
+        let parentPath = filter.pathOverride ?? ConvolutionPlan.Path(filter)
         let slices = (0..<filter.channels).map { c in
             var slice = Filter(name: "\(filter.name).c\(filter.firstChannel + c)", kernel: filter.kernel, channels: 1,
                                weights: Array(filter.weights[(c * taps)..<((c + 1) * taps)]), bias: 0)
             slice.firstChannel = filter.firstChannel + c
+            switch parentPath {
+            case .direct: slice.pathOverride = .direct
+            case .lowRank(let factors):
+                slice.pathOverride = .lowRank(ConvolutionPlan.LowRank(terms: factors.terms, u: [factors.u[c]], v: [factors.v[c]]))
+            }
             return slice
         }
         var bank = FilterBank(name: "\(name) partials of \(filter.name)", filters: slices, stride: stride, dilation: dilation,

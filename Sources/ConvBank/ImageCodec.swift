@@ -20,6 +20,12 @@ public enum ImageCodec {
     /// Images with more pixels than this are refused from their header: 2^28 ≈ 268 megapixels.
     public static let defaultMaxPixels = 1 << 28
 
+    /// The largest file worth reading under a pixel limit: 16-bit RGBA samples plus 64 MiB (saturating).
+    public static func fileSizeLimit(maxPixels: Int) -> Int {
+        let (bytes, overflow) = max(maxPixels, 1).multipliedReportingOverflow(by: 8)
+        return overflow || bytes > Int.max - (64 << 20) ? Int.max : bytes + (64 << 20)
+    }
+
     /// The format the bytes start with, if any.
     public static func sniff(_ bytes: [UInt8]) -> DecodedImage.Format? {
         if bytes.starts(with: [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]) { return .png }
@@ -31,7 +37,7 @@ public enum ImageCodec {
     /// - Throws: `ImageCodecError` naming the file: unreadable, not an image, corrupt or truncated, too large.
     public static func decode(path: String, maxPixels: Int = defaultMaxPixels) throws(ImageCodecError) -> DecodedImage {
         // A file can hold at most 16-bit RGBA samples plus some slack; anything larger is not worth reading.
-        let limit = max(maxPixels, 1) * 8 + (64 << 20)
+        let limit = ImageCodec.fileSizeLimit(maxPixels: maxPixels)
         let bytes = try readFile(path, limit: limit)
         return try decode(bytes: bytes, path: path, maxPixels: maxPixels)
     }
@@ -133,9 +139,9 @@ public enum ImageCodec {
         return bytes
     }
 
-    /// Encodes a grayscale image as PNG (libpng, adaptive row filters) at 8 or 16 bits.
+    /// Encodes a grayscale image as PNG (libpng-style adaptive row filters, libdeflate) at 8 or 16 bits.
     /// - Parameter samples: `width · height` values, row-major; `UInt8` for 8-bit, `UInt16` for 16-bit.
-    /// - Throws: `ImageCodecError` (`.unwritable`) if libpng fails.
+    /// - Throws: `ImageCodecError` (`.unwritable`) if encoding fails.
     public static func encodePNG(gray8 samples: [UInt8], width: Int, height: Int, level: Int = 6, path: String = "") throws(ImageCodecError) -> [UInt8] {
         precondition(samples.count == width * height)
         let result = samples.withUnsafeBytes { raw in Result { () throws(ImageCodecError) in try encode(raw.baseAddress!, width, height, 1, 8, level, path) } }

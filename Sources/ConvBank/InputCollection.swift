@@ -101,25 +101,40 @@ public struct Shard: Hashable, Sendable, CustomStringConvertible {
 
     public func contains(_ item: InputItem) -> Bool { Int(fnv1a64(Array(item.relative.utf8)) % UInt64(count)) == index }
 
-    /// The shard of a Slurm job-array task (`SLURM_ARRAY_TASK_ID`, `SLURM_ARRAY_TASK_COUNT`,
-    /// `SLURM_ARRAY_TASK_MIN`: shard `ID − MIN` of `COUNT`), or of a Kubernetes Indexed Job
-    /// (`JOB_COMPLETION_INDEX` of `CONVBANK_SHARD_COUNT`), from an environment; nil outside both.
-    public static func fromEnvironment(_ environment: [String: String]) -> (shard: Shard, source: String)? {
-        if let id = environment["SLURM_ARRAY_TASK_ID"].flatMap({ Int($0) }),
-           let count = environment["SLURM_ARRAY_TASK_COUNT"].flatMap({ Int($0) }) {
-            let minimum = environment["SLURM_ARRAY_TASK_MIN"].flatMap { Int($0) } ?? 0
-            if let shard = Shard(index: id - minimum, count: count) {
-                return (shard, "Slurm array task \(id) of \(count) (SLURM_ARRAY_TASK_MIN \(minimum))")
+    /// The shard of a Slurm job-array task (`SLURM_ARRAY_TASK_ID`, `SLURM_ARRAY_TASK_COUNT`, `SLURM_ARRAY_TASK_MIN`
+    /// and, for stepped arrays, `SLURM_ARRAY_TASK_STEP`: shard `(ID − MIN) / STEP` of `COUNT`), or of a Kubernetes
+    /// Indexed Job (`JOB_COMPLETION_INDEX` of `CONVBANK_SHARD_COUNT`), from an environment; nil outside both.
+    /// - Throws: `ShardError` when the variables are there but name no shard (a sparse array such as `--array=3,7`,
+    ///   or an index without a count): running the whole input there would repeat other tasks' work.
+    public static func fromEnvironment(_ environment: [String: String]) throws(ShardError) -> (shard: Shard, source: String)? {
+        if let idText = environment["SLURM_ARRAY_TASK_ID"] {
+            guard let id = Int(idText), let count = environment["SLURM_ARRAY_TASK_COUNT"].flatMap({ Int($0) }) else {
+                throw ShardError(reason: "SLURM_ARRAY_TASK_ID is set but SLURM_ARRAY_TASK_COUNT is missing or not a number; give --shard K/N")
             }
+            let minimum = environment["SLURM_ARRAY_TASK_MIN"].flatMap { Int($0) } ?? 0
+            let step = max(environment["SLURM_ARRAY_TASK_STEP"].flatMap { Int($0) } ?? 1, 1)
+            guard (id - minimum) % step == 0, let shard = Shard(index: (id - minimum) / step, count: count) else {
+                throw ShardError(reason: "Slurm array task \(id) (min \(minimum), step \(step), count \(count)) is not one of 0…\(count - 1) after (ID − MIN) / STEP: use a contiguous array such as --array=0-\(max(count - 1, 0)), or give --shard K/N")
+            }
+            return (shard, "Slurm array task \(id) of \(count) (SLURM_ARRAY_TASK_MIN \(minimum)\(step > 1 ? ", step \(step)" : ""))")
         }
-        if let index = environment["JOB_COMPLETION_INDEX"].flatMap({ Int($0) }),
-           let count = environment["CONVBANK_SHARD_COUNT"].flatMap({ Int($0) }), let shard = Shard(index: index, count: count) {
+        if let indexText = environment["JOB_COMPLETION_INDEX"] {
+            guard let index = Int(indexText), let count = environment["CONVBANK_SHARD_COUNT"].flatMap({ Int($0) }),
+                  let shard = Shard(index: index, count: count) else {
+                throw ShardError(reason: "JOB_COMPLETION_INDEX is set but CONVBANK_SHARD_COUNT is missing or does not exceed it; set CONVBANK_SHARD_COUNT to the job's completions, or give --shard K/N")
+            }
             return (shard, "Kubernetes job completion index \(index) of \(count)")
         }
         return nil
     }
 
     public var description: String { "\(index)/\(count)" }
+}
+
+/// Why the environment names no shard.
+public struct ShardError: Error, Sendable, CustomStringConvertible {
+    public var reason: String
+    public var description: String { reason }
 }
 
 /// FNV-1a, 64-bit.

@@ -78,10 +78,25 @@ public final class InputWalk: Sequence, IteratorProtocol {
 
     private func h(_ text: String) -> UInt64 { fnv1a64(Array(text.utf8)) }
 
+    /// Files a run writes at the top of the output folder: no input's folder may take their names.
+    static func isRunFile(_ key: String) -> Bool {
+        guard !key.contains("/") else { return false }
+        return (key.hasPrefix("manifest") && key.hasSuffix(".jsonl")) || (key.hasPrefix("index") && key.hasSuffix(".html"))
+            || (key.hasPrefix("stats") && key.hasSuffix(".csv"))
+    }
+
     private func outputsClash(_ key: String) -> Bool {
         // An earlier key (a folder) or one of its parent folders where this input's files go.
         func taken(_ path: String) -> Bool { let p = h(path); return folders.contains(p) || keys.contains(p) }
-        return outputLeaves.contains { taken(key + "/" + $0) } || (sheetSuffix.map { taken(key + $0) } ?? false)
+        if outputLeaves.contains(where: { taken(key + "/" + $0) }) { return true }
+        guard let suffix = sheetSuffix else { return false }
+        if taken(key + suffix) { return true }
+        // This input's sheet standing where its parent input's map goes (a filter named `x.sheet`) …
+        let slash = key.lastIndex(of: "/")
+        let parent = slash.map { String(key[..<$0]) } ?? "", last = slash.map { String(key[key.index(after: $0)...]) } ?? key
+        if !parent.isEmpty, keys.contains(h(parent)), outputLeaves.contains(last + suffix) { return true }
+        // … or one of this input's maps standing where a child input's sheet went.
+        return outputLeaves.contains { $0.hasSuffix(suffix) && keys.contains(h(key + "/" + String($0.dropLast(suffix.count)))) }
     }
 
     /// Index of the first component of `key` whose folder stands where an earlier input's file goes.
@@ -104,7 +119,7 @@ public final class InputWalk: Sequence, IteratorProtocol {
         var n = 1
         while true {
             let blocked = blockedComponent(key)
-            if blocked == nil, !keys.contains(h(key)), !folders.contains(h(key)), !outputsClash(key) { break }
+            if blocked == nil, !keys.contains(h(key)), !folders.contains(h(key)), !Self.isRunFile(key), !outputsClash(key) { break }
             n += 1
             var parts = base.split(separator: "/").map(String.init)
             let index = blocked.map { Swift.min($0, parts.count - 1) } ?? parts.count - 1
@@ -140,12 +155,11 @@ public final class InputWalk: Sequence, IteratorProtocol {
             if !deferred.isEmpty {
                 let link = deferred.removeFirst()
                 guard let key = FileKey(path: link.path) else { continue }
-                if visitedFolders.contains(key) {
-                    if InputCollection.isAncestor(link.path) {
-                        onProblem("skipping '\(link.path)': a symbolic link to a folder that contains it (loop)")
-                    }
+                if InputCollection.isAncestor(link.path) {
+                    onProblem("skipping '\(link.path)': a symbolic link to a folder that contains it (loop)")
                     continue
                 }
+                if visitedFolders.contains(key) { continue }  // an alias of a folder already walked
                 enter(link.path, relative: link.relative)
                 continue
             }
@@ -180,6 +194,9 @@ public final class InputWalk: Sequence, IteratorProtocol {
         let visible = names.filter { !$0.hasPrefix(".") }.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
         var stems: [String: Int] = [:]
         for name in visible where InputCollection.imageExtensions.contains((name as NSString).pathExtension.lowercased()) {
+            var isDirectory = false
+            let path = folder.hasSuffix("/") ? folder + name : folder + "/" + name
+            guard fileExists(path, isDirectory: &isDirectory), !isDirectory else { continue }  // images only, not folders
             stems[InputCollection.dropExtension(name), default: 0] += 1
         }
         stack.append(Frame(folder: folder, relative: relative, entries: visible, ambiguousStems: Set(stems.filter { $0.value > 1 }.keys)))

@@ -97,9 +97,16 @@ extension Convbank {
                 }
             }
             var shard = self.shard
-            if shard == nil, let detected = Shard.fromEnvironment(ProcessInfo.processInfo.environment) {
-                shard = detected.shard
-                if !quiet { printError("taking shard \(detected.shard) from the \(detected.source); --shard overrides it") }
+            if shard == nil {
+                do {
+                    if let detected = try Shard.fromEnvironment(ProcessInfo.processInfo.environment) {
+                        shard = detected.shard
+                        if !quiet { printError("taking shard \(detected.shard) from the \(detected.source); --shard overrides it") }
+                    }
+                } catch {
+                    printError("error: \(error)")
+                    throw ExitCode(64)
+                }
             }
             // The inputs are walked lazily (never all held in memory); a first listing pass counts them for
             // progress and ETA.
@@ -173,6 +180,10 @@ extension Convbank {
                     printError("error: \(error)")
                 }
             }
+            if let problem = batch.manifestProblem {
+                failedWrites += 1
+                printError("error: \(problem)")
+            }
             progress.finish(shard: shard, problems: problems.count)
             if progress.failed + problems.count + failedWrites > 0 { throw ExitCode(1) }
         }
@@ -231,8 +242,8 @@ struct Progress {
             FileHandle.standardError.write(Data("\r\u{1B}[Kconvbank: \(line)".utf8))
             lineShown = true
         } else {
+            if lastShown == .distantPast { lastShown = started }  // the first line 10 s after the start
             guard now.timeIntervalSince(lastShown) >= 10, done < total else { return }
-            if lastShown == .distantPast { lastShown = now; return }  // the first line after 10 s, not at once
             printError(line)
         }
         lastShown = now

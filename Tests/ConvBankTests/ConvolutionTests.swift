@@ -190,6 +190,14 @@ private func row(_ values: [Float]) -> Tensor { Tensor(height: 1, width: values.
         }, padding: .same)
         grouped.setGroups(3)
         banks.append(grouped)
+        // Channels of different rank: channel 0 separable, 1 and 2 not. Each slice must follow its parent's path.
+        let u = (0..<7).map { _ in Float.random(in: -1...1, using: &rng) }, v = (0..<7).map { _ in Float.random(in: -1...1, using: &rng) }
+        let mixed = (0..<49).map { u[$0 / 7] * v[$0 % 7] } + (0..<98).map { _ in Float.random(in: -1...1, using: &rng) }
+        let separableToo = (0..<3).flatMap { _ in (0..<49).map { u[$0 / 7] * v[$0 % 7] } }
+        banks.append(FilterBank(name: "mixed-rank", filters: [
+            Filter(name: "m", kernel: Extent2D(7), channels: 3, weights: mixed, bias: 2),
+            Filter(name: "s", kernel: Extent2D(7), channels: 3, weights: separableToo, bias: -1),
+        ], padding: .same, paddingMode: .replicate))
         for bank in banks {
             let input = try image.adapted(toChannels: bank.channels)
             let maps = try bank.convolve(input, jobs: 2)

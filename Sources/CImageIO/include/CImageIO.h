@@ -54,7 +54,7 @@ cio_status cio_decode_png(const uint8_t *bytes, size_t count, uint64_t max_pixel
 cio_status cio_decode_jpeg(const uint8_t *bytes, size_t count, uint64_t max_pixels, cio_raster *out, char *message);
 
 /* Encodes interleaved samples (1 gray, 2 gray+alpha, 3 RGB, 4 RGBA channels; 8- or 16-bit, 16-bit samples in
- * host order) as a PNG in memory with libpng's libpng-style adaptive row filtering, compressed by libdeflate at `level` (0…12; 0 stores).
+ * host order) as a PNG in memory with libpng-style adaptive row filtering, compressed by libdeflate at `level` (0…12; 0 stores).
  * *out_bytes is malloc'ed: free with cio_free. */
 cio_status cio_encode_png(const void *samples, uint32_t width, uint32_t height, uint32_t channels, uint32_t bit_depth,
                           int level, uint8_t **out_bytes, size_t *out_count, char *message);
