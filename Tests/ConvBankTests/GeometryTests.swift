@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import ConvBank
 
@@ -43,5 +44,33 @@ import Testing
         #expect(Padding(parsing: "1,2") == nil)
         #expect(Shard(parsing: "1/4") == Shard(index: 1, count: 4))
         #expect(Shard(parsing: "4/4") == nil)
+    }
+
+    /// Shards from a Slurm array task or a Kubernetes indexed job; a task that names no shard is refused.
+    @Test func shardsFromTheEnvironment() throws {
+        #expect(try Shard.fromEnvironment([:]) == nil)
+        let slurm = try #require(try Shard.fromEnvironment(["SLURM_ARRAY_TASK_ID": "5", "SLURM_ARRAY_TASK_COUNT": "4", "SLURM_ARRAY_TASK_MIN": "2"]))
+        #expect(slurm.shard == Shard(index: 3, count: 4))
+        let stepped = try #require(try Shard.fromEnvironment(["SLURM_ARRAY_TASK_ID": "6", "SLURM_ARRAY_TASK_COUNT": "4",
+                                                             "SLURM_ARRAY_TASK_MIN": "0", "SLURM_ARRAY_TASK_STEP": "2"]))
+        #expect(stepped.shard == Shard(index: 3, count: 4))
+        // --array=3,7: count 2, min 3, task 7 → (7 − 3) = 4 is no shard of 2.
+        #expect(throws: ShardError.self) { try Shard.fromEnvironment(["SLURM_ARRAY_TASK_ID": "7", "SLURM_ARRAY_TASK_COUNT": "2", "SLURM_ARRAY_TASK_MIN": "3"]) }
+        #expect(throws: ShardError.self) { try Shard.fromEnvironment(["SLURM_ARRAY_TASK_ID": "1"]) }
+        let k8s = try #require(try Shard.fromEnvironment(["JOB_COMPLETION_INDEX": "2", "CONVBANK_SHARD_COUNT": "3"]))
+        #expect(k8s.shard == Shard(index: 2, count: 3))
+        #expect(throws: ShardError.self) { try Shard.fromEnvironment(["JOB_COMPLETION_INDEX": "2"]) }
+    }
+
+    /// Names a run writes at the top of the output folder are never an input's folder.
+    @Test func runFilesAreReserved() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("reserved-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        for name in ["manifest.jsonl.png", "index.html.png", "stats.csv.png", "plain.png"] {
+            FileManager.default.createFile(atPath: dir.appendingPathComponent(name).path, contents: Data([0]))
+        }
+        let keys = InputCollection(arguments: [dir.path]).items.map(\.key).sorted()
+        #expect(keys == ["index.html-2", "manifest.jsonl-2", "plain", "stats.csv-2"])
     }
 }
