@@ -26,7 +26,7 @@ extension Convbank {
         @Option(help: "How png/png16 map values to gray levels.")
         var normalize: Normalization = .clamp
 
-        @Option(help: "Worker threads (default: all cores).")
+        @Option(help: "Worker threads (default: all cores of this machine).")
         var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
 
         @Option(help: ArgumentHelp("Only inputs of shard K (0-based) of N: disjoint shards whose union is the whole run. Default inside a Slurm job array: the task's shard (SLURM_ARRAY_TASK_ID − SLURM_ARRAY_TASK_MIN of SLURM_ARRAY_TASK_COUNT).", valueName: "k/n"))
@@ -41,7 +41,7 @@ extension Convbank {
         @Flag(help: "Write DIR/stats.csv (stats.shard-K-of-N.csv with --shard): per input and filter, min, max, mean, std and the fraction of zero outputs.")
         var stats = false
 
-        @Flag(help: "Write a contact sheet per input, DIR/<input path without extension>.sheet.png: the input and every map, each scaled from its own min to max, labelled.")
+        @Flag(help: "Write a contact sheet per input, DIR/<input path without extension>.sheet.png: the input and every map, each stretched over its own range (0.5-99.5 %ile when rare extremes would flatten it), labelled.")
         var sheet = false
 
         @Option(help: "Colour map of contact sheets.")
