@@ -16,16 +16,18 @@ public struct ApplySettings: Sendable {
     /// Also write each filter's per-channel partial maps, `DIR/<key>/<filter>.c<k>.<ext>`.
     public var partials = false
 
-    /// The files (relative to the output folder) that an input with output key `key` gets from `bank`.
+    /// The file names an input writes inside its own folder: each filter's map, then (with `partials`) each
+    /// filter's partial maps.
+    public func outputLeaves(bank: FilterBank) -> [String] {
+        var names = bank.filters.map(\.name)
+        if partials { for f in bank.filters.indices { names += bank.partialBank(of: f).filters.map(\.name) } }
+        return names.map { $0 + "." + format.fileExtension }
+    }
+
+    /// The files (relative to the output folder) that an input with output key `key` gets from `bank`: its
+    /// `outputLeaves`, then its sheet.
     public func outputFiles(key: String, bank: FilterBank) -> [String] {
-        var files = bank.filters.map { key + "/" + $0.name + "." + format.fileExtension }
-        if partials {
-            for f in bank.filters.indices {
-                files += bank.partialBank(of: f).filters.map { key + "/" + $0.name + "." + format.fileExtension }
-            }
-        }
-        if sheet != nil { files.append(ApplySettings.sheetPath(key: key)) }
-        return files
+        outputLeaves(bank: bank).map { key + "/" + $0 } + (sheet != nil ? [ApplySettings.sheetPath(key: key)] : [])
     }
 
     /// Where the contact sheet of the input with output key `key` goes, relative to the output folder.
@@ -37,7 +39,7 @@ public struct ApplySettings: Sendable {
 /// What processing one input produced.
 public struct ApplyResult: Sendable {
     public var item: InputItem
-    /// Written files, in filter order.
+    /// Written maps (and partial maps), in filter order; absolute or relative as `outputRoot` was.
     public var outputs: [String]
     /// Input pixels (after orientation).
     public var pixels: Int
@@ -45,7 +47,7 @@ public struct ApplyResult: Sendable {
     public var statistics: [MapStatistics]
     /// Seconds spent decoding (when decoded here), convolving, and encoding and writing.
     public var seconds: (decode: Double, convolve: Double, encode: Double) = (0, 0, 0)
-    /// Per map (8-bit PNG only), the fraction of values outside 0…255 that the levels cannot show.
+    /// Per map, the fraction of values outside 0…255 (what an 8-bit `clamp` cannot show).
     public var clippedFractions: [Double]
 }
 
@@ -55,10 +57,8 @@ public struct ApplyResult: Sendable {
 /// - Parameter decoded: the input already decoded (by `Batch`'s read-ahead), or nil to decode it here.
 public func applyBank(_ bank: FilterBank, to item: InputItem, outputRoot: String, settings: ApplySettings,
                       decoded predecoded: Result<DecodedImage, ImageCodecError>? = nil) throws(InputError) -> ApplyResult {
-    let folder = (outputRoot as NSString).appendingPathComponent(item.key)
-    let outputs = bank.filters.map { (folder as NSString).appendingPathComponent("\($0.name).\(settings.format.fileExtension)") }
+    let files = settings.outputFiles(key: item.key, bank: bank).map { (outputRoot as NSString).appendingPathComponent($0) }
     let sheetPath = (outputRoot as NSString).appendingPathComponent(ApplySettings.sheetPath(key: item.key))
-    var partialOutputs: [String] = []
     do {
         var clock = Stopwatch()
         let decoded = try (predecoded ?? Result { () throws(ImageCodecError) in try ImageCodec.decode(path: item.path, maxPixels: settings.maxPixels) }).get()
@@ -68,51 +68,22 @@ public func applyBank(_ bank: FilterBank, to item: InputItem, outputRoot: String
         let maps: [Tensor]
         do { maps = try bank.convolve(image, jobs: settings.jobs) } catch { throw InputError.convolution(path: item.path, error) }
         let convolveSeconds = clock.lap()
-        let failures = ResultSlots<ImageCodecError>(count: maps.count)
         let statistics = ResultSlots<MapStatistics>(count: maps.count)
-        let clipped = ResultSlots<Double>(count: maps.count)
-        parallelFor(maps.count, jobs: settings.jobs) { f in
-            statistics.set(f, MapStatistics(maps[f].storage))
-            do throws(ImageCodecError) {
-                var outside = 0
-                var bytes = try MapEncoder.encode(maps[f], format: settings.format, normalization: settings.normalization,
-                                                  pngLevel: settings.pngLevel, clipped: &outside)
-                clipped.set(f, Double(outside) / Double(max(maps[f].storage.count, 1)))
-                try AtomicFile.write(bytes, to: outputs[f])
-                bytes = []
-            } catch {
-                var e = error
-                if e.path.isEmpty { e.path = outputs[f] }
-                failures.set(f, e)
-            }
-        }
-        if let first = failures.values.compactMap({ $0 }).first { throw InputError.codec(first) }
+        parallelFor(maps.count, jobs: settings.jobs) { f in statistics.set(f, MapStatistics(maps[f].storage)) }
+        // `files` lists the maps, then the partial maps filter by filter, then the sheet.
+        var next = maps.count
+        try writeMaps(maps, to: Array(files[0..<next]), settings: settings)
         if settings.partials {
             for f in bank.filters.indices {
                 let partialBank = bank.partialBank(of: f)
                 let partialMaps: [Tensor]
                 do { partialMaps = try partialBank.convolve(image, jobs: settings.jobs) } catch { throw InputError.convolution(path: item.path, error) }
-                let paths = partialBank.filters.map { (folder as NSString).appendingPathComponent("\($0.name).\(settings.format.fileExtension)") }
-                partialOutputs += paths
-                let partialFailures = ResultSlots<ImageCodecError>(count: partialMaps.count)
-                parallelFor(partialMaps.count, jobs: settings.jobs) { k in
-                    do throws(ImageCodecError) {
-                        var ignored = 0
-                        let bytes = try MapEncoder.encode(partialMaps[k], format: settings.format, normalization: settings.normalization,
-                                                          pngLevel: settings.pngLevel, clipped: &ignored)
-                        try AtomicFile.write(bytes, to: paths[k])
-                    } catch {
-                        var e = error
-                        if e.path.isEmpty { e.path = paths[k] }
-                        partialFailures.set(k, e)
-                    }
-                }
-                if let first = partialFailures.values.compactMap({ $0 }).first { throw InputError.codec(first) }
+                try writeMaps(partialMaps, to: Array(files[next..<(next + partialMaps.count)]), settings: settings)
+                next += partialMaps.count
             }
         }
         if let colormap = settings.sheet {
-            let bankName = bank.name
-            let picture = ContactSheet.render(title: "\(item.path) - bank \(bankName)", input: decoded.tensor, inputBitDepth: decoded.bitDepth,
+            let picture = ContactSheet.render(title: "\(item.path) - bank \(bank.name)", input: decoded.tensor, inputBitDepth: decoded.bitDepth,
                                               maps: maps, names: bank.filters.map(\.name), colormap: colormap)
             do throws(ImageCodecError) {
                 try AtomicFile.write(try picture.pngBytes(), to: sheetPath)
@@ -122,20 +93,37 @@ public func applyBank(_ bank: FilterBank, to item: InputItem, outputRoot: String
                 throw InputError.codec(e)
             }
         }
-        var result = ApplyResult(item: item, outputs: outputs + partialOutputs, pixels: image.height * image.width,
-                                 statistics: statistics.values.compactMap { $0 }, clippedFractions: clipped.values.map { $0 ?? 0 })
+        let mapStatistics = statistics.values.compactMap { $0 }
+        var result = ApplyResult(item: item, outputs: Array(files[0..<next]), pixels: image.height * image.width,
+                                 statistics: mapStatistics, clippedFractions: mapStatistics.map(\.clippedFraction8))
         result.seconds = (decodeSeconds, convolveSeconds, clock.lap())
         return result
     } catch {
-        let partialPaths = settings.partials
-            ? settings.outputFiles(key: item.key, bank: bank).map { (outputRoot as NSString).appendingPathComponent($0) } : []
-        for path in outputs + partialOutputs + partialPaths + [sheetPath] { unlink(path) }
+        // A stale sheet of an earlier run goes too, whether or not this run draws sheets.
+        for path in files + [sheetPath] { unlink(path) }
         switch error {
         case let e as InputError: throw e
         case let e as ImageCodecError: throw InputError.codec(e)
         default: throw InputError.codec(ImageCodecError(.unreadable, path: item.path, detail: "\(error)"))
         }
     }
+}
+
+/// Encodes `maps[k]` and writes it atomically to `paths[k]`, on the settings' workers.
+/// - Throws: the first failure, naming its file.
+private func writeMaps(_ maps: [Tensor], to paths: [String], settings: ApplySettings) throws(InputError) {
+    let failures = ResultSlots<ImageCodecError>(count: maps.count)
+    parallelFor(maps.count, jobs: settings.jobs) { k in
+        do throws(ImageCodecError) {
+            let bytes = try MapEncoder.encode(maps[k], format: settings.format, normalization: settings.normalization, pngLevel: settings.pngLevel)
+            try AtomicFile.write(bytes, to: paths[k])
+        } catch {
+            var e = error
+            if e.path.isEmpty { e.path = paths[k] }
+            failures.set(k, e)
+        }
+    }
+    if let first = failures.values.compactMap({ $0 }).first { throw .codec(first) }
 }
 
 /// Why one input failed.

@@ -148,9 +148,7 @@ public final class Batch: @unchecked Sendable {
                 unlink(path(RunRecord.path(key: item.key)))  // the old record no longer vouches for anything
                 do {
                     let result = try applyBank(bank, to: item, outputRoot: outputRoot, settings: settings, decoded: decoded)
-                    let root = outputRoot.hasSuffix("/") ? outputRoot : outputRoot + "/"
-                    var outputs = result.outputs.map { $0.hasPrefix(root) ? String($0.dropFirst(root.count)) : $0 }
-                    if settings.sheet != nil { outputs.append(ApplySettings.sheetPath(key: item.key)) }
+                    let outputs = settings.outputFiles(key: item.key, bank: bank)
                     let record = RunRecord(input: item.path, inputSHA256: sha, settingsSHA256: fingerprint, outputs: outputs, pixels: result.pixels,
                                            statistics: result.statistics.map { [Double($0.minimum), Double($0.maximum), $0.mean, $0.standardDeviation, $0.zeroFraction, $0.clippedFraction8] })
                     let encoder = JSONEncoder()

@@ -9,22 +9,14 @@ public enum MapEncoder {
     /// - Throws: `ImageCodecError` if PNG encoding fails.
     /// - Complexity: O(pixels).
     public static func encode(_ map: Tensor, format: OutputFormat, normalization: Normalization, pngLevel: Int = ApplySettings.defaultPNGLevel) throws(ImageCodecError) -> [UInt8] {
-        var clipped = 0
-        return try encode(map, format: format, normalization: normalization, pngLevel: pngLevel, clipped: &clipped)
-    }
-
-    /// As `encode(_:format:normalization:pngLevel:)`, also counting (for `png`) the values that fall outside 0…255.
-    public static func encode(_ map: Tensor, format: OutputFormat, normalization: Normalization, pngLevel: Int, clipped: inout Int) throws(ImageCodecError) -> [UInt8] {
         precondition(map.channels == 1, "a feature map has one channel")
         switch format {
         case .npy: return npy(map)
         case .png:
-            var outside = 0
             let levels = [UInt8](unsafeUninitializedCapacity: map.storage.count) { buffer, count in
-                outside = map.storage.withUnsafeBufferPointer { normalization.levels8($0, into: buffer) }
+                map.storage.withUnsafeBufferPointer { normalization.levels8($0, into: buffer) }
                 count = map.storage.count
             }
-            clipped = outside
             return try ImageCodec.encodePNG(gray8: levels, width: map.width, height: map.height, level: pngLevel)
         case .png16:
             let levels = normalization.levels(map.storage, maximum: 65535).map { UInt16($0) }

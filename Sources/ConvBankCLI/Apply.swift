@@ -112,8 +112,7 @@ extension Convbank {
             // progress and ETA.
             let chosen = shard
             let total = InputWalk.count(arguments: inputs, exclude: output, shard: chosen)
-            var leaves = Set(bank.filters.map { "\($0.name).\(format.fileExtension)" })
-            if partials { for f in bank.filters.indices { for p in bank.partialBank(of: f).filters { leaves.insert("\(p.name).\(format.fileExtension)") } } }
+            let leaves = Set(settings.outputLeaves(bank: bank))
             let problems = ProblemLog()
             let walk = InputWalk(arguments: inputs, exclude: output, outputLeaves: leaves, sheetSuffix: sheet ? ".sheet.png" : nil) { problem in
                 problems.add(problem)

@@ -57,22 +57,7 @@ import Testing
         #expect(bank.parameterCount == c.params, "parameterCount \(bank.parameterCount), Keras count_params() \(c.params)")
 
         let maps = try bank.convolve(image, jobs: 2)
-        #expect(maps.count == expected.shape[0])
-        guard maps.count == expected.shape[0] else { return }
-        let maxInput = image.storage.map(abs).max() ?? 0
-        var offset = 0
-        for (f, map) in maps.enumerated() {
-            #expect(map.height == expected.shape[1] && map.width == expected.shape[2], "filter \(f) shape")
-            let filter = bank.filters[f]
-            let tolerance = 1e-5 * (Double(maxInput) * filter.weights.reduce(0) { $0 + Double(abs($1)) } + Double(abs(filter.bias))) + 1e-6
-            var worst = 0.0, at = 0
-            for k in 0..<map.storage.count {
-                let d = abs(Double(map.storage[k]) - Double(expected.values[offset + k]))
-                if d > worst { worst = d; at = k }
-            }
-            #expect(worst <= tolerance, "filter \(f): max difference \(worst) > \(tolerance) at (y \(at / max(map.width, 1)), x \(at % max(map.width, 1)))")
-            offset += map.storage.count
-        }
+        expectMatchesReference(maps, expected, bank: bank, input: image)
         // Any worker count gives the same bits.
         let single = try bank.convolve(image, jobs: 1)
         #expect(single.map(\.storage) == maps.map(\.storage), "jobs 1 vs jobs 2")

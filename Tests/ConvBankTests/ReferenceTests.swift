@@ -27,21 +27,7 @@ import Testing
         let bank = try FilterBank(json: Fixtures.bytes(Fixtures.conv.appendingPathComponent(c.bank)), source: c.bank)
         let image = Tensor(height: input.shape[0], width: input.shape[1], channels: input.shape[2], interleaved: input.values)
         let maps = try bank.convolve(image, jobs: 2)
-        #expect(maps.count == expected.shape[0])
-        let maxInput = image.storage.map(abs).max() ?? 0
-        var offset = 0
-        for (f, map) in maps.enumerated() {
-            #expect(map.height == expected.shape[1] && map.width == expected.shape[2], "filter \(f) shape")
-            let filter = bank.filters[f]
-            // Float32 rounding bound: relative to the largest possible magnitude of the sum.
-            let tolerance = 1e-5 * (Double(maxInput) * filter.weights.reduce(0) { $0 + Double(abs($1)) } + Double(abs(filter.bias))) + 1e-6
-            var worst = 0.0
-            for k in 0..<map.storage.count {
-                worst = max(worst, abs(Double(map.storage[k]) - Double(expected.values[offset + k])))
-            }
-            #expect(worst <= tolerance, "filter \(f): max difference \(worst) > \(tolerance)")
-            offset += map.storage.count
-        }
+        expectMatchesReference(maps, expected, bank: bank, input: image)
     }
 
     @Test func refusedCases() throws {

@@ -1,3 +1,4 @@
+import Testing
 @testable import ConvBank
 
 /// A deliberately naive oracle of the contract's formula, written independently of the engine: it pads
@@ -42,5 +43,28 @@ private func padIndex(_ i: Int, _ n: Int, _ mode: PaddingMode) -> Int? {
         var k = i
         while !(0..<n).contains(k) { k = k < 0 ? -k : 2 * (n - 1) - k }
         return k
+    }
+}
+
+/// Checks `maps` against a reference `(F, H_out, W_out)` array within float32 rounding of each filter's largest
+/// possible sum: `1e-5 · (max|input| · Σ|w_f| + |b_f|) + 1e-6`.
+func expectMatchesReference(_ maps: [Tensor], _ expected: NPYArray, bank: FilterBank, input image: Tensor,
+                            sourceLocation: SourceLocation = #_sourceLocation) {
+    #expect(maps.count == expected.shape[0], sourceLocation: sourceLocation)
+    guard maps.count == expected.shape[0] else { return }
+    let maxInput = image.storage.map(abs).max() ?? 0
+    var offset = 0
+    for (f, map) in maps.enumerated() {
+        #expect(map.height == expected.shape[1] && map.width == expected.shape[2], "filter \(f) shape", sourceLocation: sourceLocation)
+        let filter = bank.filters[f]
+        let tolerance = 1e-5 * (Double(maxInput) * filter.weights.reduce(0) { $0 + Double(abs($1)) } + Double(abs(filter.bias))) + 1e-6
+        var worst = 0.0, at = 0
+        for k in 0..<map.storage.count {
+            let d = abs(Double(map.storage[k]) - Double(expected.values[offset + k]))
+            if d > worst { worst = d; at = k }
+        }
+        #expect(worst <= tolerance, "filter \(f): max difference \(worst) > \(tolerance) at (y \(at / max(map.width, 1)), x \(at % max(map.width, 1)))",
+                sourceLocation: sourceLocation)
+        offset += map.storage.count
     }
 }
