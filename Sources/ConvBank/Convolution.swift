@@ -79,69 +79,87 @@ extension ConvolutionPlan {
             let n = plan.geometry.output.height * plan.geometry.output.width
             return [Float](unsafeUninitializedCapacity: n) { _, count in count = n }
         }
-        let activation = bank.activation
-        let code = activation == .linear ? 0 : (activation == .relu ? 1 : 2)
-        // Output pointers stay valid: each storage array is uniquely owned and neither resized nor copied
-        // until every worker has returned.
-        withMutablePointers(&storages) { outputPointers in
-            planes.withUnsafeBufferPointer { src in
-                var jobs_: [DirectJob] = []
-                var items: [(job: Int, rows: Range<Int>)] = []
-                var keep: [[UnsafeMutablePointer<Float>]] = []
-                for block in blocks {
-                    keep.append(block.filters.map { outputPointers[$0] })
+        planes.withUnsafeBufferPointer { src in
+            // Low-rank filters run one at a time, each on all workers.
+            for (f, plan) in filters.enumerated() {
+                guard let factors = plan.separable else { continue }
+                storages[f].withUnsafeMutableBufferPointer { output in
+                    runSeparable(filter: f, factors: factors, planes: src.baseAddress!, output: output.baseAddress!, jobs: jobs, kernels: kernels)
                 }
-                let outputLists = keep.map { list -> UnsafeMutablePointer<UnsafeMutablePointer<Float>> in
-                    let p = UnsafeMutablePointer<UnsafeMutablePointer<Float>>.allocate(capacity: list.count)
-                    p.initialize(from: list, count: list.count)
-                    return p
+            }
+            // Direct blocks in chunks of at most `chunkFilters` maps held open at once: the nesting that keeps the
+            // maps' pointers valid stays shallow, and memory stays linear in the bank, whatever its size.
+            var first = 0
+            while first < blocks.count {
+                var end = first, count = 0
+                while end < blocks.count, count == 0 || count + blocks[end].filters.count <= ConvolutionPlan.chunkFilters {
+                    count += blocks[end].filters.count
+                    end += 1
                 }
-                defer { for p in outputLists { p.deallocate() } }
-                // Owned copies of each block's offsets, weights and biases, freed after the workers return.
-                var owned: [UnsafeMutableRawPointer] = []
-                defer { for p in owned { p.deallocate() } }
-                func copy<T>(_ values: [T]) -> UnsafePointer<T> {
-                    let p = UnsafeMutablePointer<T>.allocate(capacity: max(values.count, 1))
-                    p.initialize(from: values, count: values.count)
-                    owned.append(UnsafeMutableRawPointer(p))
-                    return UnsafePointer(p)
+                let chunk = first..<end
+                withMutablePointers(&storages, blocks[chunk].flatMap { Array($0.filters) }) { outputPointers in
+                    runDirectBlocks(chunk, planes: src.baseAddress!, outputs: outputPointers, jobs: jobs, kernels: kernels)
                 }
-                for (b, block) in blocks.enumerated() {
-                    let out = filters[block.filters.lowerBound].geometry.output
-                    let first = bank.filters[block.filters.lowerBound]
-                    jobs_.append(DirectJob(
-                        input: src.baseAddress! + first.firstChannel * channelStride, channelStride: channelStride, rowStride: rowStride,
-                        tapOffsets: copy(block.tapOffsets), tapsPerChannel: block.tapOffsets.count, channels: first.channels,
-                        weights: copy(block.weights), biases: copy(block.biases), filters: block.filters.count,
-                        outputs: UnsafePointer(outputLists[b]), outWidth: out.width, origin: 0,
-                        rowStep: bank.stride.height * rowStride, activation: code))
-                    for start in stride(from: 0, to: out.height, by: ConvolutionPlan.bandRows) {
-                        items.append((b, start..<min(start + ConvolutionPlan.bandRows, out.height)))
-                    }
-                }
-                for (f, plan) in filters.enumerated() {
-                    if let factors = plan.separable {
-                        runSeparable(filter: f, factors: factors, planes: src.baseAddress!, output: outputPointers[f], jobs: jobs, kernels: kernels)
-                    }
-                }
-                let work = items, directJobs = jobs_, widths = blocks.map(\.width)
-                parallelFor(work.count, jobs: jobs) { k in
-                    let item = work[k]
-                    let job = directJobs[item.job]
-                    dispatchDirect(job, rows: item.rows, blockWidth: widths[item.job], kernels: kernels)
-                    if code == 2 {
-                        for g in 0..<job.filters {
-                            let out = job.outputs[g]
-                            for i in (item.rows.lowerBound * job.outWidth)..<(item.rows.upperBound * job.outWidth) {
-                                out[i] = activation.apply(out[i])
-                            }
-                        }
-                    }
-                }
+                first = end
             }
         }
         return zip(filters, storages).map { plan, storage in
             Tensor(height: plan.geometry.output.height, width: plan.geometry.output.width, channels: 1, storage: storage)
+        }
+    }
+}
+
+extension ConvolutionPlan {
+    /// Direct filters whose maps are open at once in `run` (a few blocks of 8).
+    static let chunkFilters = 64
+
+    /// Runs direct blocks `chunk` into `outputs` (the maps of the chunk's filters, in filter order), all row bands of
+    /// all its blocks on the workers together.
+    func runDirectBlocks(_ chunk: Range<Int>, planes: UnsafePointer<Float>, outputs: [UnsafeMutablePointer<Float>], jobs: Int,
+                         kernels: KernelLevel) {
+        let activation = bank.activation
+        let code = activation == .linear ? 0 : (activation == .relu ? 1 : 2)
+        var directJobs: [DirectJob] = []
+        var items: [(job: Int, rows: Range<Int>)] = []
+        // Owned copies of the chunk's output lists, offsets, weights and biases, freed after the workers return.
+        var owned: [UnsafeMutableRawPointer] = []
+        defer { for p in owned { p.deallocate() } }
+        func copy<T>(_ values: [T]) -> UnsafePointer<T> {
+            let p = UnsafeMutablePointer<T>.allocate(capacity: max(values.count, 1))
+            p.initialize(from: values, count: values.count)
+            owned.append(UnsafeMutableRawPointer(p))
+            return UnsafePointer(p)
+        }
+        var nextOutput = 0
+        for b in chunk {
+            let block = blocks[b]
+            let out = filters[block.filters.lowerBound].geometry.output
+            let first = bank.filters[block.filters.lowerBound]
+            let outputList = copy(Array(outputs[nextOutput..<(nextOutput + block.filters.count)]))
+            nextOutput += block.filters.count
+            directJobs.append(DirectJob(
+                input: planes + first.firstChannel * channelStride, channelStride: channelStride, rowStride: rowStride,
+                tapOffsets: copy(block.tapOffsets), tapsPerChannel: block.tapOffsets.count, channels: first.channels,
+                weights: copy(block.weights), biases: copy(block.biases), filters: block.filters.count,
+                outputs: outputList, outWidth: out.width, origin: 0,
+                rowStep: bank.stride.height * rowStride, activation: code))
+            for start in stride(from: 0, to: out.height, by: ConvolutionPlan.bandRows) {
+                items.append((directJobs.count - 1, start..<min(start + ConvolutionPlan.bandRows, out.height)))
+            }
+        }
+        let work = items, jobsList = directJobs, widths = blocks[chunk].map(\.width)
+        parallelFor(work.count, jobs: jobs) { k in
+            let item = work[k]
+            let job = jobsList[item.job]
+            dispatchDirect(job, rows: item.rows, blockWidth: widths[item.job], kernels: kernels)
+            if code == 2 {
+                for g in 0..<job.filters {
+                    let out = job.outputs[g]
+                    for i in (item.rows.lowerBound * job.outWidth)..<(item.rows.upperBound * job.outWidth) {
+                        out[i] = activation.apply(out[i])
+                    }
+                }
+            }
         }
     }
 }
@@ -259,17 +277,26 @@ func dispatchDirect(_ job: DirectJob, rows: Range<Int>, blockWidth: Int, kernels
     }
 }
 
-/// Calls `body` with a mutable base pointer for every array, each array's access open for the whole call.
-private func withMutablePointers<R>(_ arrays: inout [[Float]], _ body: ([UnsafeMutablePointer<Float>]) -> R) -> R {
-    var taken = arrays
-    arrays = []
-    defer { arrays = taken }
-    func open(_ index: Int, _ pointers: [UnsafeMutablePointer<Float>]) -> R {
-        if index == taken.count { return body(pointers) }
-        var array = taken[index]
-        taken[index] = []
-        defer { taken[index] = array }
-        return array.withUnsafeMutableBufferPointer { open(index + 1, pointers + [$0.baseAddress!]) }
+/// Calls `body` with a mutable base pointer for each array `indices` names (in that order), each array's access
+/// open for the whole call. Nests one closure per index: callers pass a bounded number.
+private func withMutablePointers<R>(_ arrays: inout [[Float]], _ indices: [Int], _ body: ([UnsafeMutablePointer<Float>]) -> R) -> R {
+    var taken = indices.map { i -> [Float] in
+        let array = arrays[i]
+        arrays[i] = []
+        return array
     }
-    return open(0, [])
+    defer { for (k, i) in indices.enumerated() { arrays[i] = taken[k] } }
+    var pointers: [UnsafeMutablePointer<Float>] = []
+    pointers.reserveCapacity(indices.count)
+    func open(_ k: Int) -> R {
+        if k == indices.count { return body(pointers) }
+        var array = taken[k]
+        taken[k] = []
+        defer { taken[k] = array }
+        return array.withUnsafeMutableBufferPointer { buffer in
+            pointers.append(buffer.baseAddress!)
+            return open(k + 1)
+        }
+    }
+    return open(0)
 }

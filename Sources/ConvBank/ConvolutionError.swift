@@ -14,6 +14,10 @@ public enum ConvolutionError: Error, Sendable, Equatable, CustomStringConvertibl
     case unknownFilter(String, known: [String])
     /// An output position outside the map.
     case positionOutside(x: Int, y: Int, output: Extent2D)
+    /// Sizes, strides, dilations or pads that are not positive (pads: negative) or whose arithmetic overflows.
+    case geometryOutOfRange(input: Extent2D, kernel: Extent2D, stride: Extent2D, dilation: Extent2D, padding: Padding)
+    /// Running the bank on this input needs more memory than the budget allows (`--max-memory`).
+    case overMemoryBudget(needed: Int, budget: Int, input: Extent2D)
 
     public var description: String {
         switch self {
@@ -32,6 +36,10 @@ public enum ConvolutionError: Error, Sendable, Equatable, CustomStringConvertibl
             return "no filter named '\(name)' (filters: \(known.joined(separator: ", ")))"
         case let .positionOutside(x, y, output):
             return "position x=\(x), y=\(y) is outside the \(output.width)×\(output.height) (W×H) output"
+        case let .geometryOutOfRange(input, kernel, stride, dilation, padding):
+            return "a \(kernel.shape) kernel with stride \(stride), dilation \(dilation) and padding \(padding) on a \(input.shape) image is out of range (sizes, strides and dilations must be positive and their products must fit 64 bits)"
+        case let .overMemoryBudget(needed, budget, input):
+            return "a \(input.shape) image needs about \(MemoryBudget.format(needed)) with this bank, over the memory budget of \(MemoryBudget.format(budget)); raise it with --max-memory, or use fewer filters or a larger stride"
         }
     }
 }

@@ -128,18 +128,27 @@ public struct ConvolutionPlan: Sendable {
            max(union.top, union.bottom) >= input.height || max(union.left, union.right) >= input.width {
             throw .padTooWide(mode: .reflect, insets: union, input: input)
         }
-        let padded = Extent2D(height: input.height + union.top + union.bottom, width: input.width + union.left + union.right)
-        // Absurd pads or dilations (a hostile bank) must fail cleanly, not exhaust memory.
-        let (area, overflow) = padded.height.multipliedReportingOverflow(by: padded.width)
-        let limit = max(4 * input.height * input.width, 1 << 24)
-        if overflow || area > limit {
-            throw .paddingTooLarge(insets: union, input: input)
-        }
+        // Absurd pads or dilations (a hostile bank) must fail cleanly, not exhaust memory: the padded image may be
+        // at most 4× the input (or 16 M pixels), and no size computed here may overflow.
+        let tooLarge = ConvolutionError.paddingTooLarge(insets: union, input: input)
+        guard let paddedHeight = checked(input.height.addingReportingOverflow(union.top)).flatMap({ checked($0.addingReportingOverflow(union.bottom)) }),
+              let paddedWidth = checked(input.width.addingReportingOverflow(union.left)).flatMap({ checked($0.addingReportingOverflow(union.right)) }),
+              let area = checked(paddedHeight.multipliedReportingOverflow(by: paddedWidth)),
+              let inputArea = checked(input.height.multipliedReportingOverflow(by: input.width)),
+              area <= max(inputArea.multipliedReportingOverflow(by: 4).overflow ? Int.max : 4 * inputArea, 1 << 24)
+        else { throw tooLarge }
+        let padded = Extent2D(height: paddedHeight, width: paddedWidth)
+        // Only the phases that hold a column exist (at most the padded width), so a stride far above the image
+        // costs no more memory than stride 1: the planes are one padded copy of the input, never stride × input.
         let sw = bank.stride.width
-        phaseWidth = (padded.width + sw - 1) / sw
-        rowStride = phaseWidth + 16  // a 16-lane load at the last output never leaves its row
+        phaseWidth = padded.width / sw + (padded.width % sw == 0 ? 0 : 1)
+        let phases = min(sw, padded.width)
+        // Small strides: a 16-lane load at a row's last output never leaves its row. Large strides would pay 16
+        // floats per phase row for that, so their loads run on into the next row (the lanes past the output are
+        // discarded; the planes end with 16 spare floats).
+        rowStride = phaseWidth + (sw <= 16 ? 16 : 0)
         phaseStride = padded.height * rowStride
-        channelStride = sw * phaseStride
+        channelStride = phases * phaseStride
         var plans: [FilterPlan] = []
         for (g, filter) in zip(geometries, bank.filters) {
             plans.append(FilterPlan(geometry: g, originRow: union.top - g.insets.top, originColumn: union.left - g.insets.left,
@@ -192,6 +201,24 @@ public struct ConvolutionPlan: Sendable {
         self.padded = padded
         self.filters = plans
         self.blocks = blocks
+    }
+
+    /// The bytes that `run` allocates for one image at its peak: the padded phase planes, every output map, and the
+    /// row-pass scratch of the largest low-rank filter (those run one at a time). Saturates at `Int.max`.
+    /// - Complexity: O(filters).
+    public var memoryBytes: Int {
+        var total = Saturating(channelStride) * bank.channels + 16
+        var separable = Saturating(0)
+        for (plan, filter) in zip(filters, bank.filters) {
+            let out = plan.geometry.output
+            total = total + Saturating(out.height) * out.width
+            if let factors = plan.separable {
+                let rows = Saturating(out.height - 1) * bank.stride.height + Saturating(filter.kernel.height - 1) * bank.dilation.height + 1
+                let scratch = (rows * Saturating(out.width + 16) + 16) * factors.terms * filter.channels
+                separable = Saturating(max(separable.value, scratch.value))
+            }
+        }
+        return ((total + separable) * MemoryLayout<Float>.stride).value
     }
 
     /// The input's channels with the plan's border filled by the bank's padding mode, laid out as the kernels

@@ -118,6 +118,11 @@ public enum BuiltinBank {
             : entry.name + ":" + changed.map { "\($0.key)=\(format(values[$0.key]!))" }.joined(separator: ",")
         let tag = changed.filter(\.tagsNames).map { "_\($0.key)\(format(values[$0.key]!))" }.joined()
         let made = entry.make(Values(values: values), tag)
+        // A backstop for every built-in: whatever the parameters, the weights are finite 32-bit floats (no bank of
+        // NaN or infinite weights that would silently give empty maps, or print as non-JSON).
+        guard made.filters.allSatisfy({ $0.bias.isFinite && $0.weights.allSatisfy(\.isFinite) }) else {
+            throw fail("", "these parameters give weights that are not finite 32-bit numbers")
+        }
         return FilterBank(name: name, filters: made.filters, padding: .same, paddingMode: made.paddingMode,
                           summary: made.summary ?? "\(made.description); \(rangeText(made.filters))")
     }
@@ -162,8 +167,13 @@ public enum BuiltinBank {
         }
     }
 
-    static func positive(_ key: String, _ value: Double, _ help: String) -> Parameter {
-        Parameter(key: key, defaultValue: value, isInteger: false, help: help, tagsNames: true) { $0 > 0 ? nil : "must be greater than 0" }
+    /// A positive real parameter in `minimum … maximum`: below `minimum` a Gaussian is a single tap anyway (and its
+    /// square would underflow); the kernel-size limit bounds most from above.
+    static func positive(_ key: String, _ value: Double, _ help: String, minimum: Double = 0.01, maximum: Double = .infinity) -> Parameter {
+        Parameter(key: key, defaultValue: value, isInteger: false, help: help, tagsNames: true) {
+            $0 <= 0 ? "must be greater than 0" : $0 < minimum ? "must be at least \(format(minimum))"
+                : $0 > maximum ? "must be at most \(format(maximum))" : nil
+        }
     }
 
     static func count(_ key: String, _ value: Double, _ range: ClosedRange<Int>, _ help: String, tags: Bool = true) -> Parameter {
@@ -253,7 +263,9 @@ public enum BuiltinBank {
             },
             Entry("sharpen") { _, _ in Made(filters: single("sharpen", "", K.sharpen), description: "sharpen [[0,-1,0],[-1,5,-1],[0,-1,0]]") },
             Entry("unsharp", [positive("sigma", 1, sigmaHelp),
-                              Parameter(key: "amount", defaultValue: 1, isInteger: false, help: "strength, ≥ 0", tagsNames: true) { $0 >= 0 ? nil : "must be at least 0" }],
+                              Parameter(key: "amount", defaultValue: 1, isInteger: false, help: "strength, 0…1000000", tagsNames: true) {
+                                  $0 < 0 ? "must be at least 0" : $0 > 1e6 ? "must be at most 1000000" : nil
+                              }],
                   kernelSide: { gaussianSide($0["sigma"]!) }) { v, tag in
                 let k = K.unsharp(sigma: v["sigma"], amount: v["amount"])
                 return Made(filters: single("unsharp", tag, K.rounded(k)),
@@ -264,8 +276,8 @@ public enum BuiltinBank {
             Entry("gabor", [count("orientations", 4, 1...64, "θ = 0, 180°/n, …", tags: false),
                             count("wavelengths", 2, 1...8, "λ = wavelength, 2·wavelength, 4·wavelength, …", tags: false),
                             Parameter(key: "wavelength", defaultValue: 4, isInteger: false, help: "first λ in pixels, ≥ 2", tagsNames: false) { $0 >= 2 ? nil : "must be at least 2" },
-                            positive("gamma", 0.5, "aspect ratio γ, > 0"),
-                            Parameter(key: "psi", defaultValue: 0, isInteger: false, help: "phase ψ in radians", tagsNames: true) { _ in nil }],
+                            positive("gamma", 0.5, "aspect ratio γ, 0.01…100", maximum: 100),
+                            Parameter(key: "psi", defaultValue: 0, isInteger: false, help: "phase ψ in radians, −1000…1000", tagsNames: true) { abs($0) > 1000 ? "must be in −1000…1000" : nil }],
                   kernelSide: { gaussianSide(0.56 * $0["wavelength"]! * pow(2, $0["wavelengths"]! - 1)) }) { v, tag in
                 var filters: [Filter] = []
                 for w in 0..<v.int("wavelengths") {
@@ -321,6 +333,7 @@ public enum BuiltinBank {
     /// A value for summaries: whole numbers as such, otherwise one decimal.
     static func approx(_ v: Float) -> String {
         let d = Double(v)
+        guard d.isFinite, abs(d) < 1e15 else { return String(format: "%.3g", d) }
         if abs(d - d.rounded()) < 0.05 { return String(Int(d.rounded())) }
         return String(format: "%.1f", d)
     }
@@ -351,7 +364,8 @@ extension Filter {
         var negative = 0.0, positive = 0.0
         for w in weights { if w < 0 { negative += Double(w) } else { positive += Double(w) } }
         let m = Double(inputMaximum)
-        return Float(m * negative + Double(bias))...Float(m * positive + Double(bias))
+        let low = Float(m * negative + Double(bias)), high = Float(m * positive + Double(bias))
+        return low <= high ? low...high : (high.isNaN ? low...low : high...high)  // NaN only from non-finite weights
     }
 }
 

@@ -30,7 +30,7 @@ extension FilterBank {
         var paddingMode = PaddingMode.zeros
         if let v = root["padding_mode"] {
             let text = try reader.string(v, at: "padding_mode")
-            guard let mode = PaddingMode(rawValue: text.lowercased()) else {
+            guard let mode = PaddingMode(parsing: text) else {
                 throw reader.fail("padding_mode", "unknown padding mode '\(text)' (known: \(PaddingMode.allCases.map(\.rawValue).joined(separator: ", ")))")
             }
             paddingMode = mode
@@ -45,7 +45,7 @@ extension FilterBank {
         }
 
         var filters: [Filter]
-        var groups = try root["groups"].map { v throws(BankError) in try reader.integer(v, at: "groups", minimum: 1) } ?? 1
+        var groups = try root["groups"].map { v throws(BankError) in try reader.integer(v, at: "groups", in: 1...(1 << 30)) } ?? 1
         let layout = try root["layout"].map { v throws(BankError) in try reader.string(v, at: "layout") }
         if layout?.uppercased() != "HWCM", root["depthwise_kernel"] != nil {
             throw reader.fail("depthwise_kernel", "only \"layout\": \"HWCM\" (Keras DepthwiseConv2D) takes \"depthwise_kernel\"")
@@ -98,27 +98,30 @@ private struct BankReader {
         return f
     }
 
-    func integer(_ v: JSONValue, at path: String, minimum: Int) throws(BankError) -> Int {
-        guard case .number(let d) = v, d == d.rounded(), abs(d) < 1e9 else {
+    /// A whole number in `range` (the bounds of the value's own type: `Extent2D.componentRange`, `EdgeInsets.componentRange`).
+    func integer(_ v: JSONValue, at path: String, in range: ClosedRange<Int>) throws(BankError) -> Int {
+        guard case .number(let d) = v, d.isFinite, d == d.rounded() else {
             throw fail(path, "expected a whole number, found \(v.kind == "a number" ? "\(v.numberText)" : v.kind)")
         }
-        let n = Int(d)
-        guard n >= minimum else { throw fail(path, "must be at least \(minimum), found \(n)") }
-        return n
+        guard d >= Double(range.lowerBound) else { throw fail(path, "must be at least \(range.lowerBound), found \(v.numberText)") }
+        guard d <= Double(range.upperBound) else { throw fail(path, "must be at most \(range.upperBound), found \(v.numberText)") }
+        return Int(d)
     }
 
-    /// `N` or `[H, W]`, each at least 1.
+    /// `N` or `[H, W]`, each in `Extent2D.componentRange`.
     func extent(_ v: JSONValue, at path: String) throws(BankError) -> Extent2D {
+        let range = Extent2D.componentRange
         if case .array(let items) = v {
             guard items.count == 2 else { throw fail(path, "expected N or [H, W], found an array of \(items.count)") }
-            return Extent2D(height: try integer(items[0], at: "\(path)[0]", minimum: 1),
-                            width: try integer(items[1], at: "\(path)[1]", minimum: 1))
+            return Extent2D(height: try integer(items[0], at: "\(path)[0]", in: range),
+                            width: try integer(items[1], at: "\(path)[1]", in: range))
         }
-        return Extent2D(try integer(v, at: path, minimum: 1))
+        return Extent2D(try integer(v, at: path, in: range))
     }
 
-    /// `"valid"`, `"same"`, `N` or `[T, B, L, R]`.
+    /// `"valid"`, `"same"`, `N` or `[T, B, L, R]`, each pad in `EdgeInsets.componentRange`.
     func padding(_ v: JSONValue, at path: String) throws(BankError) -> Padding {
+        let range = EdgeInsets.componentRange
         switch v {
         case .string(let s):
             switch s.lowercased() {
@@ -129,10 +132,10 @@ private struct BankReader {
         case .array(let items):
             guard items.count == 4 else { throw fail(path, "expected [T, B, L, R], found an array of \(items.count)") }
             var p: [Int] = []
-            for (i, item) in items.enumerated() { p.append(try integer(item, at: "\(path)[\(i)]", minimum: 0)) }
+            for (i, item) in items.enumerated() { p.append(try integer(item, at: "\(path)[\(i)]", in: range)) }
             return .explicit(EdgeInsets(top: p[0], bottom: p[1], left: p[2], right: p[3]))
         default:
-            return .explicit(EdgeInsets(try integer(v, at: path, minimum: 0)))
+            return .explicit(EdgeInsets(try integer(v, at: path, in: range)))
         }
     }
 
@@ -169,6 +172,9 @@ private struct BankReader {
         for (i, name) in names.enumerated() {
             if name.isEmpty || name == "." || name == ".." || name.hasPrefix(".") || name.contains("/") || name.contains("\0") {
                 throw fail(path(i), "'\(name)' cannot be a file name (no '/', not empty, not starting with '.')")
+            }
+            guard name.utf8.count <= Filter.maximumNameBytes else {
+                throw fail(path(i), "a filter name may have at most \(Filter.maximumNameBytes) bytes (found \(name.utf8.count)), so that every file named after it fits the file system's 255-byte limit")
             }
             guard seen.insert(name).inserted else { throw fail(path(i), "duplicate filter name '\(name)'") }
         }
@@ -338,17 +344,10 @@ extension FilterBank {
             }
             return out + "\""
         }
-        func ext(_ e: Extent2D) -> String { e.height == e.width ? "\(e.height)" : "[\(e.height), \(e.width)]" }
-        let paddingText: String
-        switch padding {
-        case .valid: paddingText = "\"valid\""
-        case .same: paddingText = "\"same\""
-        case .explicit(let e): paddingText = e.top == e.bottom && e.top == e.left && e.top == e.right ? "\(e.top)" : "[\(e.top), \(e.bottom), \(e.left), \(e.right)]"
-        }
         var lines = ["{"]
         lines.append("  \"name\": \(str(name)),")
         if let summary { lines.append("  \"description\": \(str(summary)),") }
-        lines.append("  \"stride\": \(ext(stride)), \"dilation\": \(ext(dilation)), \"padding\": \(paddingText), \"padding_mode\": \"\(paddingMode.rawValue)\", \"activation\": \"\(activation.rawValue)\",")
+        lines.append("  \"stride\": \(stride.jsonText), \"dilation\": \(dilation.jsonText), \"padding\": \(padding.jsonText), \"padding_mode\": \"\(paddingMode.rawValue)\", \"activation\": \"\(activation.rawValue)\",")
         if groups > 1 { lines.append("  \"groups\": \(groups),") }
         lines.append("  \"filters\": [")
         for (k, filter) in filters.enumerated() {

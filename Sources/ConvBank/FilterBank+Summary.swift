@@ -27,8 +27,8 @@ extension FilterBank {
             }
             if let input {
                 let g = try geometry(of: index, input: input)
-                let m = g.output.height * g.output.width * filter.kernel.height * filter.kernel.width * filter.channels
-                macs += m
+                let m = (Saturating(g.output.height) * g.output.width * filter.kernel.height * filter.kernel.width * filter.channels).value
+                macs = (Saturating(macs) + m).value
                 row += [g.output.shape, g.insets.description, grouped(m)]
             }
             rows.append(row)

@@ -43,6 +43,11 @@ public struct Filter: Sendable, Equatable {
         weights[(c * kernel.height + i) * kernel.width + j]
     }
 
+    /// The longest filter name a bank file may give, in UTF-8 bytes: the longest file the tool forms from it — the
+    /// hidden temporary name of a partial map, `.<name>.c<k>.<ext>.tmp-<pid>-<n>` — then stays within the 255 bytes
+    /// of a file name.
+    public static let maximumNameBytes = 200
+
     /// Trainable parameters, as Keras counts them: `kh · kw · C + 1`.
     public var parameterCount: Int { kernel.height * kernel.width * channels + 1 }
 }

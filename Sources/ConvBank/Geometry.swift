@@ -12,7 +12,15 @@ public struct Extent2D: Hashable, Sendable, CustomStringConvertible {
     /// The same value on both axes.
     public init(_ both: Int) { self.init(height: both, width: both) }
 
-    /// Parses `N` or `H,W` (also `HxW`).
+    /// The values a stride, a dilation, a kernel side or an image side may take, on the command line, in bank
+    /// JSON and in built-in parameters alike: 1 … 999,999,999. Products of such values (and of a few of them with
+    /// image sides) stay far inside 64-bit integers, and the geometry still checks its arithmetic.
+    public static let componentRange = 1...999_999_999
+
+    /// Whether both sides are in `componentRange`.
+    public var isWithinLimits: Bool { Self.componentRange.contains(height) && Self.componentRange.contains(width) }
+
+    /// Parses `N` or `H,W` (also `HxW`), each side in `componentRange`; nil for anything else.
     public init?(parsing text: String) {
         let parts = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "," || $0 == "x" || $0 == "×" })
             .map { $0.trimmingCharacters(in: .whitespaces) }
@@ -21,9 +29,16 @@ public struct Extent2D: Hashable, Sendable, CustomStringConvertible {
         case 2: guard let h = Int(parts[0]), let w = Int(parts[1]) else { return nil }; self.init(height: h, width: w)
         default: return nil
         }
+        guard isWithinLimits else { return nil }
     }
 
+    /// Why `text` is not an extent, for error messages.
+    public static let parsingHelp = "expected N or H,W with each side a whole number in 1…999999999"
+
+    /// `N` or `H,W`: the command-line spelling, which `init(parsing:)` reads back.
     public var description: String { height == width ? "\(height)" : "\(height),\(width)" }
+    /// `N` or `[H, W]`: the bank-JSON spelling.
+    public var jsonText: String { height == width ? "\(height)" : "[\(height), \(width)]" }
     /// `H×W`.
     public var shape: String { "\(height)×\(width)" }
 }
@@ -41,6 +56,12 @@ public struct EdgeInsets: Hashable, Sendable, CustomStringConvertible {
 
     /// `n` on every side.
     public init(_ n: Int) { self.init(top: n, bottom: n, left: n, right: n) }
+
+    /// The values one pad may take, on the command line and in bank JSON: 0 … 999,999,999.
+    public static let componentRange = 0...999_999_999
+
+    /// Whether every side is in `componentRange`.
+    public var isWithinLimits: Bool { [top, bottom, left, right].allSatisfy(Self.componentRange.contains) }
 
     public static let zero = EdgeInsets(0)
 
@@ -64,25 +85,48 @@ public enum Padding: Hashable, Sendable, CustomStringConvertible {
     /// Explicit widths.
     case explicit(EdgeInsets)
 
-    /// Parses `valid`, `same`, `N` or `T,B,L,R`.
+    /// Parses `valid`, `same`, `N` or `T,B,L,R` (letter case ignored), each pad in `EdgeInsets.componentRange`;
+    /// nil for anything else.
     public init?(parsing text: String) {
         let t = text.trimmingCharacters(in: .whitespaces).lowercased()
         if t == "valid" { self = .valid; return }
         if t == "same" { self = .same; return }
         let parts = t.split(separator: ",", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
-        if parts.count == 1, let n = parts[0] { self = .explicit(EdgeInsets(n)); return }
-        if parts.count == 4, let top = parts[0], let bottom = parts[1], let left = parts[2], let right = parts[3] {
+        if parts.count == 1, let n = parts[0] {
+            self = .explicit(EdgeInsets(n))
+        } else if parts.count == 4, let top = parts[0], let bottom = parts[1], let left = parts[2], let right = parts[3] {
             self = .explicit(EdgeInsets(top: top, bottom: bottom, left: left, right: right))
-            return
+        } else {
+            return nil
         }
-        return nil
+        guard isWithinLimits else { return nil }
     }
 
+    /// Why a text is not a padding, for error messages.
+    public static let parsingHelp = "expected valid, same, N or T,B,L,R with each pad a whole number in 0…999999999"
+
+    /// Whether explicit pads are in `EdgeInsets.componentRange` (`valid` and `same` always are).
+    public var isWithinLimits: Bool {
+        if case .explicit(let e) = self { return e.isWithinLimits }
+        return true
+    }
+
+    /// `valid`, `same`, `N` or `T,B,L,R`: the command-line spelling, which `init(parsing:)` reads back.
     public var description: String {
         switch self {
         case .valid: "valid"
         case .same: "same"
         case .explicit(let e): e.top == e.bottom && e.top == e.left && e.top == e.right ? "\(e.top)" : e.description
+        }
+    }
+
+    /// `"valid"`, `"same"`, `N` or `[T, B, L, R]`: the bank-JSON spelling.
+    public var jsonText: String {
+        switch self {
+        case .valid: "\"valid\""
+        case .same: "\"same\""
+        case .explicit(let e):
+            e.top == e.bottom && e.top == e.left && e.top == e.right ? "\(e.top)" : "[\(e.top), \(e.bottom), \(e.left), \(e.right)]"
         }
     }
 }
@@ -97,6 +141,11 @@ public enum PaddingMode: String, CaseIterable, Codable, Sendable {
     case replicate
     /// Wrap around: `bcd|abcd|abc`.
     case circular
+
+    /// Parses a mode name, letter case ignored (the command line and bank JSON alike).
+    public init?(parsing text: String) {
+        self.init(rawValue: text.trimmingCharacters(in: .whitespaces).lowercased())
+    }
 
     /// The source index for padded position `i` (may be outside `0..<n`) on an axis of length `n`,
     /// or `nil` for zeros outside the image.
@@ -127,35 +176,56 @@ public struct ConvolutionGeometry: Hashable, Sendable {
     /// - Throws: `ConvolutionError.emptyOutput` when the (dilated) kernel does not fit.
     public static func resolve(input: Extent2D, kernel: Extent2D, stride: Extent2D, dilation: Extent2D,
                                padding: Padding) throws(ConvolutionError) -> ConvolutionGeometry {
-        func axis(_ n: Int, _ k: Int, _ s: Int, _ d: Int) -> (before: Int, after: Int)? {
+        // Every sum and product is checked: a library caller may pass any Int (the CLI and JSON bound them first).
+        let outOfRange = ConvolutionError.geometryOutOfRange(input: input, kernel: kernel, stride: stride, dilation: dilation, padding: padding)
+        guard input.height > 0, input.width > 0, kernel.height > 0, kernel.width > 0, stride.height > 0, stride.width > 0,
+              dilation.height > 0, dilation.width > 0, padding.isNonNegative else { throw outOfRange }
+        func axis(_ n: Int, _ k: Int, _ s: Int, _ d: Int) throws(ConvolutionError) -> (before: Int, after: Int) {
             switch padding {
-            case .valid: return (0, 0)
+            case .valid, .explicit: return (0, 0)
             case .same:
-                let out = (n + s - 1) / s
-                let total = max((out - 1) * s + (k - 1) * d + 1 - n, 0)
+                let out = n / s + (n % s == 0 ? 0 : 1)
+                guard let reach = checked((out - 1).multipliedReportingOverflow(by: s)),
+                      let span = checked((k - 1).multipliedReportingOverflow(by: d)),
+                      let end = checked(reach.addingReportingOverflow(span)) else { throw outOfRange }
+                let total = max(end + 1 - n, 0)
                 return (total / 2, total - total / 2)
-            case .explicit: return nil
             }
         }
         var insets: EdgeInsets
         if case .explicit(let e) = padding {
             insets = e
         } else {
-            let v = axis(input.height, kernel.height, stride.height, dilation.height)!
-            let h = axis(input.width, kernel.width, stride.width, dilation.width)!
+            let v = try axis(input.height, kernel.height, stride.height, dilation.height)
+            let h = try axis(input.width, kernel.width, stride.width, dilation.width)
             insets = EdgeInsets(top: v.before, bottom: v.after, left: h.before, right: h.after)
         }
-        func outSize(_ n: Int, _ before: Int, _ after: Int, _ k: Int, _ s: Int, _ d: Int) -> Int {
-            let span = (k - 1) * d + 1
-            let padded = n + before + after
+        func outSize(_ n: Int, _ before: Int, _ after: Int, _ k: Int, _ s: Int, _ d: Int) throws(ConvolutionError) -> Int {
+            guard let reach = checked((k - 1).multipliedReportingOverflow(by: d)),
+                  let padded = checked(n.addingReportingOverflow(before)).flatMap({ checked($0.addingReportingOverflow(after)) })
+            else { throw outOfRange }
+            let span = reach + 1
             return padded < span ? 0 : (padded - span) / s + 1
         }
         let output = Extent2D(
-            height: outSize(input.height, insets.top, insets.bottom, kernel.height, stride.height, dilation.height),
-            width: outSize(input.width, insets.left, insets.right, kernel.width, stride.width, dilation.width))
-        guard output.height > 0, output.width > 0, input.height > 0, input.width > 0 else {
+            height: try outSize(input.height, insets.top, insets.bottom, kernel.height, stride.height, dilation.height),
+            width: try outSize(input.width, insets.left, insets.right, kernel.width, stride.width, dilation.width))
+        guard output.height > 0, output.width > 0 else {
             throw .emptyOutput(input: input, kernel: kernel, dilation: dilation, padding: padding)
         }
         return ConvolutionGeometry(input: input, output: output, insets: insets)
     }
+}
+
+extension Padding {
+    /// Whether no explicit pad is negative.
+    var isNonNegative: Bool {
+        if case .explicit(let e) = self { return min(e.top, e.bottom, e.left, e.right) >= 0 }
+        return true
+    }
+}
+
+/// The value of a `…ReportingOverflow` result, or nil when it overflowed.
+@inline(__always) func checked(_ result: (partialValue: Int, overflow: Bool)) -> Int? {
+    result.overflow ? nil : result.partialValue
 }

@@ -33,6 +33,63 @@ public enum ImageCodec {
         return nil
     }
 
+    /// What an image's header says, read without decoding: enough to work out the memory that decoding and
+    /// filtering it will need before any of it is allocated.
+    public struct Header: Sendable, Equatable {
+        public var format: DecodedImage.Format
+        /// Width and height after the EXIF orientation (JPEG).
+        public var extent: Extent2D
+        /// Channels of the decoded tensor (palette PNG and CMYK JPEG: 3).
+        public var channels: Int
+        /// Bytes of the decoder's own interleaved samples per pixel (palette PNG: index and RGB both).
+        public var rawBytesPerPixel: Int
+    }
+
+    /// Reads the header of PNG or JPEG bytes (PNG: IHDR; JPEG: the first SOF segment, and the EXIF orientation).
+    /// Nil when the bytes are neither or the header cannot be found; decoding then reports the problem.
+    /// - Complexity: O(bytes before the first scan) for JPEG, O(1) for PNG.
+    public static func header(of bytes: [UInt8]) -> Header? {
+        func be16(_ i: Int) -> Int { Int(bytes[i]) << 8 | Int(bytes[i + 1]) }
+        func be32(_ i: Int) -> Int { be16(i) << 16 | be16(i + 2) }
+        switch sniff(bytes) {
+        case .png?:
+            guard bytes.count >= 26, bytes[12..<16].elementsEqual("IHDR".utf8) else { return nil }
+            let depthBytes = bytes[24] == 16 ? 2 : 1
+            let (channels, raw): (Int, Int)
+            switch bytes[25] {
+            case 0: (channels, raw) = (1, depthBytes)
+            case 2: (channels, raw) = (3, 3 * depthBytes)
+            case 3: (channels, raw) = (3, 4)
+            case 4: (channels, raw) = (2, 2 * depthBytes)
+            case 6: (channels, raw) = (4, 4 * depthBytes)
+            default: return nil
+            }
+            return Header(format: .png, extent: Extent2D(height: be32(20), width: be32(16)), channels: channels, rawBytesPerPixel: raw)
+        case .jpeg?:
+            var i = 2
+            while i + 3 < bytes.count {
+                guard bytes[i] == 0xFF else { return nil }
+                let marker = bytes[i + 1]
+                if marker == 0xFF { i += 1; continue }
+                if marker == 0x01 || (0xD0...0xD7).contains(marker) { i += 2; continue }
+                if marker == 0xDA || marker == 0xD9 { return nil }  // a scan before any frame header
+                let length = be16(i + 2)
+                guard length >= 2 else { return nil }
+                if (0xC0...0xCF).contains(marker), marker != 0xC4, marker != 0xC8, marker != 0xCC {
+                    guard i + 9 < bytes.count else { return nil }
+                    let height = be16(i + 5), width = be16(i + 7), components = Int(bytes[i + 9])
+                    let swapped = ExifOrientation.fromJPEG(bytes).swapsAxes
+                    return Header(format: .jpeg, extent: swapped ? Extent2D(height: width, width: height) : Extent2D(height: height, width: width),
+                                  channels: components == 1 ? 1 : 3, rawBytesPerPixel: max(components, 1))
+                }
+                i += 2 + length
+            }
+            return nil
+        case nil:
+            return nil
+        }
+    }
+
     /// Reads and decodes the file at `path`.
     /// - Throws: `ImageCodecError` naming the file: unreadable, not an image, corrupt or truncated, too large.
     public static func decode(path: String, maxPixels: Int = defaultMaxPixels) throws(ImageCodecError) -> DecodedImage {
@@ -115,10 +172,18 @@ public enum ImageCodec {
         return Tensor(height: height, width: width, channels: 3, storage: storage)
     }
 
-    /// Reads a whole regular file, refusing directories and files over `limit` bytes.
+    /// Reads a whole regular file, refusing directories and files over `limit` bytes. `path` is a lossless string
+    /// (`FileSystem`); a dangling symbolic link and a path longer than `PATH_MAX` are named as such.
     static func readFile(_ path: String, limit: Int) throws(ImageCodecError) -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)  // a FIFO must not block the batch
-        guard fd >= 0 else { throw ImageCodecError(.unreadable, path: path, detail: String(cString: strerror(errno))) }
+        let fd = FileSystem.openDescriptor(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)  // a FIFO must not block the batch
+        guard fd >= 0 else {
+            let code = errno
+            if code == ENOENT, FileSystem.info(path, followingLinks: false).map(FileSystem.isSymbolicLink) == true {
+                let target = FileSystem.linkTarget(path).map { " to '\($0)'" } ?? ""
+                throw ImageCodecError(.unreadable, path: path, detail: "dangling symbolic link\(target): its target does not exist")
+            }
+            throw ImageCodecError(.unreadable, path: path, detail: FileSystem.reason(code, path: path))
+        }
         defer { close(fd) }
         var info = stat()
         guard fstat(fd, &info) == 0 else { throw ImageCodecError(.unreadable, path: path, detail: String(cString: strerror(errno))) }

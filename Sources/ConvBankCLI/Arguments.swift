@@ -3,26 +3,22 @@ import ConvBank
 
 // Contract spellings parse straight into library types.
 
+// Parsing and bounds belong to the library types (the same rules as bank JSON); these only adopt them.
 extension Extent2D: ExpressibleByArgument {
-    public init?(argument: String) {
-        guard let value = Extent2D(parsing: argument), value.height >= 1, value.width >= 1 else { return nil }
-        self = value
-    }
+    public init?(argument: String) { self.init(parsing: argument) }
 }
 
 extension Padding: ExpressibleByArgument {
-    public init?(argument: String) {
-        guard let value = Padding(parsing: argument) else { return nil }
-        if case .explicit(let e) = value, min(e.top, e.bottom, e.left, e.right) < 0 { return nil }
-        self = value
-    }
+    public init?(argument: String) { self.init(parsing: argument) }
 }
 
 extension Shard: ExpressibleByArgument {
     public init?(argument: String) { self.init(parsing: argument) }
 }
 
-extension PaddingMode: ExpressibleByArgument {}
+extension PaddingMode: ExpressibleByArgument {
+    public init?(argument: String) { self.init(parsing: argument) }
+}
 extension Normalization: ExpressibleByArgument {}
 extension OutputFormat: ExpressibleByArgument {}
 
@@ -36,9 +32,21 @@ struct Position: ExpressibleByArgument {
     init?(argument: String) {
         let parts = argument.split(separator: ",", omittingEmptySubsequences: false)
         guard parts.count == 2, let x = Int(parts[0].trimmingCharacters(in: .whitespaces)),
-              let y = Int(parts[1].trimmingCharacters(in: .whitespaces)), x >= 0, y >= 0 else { return nil }
+              let y = Int(parts[1].trimmingCharacters(in: .whitespaces)),
+              EdgeInsets.componentRange.contains(x), EdgeInsets.componentRange.contains(y) else { return nil }
         self.x = x
         self.y = y
     }
 }
 extension Colormap: ExpressibleByArgument {}
+
+/// A byte count for `--max-memory` (`512M`, `4G`; see `MemoryBudget.parse`).
+struct ByteCount: ExpressibleByArgument {
+    var bytes: Int
+    init(bytes: Int) { self.bytes = bytes }
+    init?(argument: String) {
+        guard let bytes = MemoryBudget.parse(argument) else { return nil }
+        self.bytes = bytes
+    }
+    var defaultValueDescription: String { MemoryBudget.format(bytes) }
+}

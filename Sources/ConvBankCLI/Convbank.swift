@@ -1,5 +1,6 @@
 import ArgumentParser
 import ConvBank
+import Foundation
 
 @main
 struct Convbank: ParsableCommand {
@@ -14,6 +15,7 @@ struct Convbank: ParsableCommand {
         subcommands: [Apply.self, Summary.self, Explain.self, Banks.self, Import.self])
 
     static func main() {
+        StandardStreams.prepare()
         keepLargeBuffersMapped()
         Self.main(nil)
     }

@@ -36,5 +36,33 @@ struct BankOptions: ParsableArguments {
 
 /// Writes one line to standard error, prefixed with the tool's name.
 func printError(_ line: String) {
-    FileHandle.standardError.write(Data("convbank: \(line)\n".utf8))
+    StandardStreams.writeError("convbank: \(line)\n")
+}
+
+/// The process's standard streams, made safe for a batch: a full disk, a closed pipe or a closed descriptor behind
+/// standard output or error never stops the run (the manifest still records every input).
+enum StandardStreams {
+    /// Call first thing: opens `/dev/null` on any of descriptors 0–2 that is closed (so no file the run opens later,
+    /// such as the manifest, becomes "standard error"), and ignores SIGPIPE (a closed pipe becomes a failed write).
+    static func prepare() {
+        for fd: Int32 in 0...2 where fcntl(fd, F_GETFD) == -1 && errno == EBADF {
+            let opened = open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY)
+            if opened >= 0, opened != fd {  // the lowest free descriptor is fd itself; anything else is kept out of the way
+                dup2(opened, fd)
+                close(opened)
+            }
+        }
+        signal(SIGPIPE, SIG_IGN)
+    }
+
+    /// Writes `text` to standard error with `write(2)`, retrying short writes and EINTR; any other failure
+    /// (ENOSPC, EPIPE, EIO) drops the text silently.
+    static func writeError(_ text: String) {
+        let bytes = Array(text.utf8)
+        var done = 0
+        while done < bytes.count {
+            let n = bytes.withUnsafeBytes { write(2, $0.baseAddress! + done, $0.count - done) }
+            if n > 0 { done += n } else if n < 0 && errno == EINTR { continue } else { return }
+        }
+    }
 }
