@@ -11,6 +11,9 @@ public struct ApplySettings: Sendable {
     public var maxPixels: Int = ImageCodec.defaultMaxPixels
     /// Threads for convolution and encoding.
     public var jobs: Int = 1
+    /// Inputs whose processing would need more bytes than this are refused before they are decoded
+    /// (`memoryNeeded`); the batch goes on with the next.
+    public var maxMemory: Int = MemoryBudget.defaultBytes
     /// Write a contact sheet `DIR/<key>.sheet.png` per input, in this colour map.
     public var sheet: Colormap?
     /// Also write each filter's per-channel partial maps, `DIR/<key>/<filter>.c<k>.<ext>`.
@@ -34,6 +37,55 @@ public struct ApplySettings: Sendable {
     public static func sheetPath(key: String) -> String { key + ".sheet.png" }
 
     public init() {}
+}
+
+extension ApplySettings {
+    /// The bytes that processing one input with this `header` needs at its peak, worked out before anything is
+    /// allocated: the file's bytes, the decoder's samples and the float tensor (twice for an orientation turn), the
+    /// tensor adapted to the bank's channels, the convolution plan (`ConvolutionPlan.memoryBytes`: padded planes,
+    /// every map, low-rank scratch), the largest filter's partial maps, and each encoder worker's buffers. An
+    /// estimate within a few percent, not counting the allocator's own overhead. Saturates at `Int.max`.
+    /// - Throws: `ConvolutionError` when the bank cannot run on an image of this size (as `convolve` would).
+    public func memoryNeeded(bank: FilterBank, header: ImageCodec.Header, fileBytes: Int) throws(ConvolutionError) -> Int {
+        let pixels = Saturating(header.extent.height) * header.extent.width
+        var total = Saturating(fileBytes) + pixels * header.rawBytesPerPixel
+        total = total + pixels * (header.channels * MemoryLayout<Float>.stride * (header.format == .jpeg ? 2 : 1))
+        if header.channels != bank.channels { total = total + pixels * (bank.channels * MemoryLayout<Float>.stride) }
+        let plan = try ConvolutionPlan(bank: bank, input: header.extent)
+        total = total + plan.memoryBytes
+        var largestMap = Saturating(0)
+        for filter in plan.filters {
+            let area = Saturating(filter.geometry.output.height) * filter.geometry.output.width
+            largestMap = Saturating(max(largestMap.value, area.value))
+        }
+        if partials {
+            var largest = 0
+            for f in bank.filters.indices { largest = max(largest, try ConvolutionPlan(bank: bank.partialBank(of: f), input: header.extent).memoryBytes) }
+            total = total + largest
+        }
+        // Encoding: per worker, the levels or float copy of one map and the compressed file (at most a little over it).
+        let bytesPerValue = format == .npy ? 2 * MemoryLayout<Float>.stride : 4
+        total = total + largestMap * (bytesPerValue * min(max(jobs, 1), bank.filters.count))
+        if sheet != nil { total = total + ContactSheet.memoryBytes(input: header.extent, maps: plan.filters.map(\.geometry.output)) }
+        return total.value
+    }
+
+    /// Refuses an input whose `memoryNeeded` is over `maxMemory` (bytes it could not read as an image header are left
+    /// to the decoder to report).
+    /// - Throws: `InputError` naming the file, the need and the budget.
+    /// - Returns: the bytes needed (0 when the header could not be read, or is over the pixel limit that decoding
+    ///   enforces with its own message).
+    @discardableResult
+    public func checkMemory(bank: FilterBank, bytes: [UInt8], path: String) throws(InputError) -> Int {
+        guard let header = ImageCodec.header(of: bytes), header.extent.height > 0, header.extent.width > 0,
+              (Saturating(header.extent.height) * header.extent.width).value <= maxPixels else { return 0 }
+        let needed: Int
+        do { needed = try memoryNeeded(bank: bank, header: header, fileBytes: bytes.count) } catch { throw .convolution(path: path, error) }
+        if needed > maxMemory {
+            throw .convolution(path: path, .overMemoryBudget(needed: needed, budget: maxMemory, input: header.extent))
+        }
+        return needed
+    }
 }
 
 /// What processing one input produced.
@@ -61,7 +113,14 @@ public func applyBank(_ bank: FilterBank, to item: InputItem, outputRoot: String
     let sheetPath = (outputRoot as NSString).appendingPathComponent(ApplySettings.sheetPath(key: item.key))
     do {
         var clock = Stopwatch()
-        let decoded = try (predecoded ?? Result { () throws(ImageCodecError) in try ImageCodec.decode(path: item.path, maxPixels: settings.maxPixels) }).get()
+        let decoded: DecodedImage
+        if let predecoded {
+            decoded = try predecoded.get()
+        } else {
+            let bytes = try ImageCodec.readFile(item.path, limit: ImageCodec.fileSizeLimit(maxPixels: settings.maxPixels))
+            try settings.checkMemory(bank: bank, bytes: bytes, path: item.path)
+            decoded = try ImageCodec.decode(bytes: bytes, path: item.path, maxPixels: settings.maxPixels)
+        }
         let decodeSeconds = clock.lap()
         let image: Tensor
         do { image = try decoded.tensor.adapted(toChannels: bank.channels) } catch { throw InputError.convolution(path: item.path, error) }
@@ -83,7 +142,7 @@ public func applyBank(_ bank: FilterBank, to item: InputItem, outputRoot: String
             }
         }
         if let colormap = settings.sheet {
-            let picture = ContactSheet.render(title: "\(item.path) - bank \(bank.name)", input: decoded.tensor, inputBitDepth: decoded.bitDepth,
+            let picture = ContactSheet.render(title: "\(FileSystem.display(item.path)) - bank \(bank.name)", input: decoded.tensor, inputBitDepth: decoded.bitDepth,
                                               maps: maps, names: bank.filters.map(\.name), colormap: colormap)
             do throws(ImageCodecError) {
                 try AtomicFile.write(try picture.pngBytes(), to: sheetPath)
@@ -100,7 +159,7 @@ public func applyBank(_ bank: FilterBank, to item: InputItem, outputRoot: String
         return result
     } catch {
         // A stale sheet of an earlier run goes too, whether or not this run draws sheets.
-        for path in files + [sheetPath] { unlink(path) }
+        for path in files + [sheetPath] { FileSystem.removeFile(path) }
         switch error {
         case let e as InputError: throw e
         case let e as ImageCodecError: throw InputError.codec(e)

@@ -82,16 +82,25 @@ public final class Batch: @unchecked Sendable {
         fingerprint = SHA256.hex(Array(description.utf8))
     }
 
-    /// An input read, hashed and, unless it can be skipped, decoded.
+    /// An input read, hashed and, unless it can be skipped, checked against the memory budget and decoded.
     enum Prepared {
         case skip(RunRecord, sha: String)
         case decoded(Result<DecodedImage, ImageCodecError>, sha: String)
+        /// Not decoded ahead: that and the input before it together would be over the memory budget.
+        case deferred([UInt8], sha: String)
         case unreadable(ImageCodecError)
+        case refused(InputError)
+        /// A path the walk reports instead of an input (`InputItem.problem`): nothing read, nothing written.
+        case reported(InputProblem)
     }
+
+    /// The memory the input prepared last needs (read and written only on the read-ahead queue).
+    private var previousNeed = 0
 
     private func path(_ relative: String) -> String { (outputRoot as NSString).appendingPathComponent(relative) }
 
     func prepare(_ item: InputItem) -> (Prepared, read: Double, decode: Double) {
+        if let problem = item.problem { return (.reported(problem), 0, 0) }
         var clock = Stopwatch()
         let bytes: [UInt8]
         do { bytes = try ImageCodec.readFile(item.path, limit: ImageCodec.fileSizeLimit(maxPixels: settings.maxPixels)) } catch {
@@ -102,26 +111,33 @@ public final class Batch: @unchecked Sendable {
             return (.skip(record, sha: sha), clock.lap(), 0)
         }
         let read = clock.lap()
+        let need: Int
+        do { need = try settings.checkMemory(bank: bank, bytes: bytes, path: item.path) } catch {
+            previousNeed = 0
+            return (.refused(error), read, 0)
+        }
+        // While this input is decoded ahead, the one before it is being filtered: both must fit the budget together.
+        defer { previousNeed = need }
+        if need > 0, (Saturating(need) + previousNeed).value > settings.maxMemory { return (.deferred(bytes, sha: sha), read, 0) }
         let decoded = Result { () throws(ImageCodecError) in try ImageCodec.decode(bytes: bytes, path: item.path, maxPixels: settings.maxPixels) }
         return (.decoded(decoded, sha: sha), read, clock.lap())
     }
 
     /// The record of an earlier run whose settings match and whose files all exist.
     func existingRecord(_ item: InputItem) -> RunRecord? {
-        guard let data = FileManager.default.contents(atPath: path(RunRecord.path(key: item.key))),
-              let record = try? JSONDecoder().decode(RunRecord.self, from: data),
+        guard let bytes = try? ImageCodec.readFile(path(RunRecord.path(key: item.key)), limit: 1 << 26),
+              let record = try? JSONDecoder().decode(RunRecord.self, from: Data(bytes)),
               record.settingsSHA256 == fingerprint, record.outputs.count == settings.outputFiles(key: item.key, bank: bank).count
         else { return nil }
         for output in record.outputs {
-            var info = stat()
-            guard stat(path(output), &info) == 0, info.st_size > 0 else { return nil }
+            guard let info = FileSystem.info(path(output)), info.st_size > 0 else { return nil }
         }
         return record
     }
 
     /// Runs every input in order; `report` is called after each one (on the calling thread).
     public func run(report: (ItemReport) -> Void) {
-        let manifest = open(manifestPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        let manifest = FileSystem.openDescriptor(manifestPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
         defer { if manifest >= 0 { close(manifest) } }
         if manifest < 0 { manifestProblem = "cannot open the manifest '\(manifestPath)': \(String(cString: strerror(errno)))" }
         let ahead = ReadAhead { [self] _ in source().map { item in (item, prepare(item)) } }
@@ -129,13 +145,19 @@ public final class Batch: @unchecked Sendable {
         while let (item, preparation) = ahead.take(index) {
             index += 1
             let (prepared, readSeconds, decodeSeconds) = preparation
-            removeStaleTemporaries(of: item)
+            if item.problem == nil { removeStaleTemporaries(of: item) }
             var itemReport = ItemReport(item: item, status: .failed, outputs: [], error: nil, statistics: [], clippedFractions: [],
                                         pixels: 0, inputSHA256: nil, seconds: (readSeconds, decodeSeconds, 0, 0))
             switch prepared {
             case .unreadable(let error):
                 itemReport.error = error.description
                 removeOutputs(item)
+            case .refused(let error):
+                itemReport.error = error.description
+                removeOutputs(item)
+            case .reported(let problem):
+                itemReport.status = problem.kind == .failed ? .failed : .skipped
+                itemReport.error = problem.message
             case .skip(let record, let sha):
                 itemReport.status = .skipped
                 itemReport.outputs = record.outputs
@@ -144,29 +166,39 @@ public final class Batch: @unchecked Sendable {
                 itemReport.pixels = record.pixels
                 itemReport.inputSHA256 = sha
             case .decoded(let decoded, let sha):
-                itemReport.inputSHA256 = sha
-                unlink(path(RunRecord.path(key: item.key)))  // the old record no longer vouches for anything
-                do {
-                    let result = try applyBank(bank, to: item, outputRoot: outputRoot, settings: settings, decoded: decoded)
-                    let outputs = settings.outputFiles(key: item.key, bank: bank)
-                    let record = RunRecord(input: item.path, inputSHA256: sha, settingsSHA256: fingerprint, outputs: outputs, pixels: result.pixels,
-                                           statistics: result.statistics.map { [Double($0.minimum), Double($0.maximum), $0.mean, $0.standardDeviation, $0.zeroFraction, $0.clippedFraction8] })
-                    let encoder = JSONEncoder()
-                    encoder.outputFormatting = [.sortedKeys]
-                    try? AtomicFile.write([UInt8](try encoder.encode(record)), to: path(RunRecord.path(key: item.key)))
-                    itemReport.status = .ok
-                    itemReport.outputs = outputs
-                    itemReport.statistics = result.statistics
-                    itemReport.clippedFractions = result.clippedFractions
-                    itemReport.pixels = result.pixels
-                    itemReport.seconds.convolve = result.seconds.convolve
-                    itemReport.seconds.encode = result.seconds.encode
-                } catch {
-                    itemReport.error = error.description
-                }
+                process(item, decoded: decoded, sha: sha, into: &itemReport)
+            case .deferred(let bytes, let sha):
+                var clock = Stopwatch()
+                let decoded = Result { () throws(ImageCodecError) in try ImageCodec.decode(bytes: bytes, path: item.path, maxPixels: settings.maxPixels) }
+                itemReport.seconds.decode = clock.lap()
+                process(item, decoded: decoded, sha: sha, into: &itemReport)
             }
             if manifest >= 0 { appendManifestLine(manifest, itemReport) }
             report(itemReport)
+        }
+    }
+
+    /// Filters a decoded input and writes its record; fills in `report`.
+    private func process(_ item: InputItem, decoded: Result<DecodedImage, ImageCodecError>, sha: String, into itemReport: inout ItemReport) {
+        itemReport.inputSHA256 = sha
+        FileSystem.removeFile(path(RunRecord.path(key: item.key)))  // the old record no longer vouches for anything
+        do {
+            let result = try applyBank(bank, to: item, outputRoot: outputRoot, settings: settings, decoded: decoded)
+            let outputs = settings.outputFiles(key: item.key, bank: bank)
+            let record = RunRecord(input: item.path, inputSHA256: sha, settingsSHA256: fingerprint, outputs: outputs, pixels: result.pixels,
+                                   statistics: result.statistics.map { [Double($0.minimum), Double($0.maximum), $0.mean, $0.standardDeviation, $0.zeroFraction, $0.clippedFraction8] })
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            try? AtomicFile.write([UInt8](try encoder.encode(record)), to: path(RunRecord.path(key: item.key)))
+            itemReport.status = .ok
+            itemReport.outputs = outputs
+            itemReport.statistics = result.statistics
+            itemReport.clippedFractions = result.clippedFractions
+            itemReport.pixels = result.pixels
+            itemReport.seconds.convolve = result.seconds.convolve
+            itemReport.seconds.encode = result.seconds.encode
+        } catch {
+            itemReport.error = error.description
         }
     }
 
@@ -178,32 +210,25 @@ public final class Batch: @unchecked Sendable {
         // Only temporary names of this input's own files: `.NAME.tmp-…` for each file it writes.
         let own = settings.outputFiles(key: item.key, bank: bank) + [RunRecord.path(key: item.key)]
         var folders: [String: Set<String>] = [:]
-        for file in own {
-            folders[(path(file) as NSString).deletingLastPathComponent, default: []].insert("." + (file as NSString).lastPathComponent + ".tmp-")
-        }
-        for (folder, prefixes) in folders {
-            guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { continue }
-            for name in names where AtomicFile.isTemporaryName(name) {
-                guard let prefix = prefixes.first(where: { name.hasPrefix($0) }), name.count > prefix.count else { continue }
-                let pidText = name.dropFirst(prefix.count).split(separator: "-").first
-                if let pid = pidText.flatMap({ Int32($0) }), pid != getpid(), kill(pid, 0) == 0 { continue }  // still being written
-                unlink((folder as NSString).appendingPathComponent(name))
-            }
-        }
+        for file in own { folders[FileSystem.parent(of: path(file)), default: []].insert(FileSystem.lastComponent(of: file)) }
+        for (folder, names) in folders { AtomicFile.removeStaleTemporaries(of: names, in: folder) }
     }
 
     private func removeOutputs(_ item: InputItem) {
-        unlink(path(RunRecord.path(key: item.key)))
-        for file in settings.outputFiles(key: item.key, bank: bank) { unlink(path(file)) }
+        FileSystem.removeFile(path(RunRecord.path(key: item.key)))
+        for file in settings.outputFiles(key: item.key, bank: bank) { FileSystem.removeFile(path(file)) }
     }
 
+    /// One JSON object per line. Paths and messages as `FileSystem.display` shows them (a byte that is not UTF-8 as
+    /// `\xHH`), so every line is valid UTF-8 JSON; `key` is null for a path the walk reported (no output folder).
     private func appendManifestLine(_ fd: Int32, _ r: ItemReport) {
         var object: [String: Any] = [
-            "input": r.item.path, "key": r.item.key, "status": r.status.rawValue, "outputs": r.outputs,
+            "input": FileSystem.display(r.item.path), "key": r.item.problem == nil ? FileSystem.display(r.item.key) : NSNull(),
+            "status": r.status.rawValue, "outputs": r.outputs.map(FileSystem.display),
             "megapixels": Double(r.pixels) / 1e6,
             "seconds": ["read": r.seconds.read, "decode": r.seconds.decode, "convolve": r.seconds.convolve, "encode": r.seconds.encode],
         ]
-        object["error"] = r.error ?? NSNull()
+        object["error"] = r.error.map(FileSystem.display) ?? NSNull()
         object["input_sha256"] = r.inputSHA256 ?? NSNull()
         guard var line = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]) else { return }
         line.append(0x0A)

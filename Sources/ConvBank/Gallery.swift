@@ -3,8 +3,9 @@
 /// The page is HTML5 with inline CSS only: no script, no external URL, so it works opened from the file system
 /// (`file://`) with no server and no network. One section per input: its path, an error line if it failed, its contact
 /// sheet if there is one (a thumbnail linking to the full-size sheet), then each map as a thumbnail (linking to the full-size file) with the
-/// filter name and the map's min, max and mean. All text is HTML-escaped; file paths are percent-encoded (UTF-8,
-/// everything but `A–Z a–z 0–9 - . _ ~ /`), so names with spaces, `#`, `?`, `%` or non-ASCII letters work.
+/// filter name and the map's min, max and mean. All text is HTML-escaped; file paths are percent-encoded (their bytes
+/// on disk, everything but `A–Z a–z 0–9 - . _ ~ /`), so names with spaces, `#`, `?`, `%`, non-ASCII letters or bytes
+/// that are not UTF-8 work; such bytes show in titles as `\xHH` (`FileSystem.display`).
 public enum Gallery {
     /// One map of one input.
     public struct MapEntry: Sendable {
@@ -47,8 +48,13 @@ public enum Gallery {
     ///   - rows: One per input, in the order to show.
     /// - Complexity: O(total length of the text and paths).
     public static func html(bankName: String, rows: [Row]) -> String {
-        let failed = rows.filter { $0.error != nil }.count
-        var page = """
+        header(bankName: bankName, inputs: rows.count, failed: rows.filter { $0.error != nil }.count)
+            + rows.map(section).joined() + footer
+    }
+
+    /// The page up to its first input: title, style and the summary line.
+    public static func header(bankName: String, inputs: Int, failed: Int) -> String {
+        """
             <!DOCTYPE html>
             <html lang="en">
             <head>
@@ -62,23 +68,21 @@ public enum Gallery {
             <body>
             <header>
             <h1>Bank <span class="bank">\(escape(bankName))</span></h1>
-            <p class="summary">\(rows.count) input\(rows.count == 1 ? "" : "s")\(failed > 0 ? ", \(failed) failed" : ""). \
+            <p class="summary">\(inputs) input\(inputs == 1 ? "" : "s")\(failed > 0 ? ", \(failed) failed" : ""). \
             Thumbnails link to the full-size maps; numbers are each map&#39;s values before normalisation.</p>
             </header>
             <main>
 
             """
-        for row in rows {
-            page += section(row)
-        }
-        page += """
-            </main>
-            </body>
-            </html>
-
-            """
-        return page
     }
+
+    /// The page after its last input.
+    public static let footer = """
+        </main>
+        </body>
+        </html>
+
+        """
 
     static let css = """
         :root { color-scheme: light; }
@@ -99,10 +103,11 @@ public enum Gallery {
         figure.sheet img { width: auto; max-width: 320px; }
         """
 
-    static func section(_ row: Row) -> String {
-        var html = "<section class=\"input\">\n<h2>\(escape(row.title))</h2>\n"
+    /// One input's part of the page.
+    public static func section(_ row: Row) -> String {
+        var html = "<section class=\"input\">\n<h2>\(escape(FileSystem.display(row.title)))</h2>\n"
         if let error = row.error {
-            html += "<p class=\"error\">\(escape(error))</p>\n"
+            html += "<p class=\"error\">\(escape(FileSystem.display(error)))</p>\n"
         }
         if row.sheet != nil || !row.maps.isEmpty {
             html += "<div class=\"maps\">\n"
@@ -158,11 +163,12 @@ public enum Gallery {
         return out
     }
 
-    /// A relative path as a URL path: every UTF-8 byte except `A–Z a–z 0–9 - . _ ~` and `/` as `%XX` (upper-case
-    /// hex), so ` `, `#`, `?`, `%`, `:` and non-ASCII letters cannot change the URL's meaning.
+    /// A relative path as a URL path: every byte of its name on disk (`FileSystem.bytes(of:)`: UTF-8, and a byte
+    /// that is not UTF-8 as itself) except `A–Z a–z 0–9 - . _ ~` and `/` as `%XX` (upper-case hex), so ` `, `#`,
+    /// `?`, `%`, `:` and non-ASCII letters cannot change the URL's meaning.
     public static func percentEncode(_ path: String) -> String {
         var out = ""
-        for byte in path.utf8 {
+        for byte in FileSystem.bytes(of: path) {
             switch byte {
             case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
                  UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"), UInt8(ascii: "/"):

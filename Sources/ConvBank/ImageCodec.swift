@@ -179,8 +179,8 @@ public enum ImageCodec {
         guard fd >= 0 else {
             let code = errno
             if code == ENOENT, FileSystem.info(path, followingLinks: false).map(FileSystem.isSymbolicLink) == true {
-                let target = FileSystem.linkTarget(path).map { " to '\($0)'" } ?? ""
-                throw ImageCodecError(.unreadable, path: path, detail: "dangling symbolic link\(target): its target does not exist")
+                let target = FileSystem.linkTarget(path).map { " '\($0)'" } ?? ""
+                throw ImageCodecError(.unreadable, path: path, detail: "dangling symbolic link (its target\(target) does not exist)")
             }
             throw ImageCodecError(.unreadable, path: path, detail: FileSystem.reason(code, path: path))
         }

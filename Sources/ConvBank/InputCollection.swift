@@ -9,11 +9,41 @@ public struct InputItem: Sendable, Equatable {
     public var key: String
     /// The path relative to its folder argument (the file name for a file argument): what `--shard` hashes.
     public var relative: String
+    /// Set when the walk met this path but there is nothing to process: an unreadable folder or argument, a link
+    /// loop, or a file reached again through the same path. Such an item has no key (`""`) and is reported, not read.
+    public var problem: InputProblem?
 
-    public init(path: String, key: String, relative: String) {
+    /// Paths are lossless strings of the file system's bytes (see `FileSystem`).
+    public init(path: String, key: String, relative: String, problem: InputProblem? = nil) {
         self.path = path
         self.key = key
         self.relative = relative
+        self.problem = problem
+    }
+}
+
+/// Something the walk met and does not process, named so that a batch can report it on stderr and in the manifest.
+public struct InputProblem: Sendable, Equatable {
+    public enum Kind: Sendable, Equatable {
+        /// An input or folder that cannot be read (missing argument, unreadable or too long folder, link loop): the
+        /// run fails (exit status 1).
+        case failed
+        /// A file reached again through the same path (the same folder entry: the same argument twice, or a file
+        /// argument inside a folder argument): processed once, this repeat noted and skipped.
+        case repeated
+    }
+
+    public var kind: Kind
+    /// One line naming the path and the problem (paths as lossless strings: show it through `FileSystem.display`).
+    public var message: String
+    /// Whether every shard reports it: a problem with an argument or a folder, whose contents any shard may own.
+    /// Otherwise it belongs to the shard of the item's `relative` path, like an input.
+    public var everyShard: Bool
+
+    public init(kind: Kind, message: String, everyShard: Bool) {
+        self.kind = kind
+        self.message = message
+        self.everyShard = everyShard
     }
 }
 
@@ -21,7 +51,8 @@ public struct InputItem: Sendable, Equatable {
 /// naming rules). Convenient for small runs and tests; a batch walks lazily instead.
 public struct InputCollection: Sendable {
     public var items: [InputItem] = []
-    /// Problems met while walking (missing arguments, unreadable folders, loops), one line each.
+    /// Problems met while walking (missing arguments, unreadable folders, loops), one line each; files reached
+    /// again through the same path are left out of `items` and not listed here.
     public var problems: [String] = []
 
     public static let imageExtensions: Set<String> = ["png", "jpg", "jpeg"]
@@ -30,12 +61,14 @@ public struct InputCollection: Sendable {
     ///   - outputLeaves: the file names each input writes inside its own folder (`<filter>.<ext>`);
     ///   - sheetSuffix: what each input writes beside its folder (`.sheet.png`), if anything.
     public init(arguments: [String], exclude: String? = nil, outputLeaves: Set<String> = [], sheetSuffix: String? = nil) {
-        var problems: [String] = []
-        let walk = InputWalk(arguments: arguments, exclude: exclude, outputLeaves: outputLeaves, sheetSuffix: sheetSuffix) {
-            problems.append($0)
+        let walk = InputWalk(arguments: arguments, exclude: exclude, outputLeaves: outputLeaves, sheetSuffix: sheetSuffix)
+        for item in walk {
+            if let problem = item.problem {
+                if problem.kind == .failed { problems.append(problem.message) }
+            } else {
+                items.append(item)
+            }
         }
-        items = Array(walk)
-        self.problems = problems
     }
 
     /// `a/b/c` → `a`, `a/b`, `a/b/c`.
@@ -52,37 +85,34 @@ public struct InputCollection: Sendable {
 
     /// Whether the folder a link points to contains the link itself.
     static func isAncestor(_ link: String) -> Bool {
-        guard let target = realpath(link, nil) else { return false }
-        defer { free(target) }
-        let parent = (link as NSString).deletingLastPathComponent
-        guard let here = realpath(parent.isEmpty ? "." : parent, nil) else { return false }
-        defer { free(here) }
-        let t = String(cString: target), h = String(cString: here)
-        return h == t || h.hasPrefix(t.hasSuffix("/") ? t : t + "/")
+        guard let target = FileSystem.canonicalPath(link), let here = FileSystem.canonicalPath(FileSystem.parent(of: link)) else {
+            return false
+        }
+        let t = FileSystem.bytes(of: target), h = FileSystem.bytes(of: here)
+        return h == t || h.starts(with: t.last == 0x2F ? t : t + [0x2F])
     }
 
 }
 
 /// Whether `path` itself is a symbolic link.
 func isSymbolicLink(_ path: String) -> Bool {
-    var info = stat()
-    return lstat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFLNK
+    FileSystem.info(path, followingLinks: false).map(FileSystem.isSymbolicLink) ?? false
 }
 
 /// A file's identity on disk (device and inode), following symbolic links.
 struct FileKey: Hashable, Sendable {
     var device: UInt64, inode: UInt64
     init?(path: String) {
-        var info = stat()
-        guard stat(path, &info) == 0 else { return nil }
+        guard let info = FileSystem.info(path) else { return nil }
         device = UInt64(info.st_dev)
         inode = UInt64(info.st_ino)
     }
 }
 
 /// Part `index` of `count` of a run (`--shard K/N`): an input belongs to the shard where the FNV-1a 64-bit hash
-/// of its path relative to its folder argument, modulo `count`, equals `index` — stable across machines and
-/// listing orders, and balanced for any naming scheme.
+/// of its path relative to its folder argument (its bytes on disk, so a name that is not UTF-8 hashes as itself),
+/// modulo `count`, equals `index` — stable across machines and listing orders, and balanced for any naming scheme.
+/// A walk problem about an argument or a folder (`InputProblem.everyShard`) belongs to every shard.
 public struct Shard: Hashable, Sendable, CustomStringConvertible {
     public var index: Int, count: Int
 
@@ -99,7 +129,10 @@ public struct Shard: Hashable, Sendable, CustomStringConvertible {
         self.init(index: k, count: n)
     }
 
-    public func contains(_ item: InputItem) -> Bool { Int(fnv1a64(Array(item.relative.utf8)) % UInt64(count)) == index }
+    public func contains(_ item: InputItem) -> Bool {
+        if item.problem?.everyShard == true { return true }
+        return Int(fnv1a64(FileSystem.bytes(of: item.relative)) % UInt64(count)) == index
+    }
 
     /// The shard of a Slurm job-array task (`SLURM_ARRAY_TASK_ID`, `SLURM_ARRAY_TASK_COUNT`, `SLURM_ARRAY_TASK_MIN`
     /// and, for stepped arrays, `SLURM_ARRAY_TASK_STEP`: shard `(ID − MIN) / STEP` of `COUNT`), or of a Kubernetes
@@ -113,7 +146,8 @@ public struct Shard: Hashable, Sendable, CustomStringConvertible {
             }
             let minimum = environment["SLURM_ARRAY_TASK_MIN"].flatMap { Int($0) } ?? 0
             let step = max(environment["SLURM_ARRAY_TASK_STEP"].flatMap { Int($0) } ?? 1, 1)
-            guard (id - minimum) % step == 0, let shard = Shard(index: (id - minimum) / step, count: count) else {
+            let (offset, overflow) = id.subtractingReportingOverflow(minimum)  // any values, even Int.min
+            guard !overflow, offset % step == 0, let shard = Shard(index: offset / step, count: count) else {
                 throw ShardError(reason: "Slurm array task \(id) (min \(minimum), step \(step), count \(count)) is not one of 0…\(count - 1) after (ID − MIN) / STEP: use a contiguous array such as --array=0-\(max(count - 1, 0)), or give --shard K/N")
             }
             return (shard, "Slurm array task \(id) of \(count) (SLURM_ARRAY_TASK_MIN \(minimum)\(step > 1 ? ", step \(step)" : ""))")

@@ -7,7 +7,16 @@ import Foundation
 /// Order and rules are `InputCollection`'s: arguments in order; folders walked recursively in byte order of names;
 /// `.png`/`.jpg`/`.jpeg` in any letter case; hidden names skipped; the output folder never entered; folders reached
 /// through a symbolic link walked after the real ones of the same argument, never twice, a link to one of its own
-/// ancestors reported as a loop; the same file (device and inode) processed once.
+/// ancestors reported as a loop.
+///
+/// Names are bytes: read with `readdir`, carried losslessly (see `FileSystem`), so a name that is not UTF-8 is an
+/// input like any other and its key holds the same bytes. An input is a path — a name in a folder: two hard links
+/// (or a symbolic link to an image) are two inputs with their own keys; only the same name in the same folder
+/// (device and inode) reached again — the same argument twice, a file argument inside a folder argument, a folder
+/// argument reached again through a linked folder — is processed once and the repeat yielded as an item with a
+/// `.repeated` problem. An image name that does not resolve (a dangling symbolic link) is yielded as an input (its
+/// read fails, naming it); a folder or argument that cannot be read (missing, no permission, a path longer than
+/// `PATH_MAX`) or a link loop is yielded as an item with a `.failed` problem (and passed to `onProblem`).
 ///
 /// Keys (output folders): the path relative to the folder argument, extension dropped; siblings of one stem
 /// (`a.png`, `a.jpg`) and file arguments of one stem keep their extensions; a stem `.`/`..`/empty keeps its
@@ -23,8 +32,11 @@ public final class InputWalk: Sequence, IteratorProtocol {
 
     private struct Frame {
         var folder: String
+        /// The folder's device and inode: with an entry's name bytes, what identifies a file path (`seenEntries`).
+        var key: FileKey
         var relative: String
-        var entries: [String]
+        /// Visible entries in byte order of their names, classified when listed.
+        var entries: [FileSystem.FolderEntry]
         var index = 0
         /// Stems of image files in this folder that more than one file name shares.
         var ambiguousStems: Set<String>
@@ -34,7 +46,8 @@ public final class InputWalk: Sequence, IteratorProtocol {
     private var stack: [Frame] = []
     private var deferred: [(path: String, relative: String)] = []
     private var visitedFolders = Set<FileKey>()
-    private var seenFiles = Set<FileKey>()
+    /// Folder entries met (hash of the folder's device and inode and the entry's name bytes).
+    private var seenEntries = Set<UInt64>()
     private var fileArgumentAmbiguous = Set<String>()
     // Collision bookkeeping, as 64-bit hashes.
     private var keys = Set<UInt64>(), folders = Set<UInt64>()
@@ -51,7 +64,7 @@ public final class InputWalk: Sequence, IteratorProtocol {
         for argument in arguments {
             var isDirectory = false
             if fileExists(argument, isDirectory: &isDirectory), !isDirectory {
-                let name = (argument as NSString).lastPathComponent
+                let name = FileSystem.lastComponent(of: argument)
                 names[InputCollection.dropExtension(name), default: []].insert(name)
             }
         }
@@ -62,14 +75,23 @@ public final class InputWalk: Sequence, IteratorProtocol {
     public static func count(arguments: [String], exclude: String? = nil, shard: Shard? = nil) -> Int {
         var n = 0
         let walk = InputWalk(arguments: arguments, exclude: exclude)
-        while let (path, relative, _) = walk.nextCandidate() {
-            if shard?.contains(InputItem(path: path, key: "", relative: relative)) ?? true { n += 1 }
+        while let candidate = walk.nextCandidate() {
+            let item = switch candidate {
+            case let .file(path, relative, _): InputItem(path: path, key: "", relative: relative)
+            case let .problem(path, relative, problem): InputItem(path: path, key: "", relative: relative, problem: problem)
+            }
+            if shard?.contains(item) ?? true { n += 1 }
         }
         return n
     }
 
+    /// The next input, or the next path the walk reports instead (`InputItem.problem` set, no key).
     public func next() -> InputItem? {
-        guard let (path, relative, ambiguous) = nextCandidate() else { return nil }
+        guard let candidate = nextCandidate() else { return nil }
+        guard case let .file(path, relative, ambiguous) = candidate else {
+            if case let .problem(path, relative, problem) = candidate { return InputItem(path: path, key: "", relative: relative, problem: problem) }
+            return nil
+        }
         let stem = InputCollection.dropExtension(relative)
         let last = (stem as NSString).lastPathComponent
         let base = ambiguous || last.isEmpty || last == "." || last == ".." || stem.hasSuffix("/") ? relative : stem
@@ -81,8 +103,7 @@ public final class InputWalk: Sequence, IteratorProtocol {
     /// Files a run writes at the top of the output folder: no input's folder may take their names.
     static func isRunFile(_ key: String) -> Bool {
         guard !key.contains("/") else { return false }
-        return (key.hasPrefix("manifest") && key.hasSuffix(".jsonl")) || (key.hasPrefix("index") && key.hasSuffix(".html"))
-            || (key.hasPrefix("stats") && key.hasSuffix(".csv"))
+        return RunFiles.isRunFileName(key)
     }
 
     private func outputsClash(_ key: String) -> Bool {
@@ -104,6 +125,8 @@ public final class InputWalk: Sequence, IteratorProtocol {
         let parts = key.split(separator: "/").map(String.init)
         var prefix = ""
         for (index, part) in parts.enumerated() {
+            // A folder at the top named like a run file (`manifest.jsonl/x.png`) would stand where the run writes it.
+            if index == 0, parts.count > 1, RunFiles.isRunFileName(part) { return 0 }
             if index > 0, outputLeaves.contains(part), keys.contains(h(prefix)) { return index }
             if let suffix = sheetSuffix, part.hasSuffix(suffix) {
                 let owner = (prefix.isEmpty ? "" : prefix + "/") + String(part.dropLast(suffix.count))
@@ -131,74 +154,118 @@ public final class InputWalk: Sequence, IteratorProtocol {
         return key
     }
 
-    /// The next image file: its path, its path relative to its folder argument, and whether its stem is shared.
-    fileprivate func nextCandidate() -> (String, String, Bool)? {
+    /// What the walk meets next: an image file (its path, its path relative to its folder argument, and whether
+    /// its stem is shared), or a path it reports instead.
+    fileprivate enum Candidate {
+        case file(path: String, relative: String, ambiguous: Bool)
+        case problem(path: String, relative: String, InputProblem)
+    }
+
+    private static func isImageName(_ name: String) -> Bool {
+        InputCollection.imageExtensions.contains((name as NSString).pathExtension.lowercased())
+    }
+
+    /// Marks the folder entry `name` of the folder `folder` (device and inode) as met; false when it was met before.
+    private func firstVisit(folder: FileKey?, name: [UInt8]) -> Bool {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(17 + name.count)
+        for value in [folder?.device ?? 0, folder?.inode ?? 0] { withUnsafeBytes(of: value.littleEndian) { bytes += $0 } }
+        bytes.append(folder == nil ? 0 : 1)
+        bytes += name
+        return seenEntries.insert(fnv1a64(bytes)).inserted
+    }
+
+    private func failure(_ path: String, relative: String = "", _ message: String) -> Candidate {
+        onProblem(message)
+        return .problem(path: path, relative: relative, InputProblem(kind: .failed, message: message, everyShard: true))
+    }
+
+    private func repeated(_ path: String, relative: String) -> Candidate {
+        let message = "skipping '\(path)': the same file as an earlier input (the same name in the same folder, reached again through another argument or a linked folder); processed once"
+        return .problem(path: path, relative: relative, InputProblem(kind: .repeated, message: message, everyShard: false))
+    }
+
+    fileprivate func nextCandidate() -> Candidate? {
         while true {
             if var frame = stack.popLast() {
                 if frame.index >= frame.entries.count { continue }
-                let name = frame.entries[frame.index]
+                let entry = frame.entries[frame.index]
                 frame.index += 1
                 stack.append(frame)
-                let path = frame.folder.hasSuffix("/") ? frame.folder + name : frame.folder + "/" + name
-                let relative = frame.relative.isEmpty ? name : frame.relative + "/" + name
-                var isDirectory = false
-                guard fileExists(path, isDirectory: &isDirectory) else { continue }  // dangling link
-                if isDirectory {
-                    if isSymbolicLink(path) { deferred.append((path, relative)) } else { enter(path, relative: relative) }
+                let path = FileSystem.join(frame.folder, entry.name)
+                let relative = frame.relative.isEmpty ? entry.name : frame.relative + "/" + entry.name
+                if entry.target == .folder {
+                    if entry.isLink {
+                        deferred.append((path, relative))
+                    } else if let problem = enter(path, relative: relative) {
+                        return failure(path, relative: relative, problem)
+                    }
                     continue
                 }
-                guard InputCollection.imageExtensions.contains((name as NSString).pathExtension.lowercased()) else { continue }
-                if let key = FileKey(path: path), !seenFiles.insert(key).inserted { continue }
-                let stem = InputCollection.dropExtension(name)
-                return (path, relative, frame.ambiguousStems.contains(stem))
+                // A file, or a name that does not resolve (a dangling link: an input that fails when read).
+                guard Self.isImageName(entry.name) else { continue }
+                guard firstVisit(folder: frame.key, name: FileSystem.bytes(of: entry.name)) else { return repeated(path, relative: relative) }
+                return .file(path: path, relative: relative, ambiguous: frame.ambiguousStems.contains(InputCollection.dropExtension(entry.name)))
             }
             if !deferred.isEmpty {
                 let link = deferred.removeFirst()
-                guard let key = FileKey(path: link.path) else { continue }
-                if InputCollection.isAncestor(link.path) {
-                    onProblem("skipping '\(link.path)': a symbolic link to a folder that contains it (loop)")
-                    continue
+                guard let key = FileKey(path: link.path) else {
+                    return failure(link.path, relative: link.relative, "cannot read folder '\(link.path)': \(FileSystem.reason(errno, path: link.path))")
                 }
-                if visitedFolders.contains(key) { continue }  // an alias of a folder already walked
-                enter(link.path, relative: link.relative)
+                if InputCollection.isAncestor(link.path) {
+                    return failure(link.path, relative: link.relative, "skipping '\(link.path)': a symbolic link to a folder that contains it (loop)")
+                }
+                if visitedFolders.contains(key) { continue }  // an alias of a folder already walked: its files were met there
+                if let problem = enter(link.path, relative: link.relative) { return failure(link.path, relative: link.relative, problem) }
                 continue
             }
             guard argumentIndex < arguments.count else { return nil }
             let argument = arguments[argumentIndex]
             argumentIndex += 1
-            var isDirectory = false
-            guard fileExists(argument, isDirectory: &isDirectory) else {
-                onProblem("cannot read '\(argument)': no such file or folder")
-                continue
+            guard let info = FileSystem.info(argument) else {
+                let code = errno
+                if FileSystem.info(argument, followingLinks: false).map(FileSystem.isSymbolicLink) == true {
+                    let target = FileSystem.linkTarget(argument).map { " (to '\($0)')" } ?? ""
+                    return failure(argument, "cannot read '\(argument)': dangling symbolic link\(target)")
+                }
+                return failure(argument, "cannot read '\(argument)': \(code == ENOENT ? "no such file or folder" : FileSystem.reason(code, path: argument))")
             }
-            if isDirectory {
+            if FileSystem.isFolder(info) {
                 visitedFolders = []
-                enter(argument, relative: "")
+                if let problem = enter(argument, relative: "") { return failure(argument, problem) }
                 continue
             }
-            if let key = FileKey(path: argument), !seenFiles.insert(key).inserted { continue }
-            let name = (argument as NSString).lastPathComponent
-            return (argument, name, fileArgumentAmbiguous.contains(InputCollection.dropExtension(name)))
+            let name = FileSystem.lastComponent(of: argument)
+            guard firstVisit(folder: FileKey(path: FileSystem.parent(of: argument)), name: FileSystem.bytes(of: name)) else {
+                return repeated(argument, relative: name)
+            }
+            return .file(path: argument, relative: name, ambiguous: fileArgumentAmbiguous.contains(InputCollection.dropExtension(name)))
         }
     }
 
-    private func enter(_ folder: String, relative: String) {
-        guard let key = FileKey(path: folder) else { onProblem("cannot read folder '\(folder)'"); return }
-        if key == excluded { return }
-        guard visitedFolders.insert(key).inserted else { return }
-        let names: [String]
-        do { names = try FileManager.default.contentsOfDirectory(atPath: folder) } catch {
-            onProblem("cannot read folder '\(folder)': permission denied or not readable")
-            return
+    /// Pushes `folder`'s listing; the problem's message when it cannot be read. Folders never entered: the output
+    /// folder, and a folder already walked for this argument.
+    private func enter(_ folder: String, relative: String) -> String? {
+        guard let key = FileKey(path: folder) else { return "cannot read folder '\(folder)': \(FileSystem.reason(errno, path: folder))" }
+        if key == excluded { return nil }
+        guard visitedFolders.insert(key).inserted else { return nil }
+        let entries: [FileSystem.FolderEntry]
+        switch FileSystem.listFolder(folder, visibleOnly: true, classify: true) {
+        case .success(let list):
+            // Byte order of names; the bytes are dropped once sorted (the lossless name gives them back).
+            entries = list.sorted { $0.bytes.lexicographicallyPrecedes($1.bytes) }.map { entry in
+                var light = entry
+                light.bytes = []
+                return light
+            }
+        case .failure(let failure): return "cannot read folder '\(folder)': \(FileSystem.reason(failure.code, path: folder))"
         }
-        let visible = names.filter { !$0.hasPrefix(".") }.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
         var stems: [String: Int] = [:]
-        for name in visible where InputCollection.imageExtensions.contains((name as NSString).pathExtension.lowercased()) {
-            var isDirectory = false
-            let path = folder.hasSuffix("/") ? folder + name : folder + "/" + name
-            guard fileExists(path, isDirectory: &isDirectory), !isDirectory else { continue }  // images only, not folders
-            stems[InputCollection.dropExtension(name), default: 0] += 1
+        for entry in entries where entry.target != .folder && Self.isImageName(entry.name) {
+            stems[InputCollection.dropExtension(entry.name), default: 0] += 1
         }
-        stack.append(Frame(folder: folder, relative: relative, entries: visible, ambiguousStems: Set(stems.filter { $0.value > 1 }.keys)))
+        stack.append(Frame(folder: folder, key: key, relative: relative, entries: entries,
+                           ambiguousStems: Set(stems.filter { $0.value > 1 }.keys)))
+        return nil
     }
 }

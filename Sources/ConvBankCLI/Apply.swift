@@ -35,6 +35,9 @@ extension Convbank {
         @Option(help: "Refuse images with more pixels than this (checked from the header, before decoding).")
         var maxPixels = ImageCodec.defaultMaxPixels
 
+        @Option(help: ArgumentHelp("Refuse an input (one error line; the batch goes on) when decoding and filtering it would need more memory than this, worked out from its header before anything is allocated. Default: three quarters of this machine's memory (or of the cgroup's limit).", valueName: "size"))
+        var maxMemory = ByteCount(bytes: MemoryBudget.defaultBytes)
+
         @Option(help: "PNG compression level: 0 (stored) to 12 (smallest); 1 is fast and within a few % of zlib's level 6.")
         var pngLevel = ApplySettings.defaultPNGLevel
 
@@ -76,10 +79,16 @@ extension Convbank {
             settings.normalization = normalize
             settings.pngLevel = pngLevel
             settings.maxPixels = maxPixels
+            settings.maxMemory = maxMemory.bytes
             settings.jobs = jobs
             settings.sheet = sheet ? colormap : nil
             settings.partials = partials
 
+            // The output folder is skipped by the walk; as an input folder itself it would leave nothing to process.
+            if let same = self.inputs.first(where: { isSameFolder($0, output) }) {
+                printError("error: --output '\(output)' is the input folder '\(same)': nothing would be processed; choose another folder (a new folder inside the input is fine: the walk skips it)")
+                throw ExitCode(64)
+            }
             var isDirectory = false
             if FileManager.default.fileExists(atPath: output, isDirectory: &isDirectory), !isDirectory {
                 printError("error: output '\(output)' exists and is not a folder")
@@ -109,14 +118,15 @@ extension Convbank {
                 }
             }
             // The inputs are walked lazily (never all held in memory); a first listing pass counts them for
-            // progress and ETA.
+            // progress and ETA. Arguments keep their exact bytes (a name that is not UTF-8 included). Paths the walk
+            // cannot process come through the batch as items with a problem: one stderr line and one manifest line each.
             let chosen = shard
+            let inputs = FileSystem.commandLineArguments(self.inputs)
             let total = InputWalk.count(arguments: inputs, exclude: output, shard: chosen)
             let leaves = Set(settings.outputLeaves(bank: bank))
             let problems = ProblemLog()
             let walk = InputWalk(arguments: inputs, exclude: output, outputLeaves: leaves, sheetSuffix: sheet ? ".sheet.png" : nil) { problem in
                 problems.add(problem)
-                printError("error: \(problem)")
             }
             let source: () -> InputItem? = {
                 while let item = walk.next() {
@@ -124,31 +134,55 @@ extension Convbank {
                 }
                 return nil
             }
-            let manifestName = shard.map { "manifest.shard-\($0.index)-of-\($0.count).jsonl" } ?? "manifest.jsonl"
+            let runFiles = RunFiles(shard: shard)
+            runFiles.removeStaleTemporaries(in: output)
+            let manifestName = runFiles.manifest
             let batch = Batch(bank: bank, source: source, settings: settings, outputRoot: output, force: force, manifestName: manifestName)
 
             var progress = Progress(total: total, quiet: quiet)
-            var statsRows: [String] = []
-            var galleryRows: [Gallery.Row] = []
+            // Statistics rows and gallery sections go to disk as inputs finish (memory does not grow with the run):
+            // stats.csv straight into its temporary file, the gallery's sections into a hidden spool that the page
+            // is put together from at the end, when its summary line is known.
+            var failedWrites = 0
+            func opened(_ name: String) -> AtomicFile.Writer? {
+                do { return try AtomicFile.Writer(path: (output as NSString).appendingPathComponent(name)) } catch {
+                    failedWrites += 1
+                    printError("error: \(error)")
+                    return nil
+                }
+            }
+            let statsFile = stats ? opened(runFiles.statistics) : nil
+            statsFile?.append("input,filter,min,max,mean,std,zero_fraction\n")
+            let gallerySpool = gallery ? opened(runFiles.gallerySpool) : nil
+            var galleryInputs = 0, galleryFailed = 0
             var warnedClipping = false
             batch.run { report in
                 progress.record(report)
+                if report.item.problem?.kind == .repeated {  // a file met again through the same path: processed once
+                    if !quiet, let note = report.error {
+                        progress.clearLine()
+                        printError("note: \(FileSystem.display(note))")
+                    }
+                    progress.show()
+                    return
+                }
                 if let error = report.error {
                     progress.clearLine()
-                    printError("error: \(error)")
+                    printError("error: \(FileSystem.display(error))")
                 }
                 if report.status != .failed {
                     if stats {
                         for (filter, s) in zip(bank.filters, report.statistics) {
-                            statsRows.append([csvField(report.item.path), csvField(filter.name), "\(s.minimum)", "\(s.maximum)", "\(Float(s.mean))",
-                                              "\(Float(s.standardDeviation))", "\(Float(s.zeroFraction))"].joined(separator: ","))
+                            statsFile?.append([csvField(FileSystem.display(report.item.path)), csvField(filter.name), "\(s.minimum)", "\(s.maximum)", "\(Float(s.mean))",
+                                               "\(Float(s.standardDeviation))", "\(Float(s.zeroFraction))"].joined(separator: ",") + "\n")
                         }
                     }
                     if gallery {
                         let maps = zip(bank.filters, report.statistics).map { filter, s in
                             Gallery.MapEntry(name: filter.name, file: report.item.key + "/" + filter.name + "." + format.fileExtension, statistics: s)
                         }
-                        galleryRows.append(Gallery.Row(title: report.item.path, sheet: sheet ? ApplySettings.sheetPath(key: report.item.key) : nil, maps: maps))
+                        galleryInputs += 1
+                        gallerySpool?.append(Gallery.section(Gallery.Row(title: report.item.path, sheet: sheet ? ApplySettings.sheetPath(key: report.item.key) : nil, maps: maps)))
                     }
                     if format == .png, normalize == .clamp, !quiet, !warnedClipping {
                         let clipped = zip(bank.filters, report.clippedFractions).filter { $0.1 > 0.5 }
@@ -156,28 +190,29 @@ extension Convbank {
                             warnedClipping = true
                             let list = clipped.map { "\($0.0.name) \(Int(($0.1 * 100).rounded()))%" }.joined(separator: ", ")
                             progress.clearLine()
-                            printError("warning: --normalize clamp clipped most of '\(report.item.path)' to 0 or 255 in \(list); --normalize abs, symmetric or minmax shows the whole range")
+                            printError("warning: --normalize clamp clipped most of '\(FileSystem.display(report.item.path))' to 0 or 255 in \(list); --normalize abs, symmetric or minmax shows the whole range")
                         }
                     }
                 } else if gallery {
-                    galleryRows.append(Gallery.Row(title: report.item.path, maps: [], error: report.error))
+                    galleryInputs += 1
+                    galleryFailed += 1
+                    gallerySpool?.append(Gallery.section(Gallery.Row(title: report.item.path, maps: [], error: report.error)))
                 }
                 progress.show()
             }
-            var failedWrites = 0
-            if gallery {
-                let page = Gallery.html(bankName: bank.name, rows: galleryRows)
-                do { try AtomicFile.write(Array(page.utf8), to: (output as NSString).appendingPathComponent(shard.map { "index.shard-\($0.index)-of-\($0.count).html" } ?? "index.html")) } catch {
+            if let gallerySpool, let page = opened(runFiles.gallery) {
+                page.append(Gallery.header(bankName: bank.name, inputs: galleryInputs, failed: galleryFailed))
+                gallerySpool.copy(to: page)
+                page.append(Gallery.footer)
+                do { try page.commit() } catch {
                     failedWrites += 1
                     printError("error: \(error)")
                 }
             }
-            if stats {
-                let text = "input,filter,min,max,mean,std,zero_fraction\n" + statsRows.map { $0 + "\n" }.joined()
-                do { try AtomicFile.write(Array(text.utf8), to: (output as NSString).appendingPathComponent(shard.map { "stats.shard-\($0.index)-of-\($0.count).csv" } ?? "stats.csv")) } catch {
-                    failedWrites += 1
-                    printError("error: \(error)")
-                }
+            gallerySpool?.abort()
+            do { try statsFile?.commit() } catch {
+                failedWrites += 1
+                printError("error: \(error)")
             }
             if let problem = batch.manifestProblem {
                 failedWrites += 1
@@ -218,7 +253,7 @@ struct Progress {
     /// Erases the live line before an error or warning line.
     mutating func clearLine() {
         if terminal && lineShown {
-            FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+            StandardStreams.writeError("\r\u{1B}[K")
             lineShown = false
         }
     }
@@ -238,7 +273,7 @@ struct Progress {
         let now = Date()
         if terminal {
             guard now.timeIntervalSince(lastShown) >= 0.1 || done == total else { return }
-            FileHandle.standardError.write(Data("\r\u{1B}[Kconvbank: \(line)".utf8))
+            StandardStreams.writeError("\r\u{1B}[Kconvbank: \(line)")
             lineShown = true
         } else {
             if lastShown == .distantPast { lastShown = started }  // the first line 10 s after the start
@@ -281,4 +316,11 @@ final class ProblemLog: @unchecked Sendable {
 func csvField(_ text: String) -> String {
     guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
     return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+}
+
+/// Whether two paths name the same existing folder (same device and inode).
+func isSameFolder(_ a: String, _ b: String) -> Bool {
+    var first = stat(), second = stat()
+    guard stat(a, &first) == 0, stat(b, &second) == 0, (first.st_mode & S_IFMT) == S_IFDIR else { return false }
+    return first.st_dev == second.st_dev && first.st_ino == second.st_ino
 }

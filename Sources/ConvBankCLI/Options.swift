@@ -7,13 +7,13 @@ struct BankOptions: ParsableArguments {
     @Option(help: ArgumentHelp("A JSON bank file, or a built-in bank name (\(BuiltinBank.allNames)).", valueName: "bank"))
     var bank: String
 
-    @Option(help: ArgumentHelp("Stride; overrides the bank.", valueName: "n|h,w"))
+    @Option(help: ArgumentHelp("Stride; overrides the bank. Each side 1…999999999.", valueName: "n|h,w"))
     var stride: Extent2D?
 
-    @Option(help: ArgumentHelp("Dilation; overrides the bank.", valueName: "n|h,w"))
+    @Option(help: ArgumentHelp("Dilation; overrides the bank. Each side 1…999999999.", valueName: "n|h,w"))
     var dilation: Extent2D?
 
-    @Option(help: ArgumentHelp("Padding; overrides the bank.", valueName: "valid|same|n|t,b,l,r"))
+    @Option(help: ArgumentHelp("Padding; overrides the bank. Each pad 0…999999999.", valueName: "valid|same|n|t,b,l,r"))
     var padding: Padding?
 
     @Option(help: "What fills the padding; overrides the bank.")
