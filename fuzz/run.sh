@@ -3,7 +3,8 @@
 #   bash fuzz/run.sh [SECONDS]        (default 60; `make fuzz FUZZ_SECONDS=300`)
 # Environment: FUZZ_JOBS (parallel fuzzing processes, default 1), CLANG (default: the Swift toolchain's clang),
 #   FUZZ_SWIFT=1 also fuzzes the Swift side (ImageCodec.decode + EXIF parsing) for the same time, see swift/.
-# Builds into .build-fuzz/, grows the corpus in fuzz/corpus/ (seeded by make_corpus.sh), writes what it finds
+# Builds into .build-fuzz/, grows the corpus in fuzz/corpus/ (seeded by make_corpus.sh from the committed
+# fuzz/seeds/ and the test fixtures; `python3 fuzz/make_seeds.py` remakes the seeds), writes what it finds
 # (crash-*, leak-*, timeout-*, oom-*) into fuzz/artifacts/. Exits 0 if nothing was found, 1 if something was,
 # 2 if the fuzzer could not be built. A finding is reproduced with `.build-fuzz/decode_fuzzer FILE`; keep it as
 # a regression input in Tests/ConvBankTests/Fixtures/fuzz/ with a case in FuzzRegressionTests.swift.

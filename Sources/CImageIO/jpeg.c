@@ -92,6 +92,9 @@ cio_status cio_decode_jpeg(const uint8_t *bytes, size_t count, uint64_t max_pixe
     progress.progress_monitor = cio_jpeg_progress;
     cinfo.progress = &progress;
     jpeg_mem_src(&cinfo, (const unsigned char *)bytes, (unsigned long)count);
+    /* No jpeg_save_markers: libjpeg then skips every APPn and COM segment unread (of APP0 and APP14 it looks at the
+     * first 14 bytes, for JFIF and Adobe's colour transform), in O(1) each from memory, and keeps nothing. EXIF
+     * orientation is read by Swift (ExifOrientation.swift) from the bytes. A segment is at most 64 KiB anyway. */
     jpeg_read_header(&cinfo, TRUE);
     if (cinfo.data_precision != 8 || cinfo.jpeg_color_space == JCS_UNKNOWN) {
         snprintf(message, CIO_MESSAGE_CAPACITY, "%d-bit samples or %d components of an unknown colour space are not supported",
@@ -99,6 +102,7 @@ cio_status cio_decode_jpeg(const uint8_t *bytes, size_t count, uint64_t max_pixe
         failure = CIO_UNSUPPORTED;
         longjmp(err.escape, 1);
     }
+    /* Before jpeg_start_decompress, which allocates the image-sized buffers: jpeg_read_header allocates none. */
     if ((uint64_t)cinfo.image_width * (uint64_t)cinfo.image_height > max_pixels) {
         snprintf(message, CIO_MESSAGE_CAPACITY, "%u×%u pixels is above the limit of %llu pixels",
                  (unsigned)cinfo.image_width, (unsigned)cinfo.image_height, (unsigned long long)max_pixels);

@@ -1,4 +1,7 @@
 extension Filter {
+    /// The largest kernel (kh · kw) whose rank `summary` works out: 256 × 256.
+    public static let maximumRankedTaps = 1 << 16
+
     /// The numerical rank of channel `c`'s kh×kw kernel (Gaussian elimination with full pivoting in `Double`;
     /// singular values below `1e-9 · max|w|` count as zero). Rank 1 means separable: an outer product of a
     /// column and a row, so two 1-D passes compute it.

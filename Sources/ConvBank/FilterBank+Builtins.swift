@@ -377,6 +377,9 @@ extension FilterBank {
         return ranges.map(\.lowerBound).min()!...ranges.map(\.upperBound).max()!
     }
 
+    /// The largest bank file read: 256 MiB (tens of millions of weights; parsing holds a few times that).
+    public static let maximumFileBytes = 256 << 20
+
     /// Loads a bank from a JSON file, or a built-in bank by name (`edges`, `gaussian:sigma=2`) when no such
     /// file exists.
     /// - Throws: `BankError`.
@@ -384,7 +387,7 @@ extension FilterBank {
         var isDirectory = false
         if fileExists(reference, isDirectory: &isDirectory), !isDirectory {
             let bytes: [UInt8]
-            do { bytes = try ImageCodec.readFile(reference, limit: 1 << 30) } catch {
+            do { bytes = try ImageCodec.readFile(reference, limit: FilterBank.maximumFileBytes) } catch {
                 throw .unreadable(source: reference, reason: error.detail)
             }
             return try FilterBank(json: bytes, source: reference)

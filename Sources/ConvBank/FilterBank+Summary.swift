@@ -18,9 +18,16 @@ extension FilterBank {
         var rows: [[String]] = []
         var macs = 0
         for (index, filter) in filters.enumerated() {
-            let rank = filter.kernelRank
-            var row = [filter.name, "\(filter.kernel.height)×\(filter.kernel.width)×\(filter.channels)",
-                       rank == 1 && filter.kernel.height > 1 && filter.kernel.width > 1 ? "1 separable" : "\(rank)", grouped(filter.parameterCount)]
+            // The rank takes O(kh·kw·min(kh, kw)) per channel: beyond 256×256 taps it is left out ("-") rather than
+            // let a hostile kernel stall the table.
+            let rankText: String
+            if filter.kernel.height * filter.kernel.width > Filter.maximumRankedTaps {
+                rankText = "-"
+            } else {
+                let rank = filter.kernelRank
+                rankText = rank == 1 && filter.kernel.height > 1 && filter.kernel.width > 1 ? "1 separable" : "\(rank)"
+            }
+            var row = [filter.name, "\(filter.kernel.height)×\(filter.kernel.width)×\(filter.channels)", rankText, grouped(filter.parameterCount)]
             if groups > 1 {
                 let last = filter.firstChannel + filter.channels - 1
                 row.insert(filter.channels == 1 ? "c\(filter.firstChannel)" : "c\(filter.firstChannel)…c\(last)", at: 1)

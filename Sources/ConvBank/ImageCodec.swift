@@ -41,7 +41,8 @@ public enum ImageCodec {
         public var extent: Extent2D
         /// Channels of the decoded tensor (palette PNG and CMYK JPEG: 3).
         public var channels: Int
-        /// Bytes of the decoder's own interleaved samples per pixel (palette PNG: index and RGB both).
+        /// Bytes per pixel of the decoder's own buffers: its interleaved samples (palette PNG: index and RGB both),
+        /// and for a progressive JPEG its whole-image coefficient buffers (2 bytes per component).
         public var rawBytesPerPixel: Int
     }
 
@@ -79,8 +80,9 @@ public enum ImageCodec {
                     guard i + 9 < bytes.count else { return nil }
                     let height = be16(i + 5), width = be16(i + 7), components = Int(bytes[i + 9])
                     let swapped = ExifOrientation.fromJPEG(bytes).swapsAxes
+                    let progressive = [0xC2, 0xC6, 0xCA, 0xCE].contains(marker)
                     return Header(format: .jpeg, extent: swapped ? Extent2D(height: width, width: height) : Extent2D(height: height, width: width),
-                                  channels: components == 1 ? 1 : 3, rawBytesPerPixel: max(components, 1))
+                                  channels: components == 1 ? 1 : 3, rawBytesPerPixel: max(components, 1) * (progressive ? 3 : 1))
                 }
                 i += 2 + length
             }

@@ -26,7 +26,7 @@ import Testing
     /// Finding 1 (fixed): a 16 KB progressive JPEG declaring 8192×8192 gray and holding 160 AC scans that skip
     /// every block by EOB runs. libjpeg used to walk all 1,048,576 blocks once per scan (1–2 s, ~200 MB; a 1 MB
     /// file ~60 s) before the damage warnings were looked at. `cio_decode_jpeg` now gives up at the first damage
-    /// warning (and past 1000 scans), so the error is that first warning, raised while the first bad scan is read.
+    /// warning (and past 300 scans), so the error is that first warning, raised while the first bad scan is read.
     @Test func progressiveScanFloodIsRefusedAtTheFirstWarning() throws {
         let name = "jpeg_progressive_scan_flood_8192.jpg"
         let bytes = try Fixtures.bytes(Self.findings.appendingPathComponent(name))

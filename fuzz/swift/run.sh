@@ -19,7 +19,7 @@ SWIFTC="${SWIFTC:-swiftc}"
 CLANG="${CLANG:-$(command -v clang)}"
 src="$root/Sources/ConvBank"
 swift_sources=("$here/Harness.swift" "$src/ImageCodec.swift" "$src/ImageCodecError.swift" "$src/ExifOrientation.swift"
-               "$src/Tensor.swift" "$src/ConvolutionError.swift" "$src/Geometry.swift")
+               "$src/Tensor.swift" "$src/ConvolutionError.swift" "$src/Geometry.swift" "$src/FileSystem.swift" "$src/MemoryBudget.swift")
 printf 'module CImageIO {\n    header "%s"\n    export *\n}\n' "$root/Sources/CImageIO/include/CImageIO.h" > "$out/CImageIO/module.modulemap"
 
 echo "fuzz: building $root/.build-fuzz/swift_decode_fuzzer"

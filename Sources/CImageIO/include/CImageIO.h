@@ -46,7 +46,10 @@ typedef struct {
 
 /* Decodes a PNG: palette → RGB (tRNS ignored), 1/2/4-bit gray → 8-bit values (v·255/(2^b−1)),
  * 16-bit samples raw, no gamma or colour conversion, interlacing undone. Refuses images with
- * more than max_pixels pixels before allocating the pixel buffer. */
+ * more than max_pixels pixels before allocating the pixel buffer. Only IHDR, PLTE, IDAT and IEND are
+ * read: every other chunk (text, iCCP, eXIf, tRNS, …) is skipped unread. At most 8 KiB is read past the
+ * last row: a zlib stream that goes on after the pixels is not inflated; the image decodes from its complete
+ * rows if the rest of the file is whole (reaches IEND, right CRCs on the critical chunks), else CIO_CORRUPT. */
 cio_status cio_decode_png(const uint8_t *bytes, size_t count, uint64_t max_pixels, cio_raster *out, char *message);
 
 /* Decodes a JPEG at libjpeg's defaults (islow IDCT, fancy upsampling): gray → 1 channel, colour → RGB,
