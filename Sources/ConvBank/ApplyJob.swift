@@ -40,6 +40,37 @@ public struct ApplySettings: Sendable {
 }
 
 extension ApplySettings {
+    /// Version of `canonicalEncoding`: bumped only when what decides the outputs changes meaning, never for a
+    /// cosmetic change (records of another version are redone once).
+    public static let canonicalEncodingVersion = 1
+
+    /// Everything besides an input's bytes that decides its outputs, in one canonical, versioned text: a line per
+    /// field, numbers in decimal, every weight and bias as the hex of its 32-bit pattern (so equal banks encode
+    /// equally, whatever file form or printer they came from, and any changed weight changes the text). Resume
+    /// records hold its SHA-256 (`Batch.fingerprint`). Not in it: `jobs`, `maxPixels`, `maxMemory`, which never
+    /// change an output.
+    public func canonicalEncoding(bank: FilterBank) -> String {
+        func hex(_ v: Float) -> String { String(v.bitPattern, radix: 16) }
+        var lines = [
+            "convbank-settings \(Self.canonicalEncodingVersion)",
+            "bank.name \(bank.name.utf8.map { String($0) }.joined(separator: ","))",
+            "bank.stride \(bank.stride.height) \(bank.stride.width)",
+            "bank.dilation \(bank.dilation.height) \(bank.dilation.width)",
+            "bank.padding \(bank.padding)",
+            "bank.padding_mode \(bank.paddingMode.rawValue)",
+            "bank.activation \(bank.activation.rawValue)",
+            "bank.groups \(bank.groups)",
+            "bank.filters \(bank.filters.count)",
+        ]
+        for filter in bank.filters {
+            lines.append("filter \(filter.name.utf8.map { String($0) }.joined(separator: ",")) \(filter.kernel.height) \(filter.kernel.width) \(filter.channels) \(filter.firstChannel) \(hex(filter.bias))")
+            lines.append(filter.weights.map(hex).joined(separator: " "))
+        }
+        lines += ["format \(format.rawValue)", "normalize \(normalization.rawValue)", "png_level \(pngLevel)",
+                  "sheet \(sheet?.rawValue ?? "none")", "partials \(partials)"]
+        return lines.joined(separator: "\n") + "\n"
+    }
+
     /// The bytes that processing one input with this `header` needs at its peak, worked out before anything is
     /// allocated: the file's bytes, the decoder's samples and the float tensor (twice for an orientation turn), the
     /// tensor adapted to the bank's channels, the convolution plan (`ConvolutionPlan.memoryBytes`: padded planes,

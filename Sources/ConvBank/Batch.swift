@@ -77,9 +77,7 @@ public final class Batch: @unchecked Sendable {
         self.outputRoot = outputRoot
         self.force = force
         self.manifestPath = (outputRoot as NSString).appendingPathComponent(manifestName)
-        let description = bank.jsonText + "\nformat=\(settings.format.rawValue)\nnormalize=\(settings.normalization.rawValue)"
-            + "\npng-level=\(settings.pngLevel)\nsheet=\(settings.sheet?.rawValue ?? "none")\npartials=\(settings.partials)\n"
-        fingerprint = SHA256.hex(Array(description.utf8))
+        fingerprint = SHA256.hex(Array(settings.canonicalEncoding(bank: bank).utf8))
     }
 
     /// An input read, hashed and, unless it can be skipped, checked against the memory budget and decoded.

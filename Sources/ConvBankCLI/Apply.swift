@@ -86,23 +86,19 @@ extension Convbank {
 
             // The output folder is skipped by the walk; as an input folder itself it would leave nothing to process.
             if let same = self.inputs.first(where: { isSameFolder($0, output) }) {
-                printError("error: --output '\(output)' is the input folder '\(same)': nothing would be processed; choose another folder (a new folder inside the input is fine: the walk skips it)")
-                throw ExitCode(64)
+                throw CLIError.usage("--output '\(output)' is the input folder '\(same)': nothing would be processed; choose another folder (a new folder inside the input is fine: the walk skips it)")
             }
             var isDirectory = false
             if FileManager.default.fileExists(atPath: output, isDirectory: &isDirectory), !isDirectory {
-                printError("error: output '\(output)' exists and is not a folder")
-                throw ExitCode(1)
+                throw CLIError.failure("output '\(output)' exists and is not a folder")
             }
             do { try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true) } catch {
-                printError("error: cannot create output folder '\(output)'")
-                throw ExitCode(1)
+                throw CLIError.failure("cannot create output folder '\(output)'")
             }
             if partials {
                 let names = Set(bank.filters.map(\.name))
                 if let clash = bank.filters.indices.flatMap({ bank.partialBank(of: $0).filters.map(\.name) }).first(where: names.contains) {
-                    printError("error: --partials would write '\(clash)' over the map of the filter of that name; rename the filter")
-                    throw ExitCode(64)
+                    throw CLIError.usage("--partials would write '\(clash)' over the map of the filter of that name; rename the filter")
                 }
             }
             var shard = self.shard
@@ -113,8 +109,7 @@ extension Convbank {
                         if !quiet { printError("taking shard \(detected.shard) from the \(detected.source); --shard overrides it") }
                     }
                 } catch {
-                    printError("error: \(error)")
-                    throw ExitCode(64)
+                    throw CLIError.usage("\(error)")
                 }
             }
             // The inputs are walked lazily (never all held in memory); a first listing pass counts them for
@@ -219,7 +214,7 @@ extension Convbank {
                 printError("error: \(problem)")
             }
             progress.finish(shard: shard, problems: problems.count)
-            if progress.failed + problems.count + failedWrites > 0 { throw ExitCode(1) }
+            if progress.failed + problems.count + failedWrites > 0 { throw CLIError.inputsFailed }
         }
     }
 }

@@ -17,8 +17,7 @@ extension Convbank {
             }
             let bank: FilterBank
             do { bank = try BuiltinBank.parse(name) } catch {
-                printError("error: \(error)")
-                throw ExitCode(64)
+                throw CLIError.usage("\(error)")
             }
             print(bank.jsonText, terminator: "")
         }

@@ -14,9 +14,19 @@ struct Convbank: ParsableCommand {
         version: "convbank \(ConvBankVersion.string) (kernels: \(KernelLevel.best))",
         subcommands: [Apply.self, Summary.self, Explain.self, Banks.self, Import.self])
 
+    /// Parses, runs, and turns any error into one line on stderr and the contract's exit status: `CLIError` here,
+    /// the argument parser's own (usage errors 64, `--help`, `--version`) by its rules.
     static func main() {
         StandardStreams.prepare()
         keepLargeBuffersMapped()
-        Self.main(nil)
+        do {
+            var command = try parseAsRoot(nil)
+            try command.run()
+        } catch let error as CLIError {
+            if let message = error.message { printError("error: \(message)") }
+            Foundation.exit(error.exitCode)
+        } catch {
+            exit(withError: error)
+        }
     }
 }

@@ -31,18 +31,15 @@ extension Convbank {
             var indices = Array(bank.filters.indices)
             if let picture {
                 guard [".png", ".html", ".htm"].contains(where: picture.lowercased().hasSuffix) else {
-                    printError("error: --picture writes .png or .html: give a file name ending in one of them (got '\(picture)')")
-                    throw ExitCode(64)
+                    throw CLIError.usage("--picture writes .png or .html: give a file name ending in one of them (got '\(picture)')")
                 }
                 guard filter != nil || bank.filters.count == 1 else {
-                    printError("error: --picture draws one filter: add --filter NAME (one of \(bank.filters.map(\.name).joined(separator: ", ")))")
-                    throw ExitCode(64)
+                    throw CLIError.usage("--picture draws one filter: add --filter NAME (one of \(bank.filters.map(\.name).joined(separator: ", ")))")
                 }
             }
             if let filter {
                 guard let index = bank.filters.firstIndex(where: { $0.name == filter }) else {
-                    printError("error: \(ConvolutionError.unknownFilter(filter, known: bank.filters.map(\.name)))")
-                    throw ExitCode(64)
+                    throw CLIError.usage("\(ConvolutionError.unknownFilter(filter, known: bank.filters.map(\.name)))")
                 }
                 indices = [index]
             }
@@ -72,8 +69,7 @@ extension Convbank {
                     }
                 }
             } catch {
-                printError("error: \(error)")
-                throw ExitCode(1)
+                throw CLIError.failure("\(error)")
             }
         }
     }

@@ -46,8 +46,7 @@ extension Convbank {
                     let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
                     return try NPYArray(bytes: bytes)
                 } catch {
-                    printError("error: cannot read '\(path)': \(error is CocoaError ? "no such file or unreadable" : "\(error)")")
-                    throw ExitCode(64)
+                    throw CLIError.usage("cannot read '\(path)': \(error is CocoaError ? "no such file or unreadable" : "\(error)")")
                 }
             }
             let k = try array(kernel)
@@ -55,13 +54,11 @@ extension Convbank {
             var chosen = layout.rawValue
             if layout == .auto {
                 guard k.shape.count == 4 else {
-                    printError("error: '\(kernel)': a kernel array has 4 dimensions, this one has shape \(k.shape)")
-                    throw ExitCode(64)
+                    throw CLIError.usage("'\(kernel)': a kernel array has 4 dimensions, this one has shape \(k.shape)")
                 }
                 let hwio = k.shape[0] == k.shape[1], oihw = k.shape[2] == k.shape[3]
                 guard hwio != oihw else {
-                    printError("error: '\(kernel)': cannot tell HWIO from OIHW for shape \(k.shape); give --layout")
-                    throw ExitCode(64)
+                    throw CLIError.usage("'\(kernel)': cannot tell HWIO from OIHW for shape \(k.shape); give --layout")
                 }
                 chosen = hwio ? "HWIO" : "OIHW"
             }
@@ -70,14 +67,12 @@ extension Convbank {
                 bank = try FilterBank(importing: k, bias: b, layout: chosen, names: names.map { $0.split(separator: ",").map(String.init) },
                                       name: name, source: kernel)
             } catch {
-                printError("error: \(error)")
-                throw ExitCode(64)
+                throw CLIError.usage("\(error)")
             }
             bank = bank.overriding(stride: stride, dilation: dilation, padding: padding, paddingMode: paddingMode, activation: activation)
             if let output {
                 do { try AtomicFile.write(Array(bank.jsonText.utf8), to: output) } catch {
-                    printError("error: \(error)")
-                    throw ExitCode(1)
+                    throw CLIError.failure("\(error)")
                 }
                 printError("wrote '\(output)': \(bank.filters.count) filters \(bank.filters[0].kernel.shape)×\(bank.channels) (\(chosen)), \(bank.parameterCount) parameters")
             } else {

@@ -26,8 +26,7 @@ struct BankOptions: ParsableArguments {
     func load() throws -> FilterBank {
         var bank: FilterBank
         do { bank = try FilterBank.load(self.bank) } catch {
-            printError("error: \(error)")
-            throw ExitCode(64)
+            throw CLIError.usage("\(error)")
         }
         bank = bank.overriding(stride: stride, dilation: dilation, padding: padding, paddingMode: paddingMode, activation: activation)
         return bank

@@ -15,8 +15,7 @@ extension Convbank {
         func run() throws {
             let bank = try bankOptions.load()
             do { print(try bank.summary(input: inputSize)) } catch {
-                printError("error: \(error)")
-                throw ExitCode(1)
+                throw CLIError.failure("\(error)")
             }
         }
     }
