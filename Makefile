@@ -4,7 +4,7 @@ APT_PACKAGES := libpng-dev libjpeg-dev libdeflate-dev pkg-config zlib1g-dev qemu
 BANK ?= edges
 OUT ?= out
 
-.PHONY: deps build run test test-slurm bench fuzz clean
+.PHONY: deps build run test test-slurm bench fuzz docs consumer clean
 
 # Installs missing system packages when root (apt-get update first); otherwise only checks.
 deps:
@@ -35,10 +35,26 @@ bench: deps
 	$(SWIFT) build -c release
 	bash bench/run.sh $(PHOTOS)
 
-# libFuzzer + ASan/UBSan over the PNG and JPEG decoders for FUZZ_SECONDS (fuzz/run.sh); non-zero exit if it finds anything.
+# libFuzzer + ASan/UBSan over the PNG and JPEG decoders (fuzz/run.sh, from the committed seed corpus fuzz/seeds/),
+# then the hostile-input property test with many cases and a fresh seed (fuzz/property.sh), FUZZ_SECONDS each;
+# non-zero exit if either finds anything.
 FUZZ_SECONDS ?= 60
 fuzz: deps
 	bash fuzz/run.sh $(FUZZ_SECONDS)
+	bash fuzz/property.sh $(FUZZ_SECONDS)
+
+# DocC documentation of the ConvBank library (swift-docc-plugin) into .build/docs; fails on any docc warning.
+docs: deps
+	@mkdir -p .build; status=0; \
+	$(SWIFT) package --allow-writing-to-directory .build/docs generate-documentation --target ConvBank \
+	  --warnings-as-errors --output-path .build/docs >.build/docs.log 2>&1 || status=$$?; cat .build/docs.log; \
+	if [ $$status -ne 0 ] || grep -q "^warning:" .build/docs.log; then echo "make docs: failed (docc warnings are errors)"; exit 1; fi; \
+	echo "make docs: no warnings; browse with: python3 -m http.server -d .build/docs, then /documentation/convbank"
+
+# examples/library-consumer against the library: by path (maps equal to `convbank apply --format npy`, byte for
+# byte, and wall times), then by version from a throw-away clone of HEAD tagged 0.3.0.
+consumer: deps
+	bash examples/library-consumer/check.sh
 
 clean:
 	rm -rf .build $(OUT)

@@ -23,7 +23,7 @@ public struct ApplySettings: Sendable {
     /// filter's partial maps.
     public func outputLeaves(bank: FilterBank) -> [String] {
         var names = bank.filters.map(\.name)
-        if partials { for f in bank.filters.indices { names += bank.partialBank(of: f).filters.map(\.name) } }
+        if partials { for f in bank.filters.indices { names += bank.partialNames(of: f) } }
         return names.map { $0 + "." + format.fileExtension }
     }
 
@@ -137,7 +137,12 @@ public struct ApplyResult: Sendable {
 /// Processes one input: decode, adapt channels, convolve, encode and write every map atomically. On failure
 /// no map of this input remains (maps written earlier in this call, or by an earlier run, are removed).
 /// - Throws: `ImageCodecError` or `ConvolutionError` (wrapped as `InputError`) naming the file.
-/// - Parameter decoded: the input already decoded (by `Batch`'s read-ahead), or nil to decode it here.
+/// - Parameters:
+///   - bank: the filters, with their stride, dilation, padding and activation.
+///   - item: the input: its path and its output key (the folder its maps go in).
+///   - outputRoot: the output folder; maps go to `outputRoot/<key>/` as `ApplySettings.outputFiles(key:bank:)` names them.
+///   - settings: format, normalization, PNG level, threads, limits, sheet and partials.
+///   - predecoded: the input already decoded (by `Batch`'s read-ahead), or nil to decode it here.
 public func applyBank(_ bank: FilterBank, to item: InputItem, outputRoot: String, settings: ApplySettings,
                       decoded predecoded: Result<DecodedImage, ImageCodecError>? = nil) throws(InputError) -> ApplyResult {
     let files = settings.outputFiles(key: item.key, bank: bank).map { (outputRoot as NSString).appendingPathComponent($0) }

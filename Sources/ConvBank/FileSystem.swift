@@ -133,6 +133,22 @@ public enum FileSystem {
         }
     }
 
+    // MARK: - Folders for callers outside the library
+
+    /// Whether two paths name the same existing folder (same device and inode).
+    public static func isSameFolder(_ a: String, _ b: String) -> Bool {
+        guard let first = info(a), let second = info(b), isFolder(first) else { return false }
+        return first.st_dev == second.st_dev && first.st_ino == second.st_ino
+    }
+
+    /// Creates folder `path` and its missing parents (nothing when it is a folder already).
+    /// - Returns: nil on success, else why not (it is a file, or the system's reason).
+    public static func createFolder(_ path: String) -> String? {
+        if let existing = info(path) { return isFolder(existing) ? nil : "it exists and is not a folder" }
+        let code = makeFolders(path)
+        return code == 0 ? nil : reason(code, path: path)
+    }
+
     // MARK: - System calls on paths
 
     /// Calls `body` with `path`'s exact bytes as a NUL-terminated C string. Every system call on a path goes

@@ -118,6 +118,14 @@ public struct FilterBank: Sendable, Equatable {
         return bank
     }
 
+    /// The names of filter `f`'s partial maps, `<name>.c<k>` for each input channel `k` it reads — what
+    /// `partialBank(of:)` names its filters, without building it (no factorization).
+    /// - Complexity: O(channels of the filter).
+    public func partialNames(of f: Int) -> [String] {
+        let filter = filters[f]
+        return (0..<filter.channels).map { "\(filter.name).c\(filter.firstChannel + $0)" }
+    }
+
     /// Splits the input channels into `groups` groups (see `groups`), setting each filter's first channel.
     /// - Precondition: `groups` divides the filter count.
     public mutating func setGroups(_ groups: Int) {

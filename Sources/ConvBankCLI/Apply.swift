@@ -84,20 +84,19 @@ extension Convbank {
             settings.sheet = sheet ? colormap : nil
             settings.partials = partials
 
+            // Arguments keep their exact bytes (a name that is not UTF-8 included): the output folder too.
+            let arguments = FileSystem.commandLineArguments(self.inputs + [self.output])
+            let inputs = Array(arguments.dropLast()), output = arguments.last!
             // The output folder is skipped by the walk; as an input folder itself it would leave nothing to process.
-            if let same = self.inputs.first(where: { isSameFolder($0, output) }) {
-                throw CLIError.usage("--output '\(output)' is the input folder '\(same)': nothing would be processed; choose another folder (a new folder inside the input is fine: the walk skips it)")
+            if let same = inputs.first(where: { FileSystem.isSameFolder($0, output) }) {
+                throw CLIError.usage("--output '\(FileSystem.display(output))' is the input folder '\(FileSystem.display(same))': nothing would be processed; choose another folder (a new folder inside the input is fine: the walk skips it)")
             }
-            var isDirectory = false
-            if FileManager.default.fileExists(atPath: output, isDirectory: &isDirectory), !isDirectory {
-                throw CLIError.failure("output '\(output)' exists and is not a folder")
-            }
-            do { try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true) } catch {
-                throw CLIError.failure("cannot create output folder '\(output)'")
+            if let problem = FileSystem.createFolder(output) {
+                throw CLIError.failure("cannot use '\(FileSystem.display(output))' as the output folder: \(problem)")
             }
             if partials {
                 let names = Set(bank.filters.map(\.name))
-                if let clash = bank.filters.indices.flatMap({ bank.partialBank(of: $0).filters.map(\.name) }).first(where: names.contains) {
+                if let clash = bank.filters.indices.flatMap({ bank.partialNames(of: $0) }).first(where: names.contains) {
                     throw CLIError.usage("--partials would write '\(clash)' over the map of the filter of that name; rename the filter")
                 }
             }
@@ -116,7 +115,6 @@ extension Convbank {
             // progress and ETA. Arguments keep their exact bytes (a name that is not UTF-8 included). Paths the walk
             // cannot process come through the batch as items with a problem: one stderr line and one manifest line each.
             let chosen = shard
-            let inputs = FileSystem.commandLineArguments(self.inputs)
             let total = InputWalk.count(arguments: inputs, exclude: output, shard: chosen)
             let leaves = Set(settings.outputLeaves(bank: bank))
             let problems = ProblemLog()
@@ -311,11 +309,4 @@ final class ProblemLog: @unchecked Sendable {
 func csvField(_ text: String) -> String {
     guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
     return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-}
-
-/// Whether two paths name the same existing folder (same device and inode).
-func isSameFolder(_ a: String, _ b: String) -> Bool {
-    var first = stat(), second = stat()
-    guard stat(a, &first) == 0, stat(b, &second) == 0, (first.st_mode & S_IFMT) == S_IFDIR else { return false }
-    return first.st_dev == second.st_dev && first.st_ino == second.st_ino
 }

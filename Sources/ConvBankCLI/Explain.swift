@@ -27,6 +27,9 @@ extension Convbank {
         var picture: String?
 
         func run() throws {
+            // File arguments keep their exact bytes (a name that is not UTF-8 included).
+            let exact = FileSystem.commandLineArguments([self.image] + (self.picture.map { [$0] } ?? []))
+            let image = exact[0], picture = self.picture == nil ? nil : exact[1]
             let bank = try bankOptions.load()
             var indices = Array(bank.filters.indices)
             if let picture {
@@ -47,7 +50,7 @@ extension Convbank {
                 let decoded = try ImageCodec.decode(path: image, maxPixels: maxPixels)
                 let tensor = try decoded.tensor.adapted(toChannels: bank.channels)
                 let explanations = try indices.map { index throws in try bank.explain(tensor, filter: index, x: at.x, y: at.y) }
-                print("image '\(image)': \(tensor.width)×\(tensor.height) (W×H), \(decoded.tensor.channels) channel\(decoded.tensor.channels == 1 ? "" : "s") in the file, \(bank.channels) used by the bank")
+                print("image '\(FileSystem.display(image))': \(tensor.width)×\(tensor.height) (W×H), \(decoded.tensor.channels) channel\(decoded.tensor.channels == 1 ? "" : "s") in the file, \(bank.channels) used by the bank")
                 for (n, explanation) in explanations.enumerated() {
                     if n > 0 { print("") }
                     print(explanation)
@@ -60,16 +63,16 @@ extension Convbank {
                         let drawn = ExplainPicture.render(explanation: explanation, image: tensor, partialMaps: partialMaps, map: map,
                                                           bankName: bank.name)
                         try AtomicFile.write(try drawn.pngBytes(), to: picture)
-                        print("picture: \(picture) (\(drawn.width)×\(drawn.height))")
+                        print("picture: \(FileSystem.display(picture)) (\(drawn.width)×\(drawn.height))")
                     } else {
                         let page = try ExplainPicture.html(explanation: explanation, image: tensor, partialMaps: partialMaps, map: map,
                                                            bankName: bank.name)
                         try AtomicFile.write(Array(page.utf8), to: picture)
-                        print("page: \(picture)")
+                        print("page: \(FileSystem.display(picture))")
                     }
                 }
             } catch {
-                throw CLIError.failure("\(error)")
+                throw CLIError.failure(FileSystem.display("\(error)"))
             }
         }
     }

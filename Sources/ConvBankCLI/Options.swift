@@ -25,7 +25,7 @@ struct BankOptions: ParsableArguments {
     /// The bank with the overrides applied. A bad bank prints one line and exits with 64 (usage error).
     func load() throws -> FilterBank {
         var bank: FilterBank
-        do { bank = try FilterBank.load(self.bank) } catch {
+        do { bank = try FilterBank.load(FileSystem.commandLineArguments([self.bank])[0]) } catch {
             throw CLIError.usage("\(error)")
         }
         bank = bank.overriding(stride: stride, dilation: dilation, padding: padding, paddingMode: paddingMode, activation: activation)
@@ -35,7 +35,7 @@ struct BankOptions: ParsableArguments {
 
 /// Writes one line to standard error, prefixed with the tool's name.
 func printError(_ line: String) {
-    StandardStreams.writeError("convbank: \(line)\n")
+    StandardStreams.writeError("convbank: \(FileSystem.display(line))\n")
 }
 
 /// The process's standard streams, made safe for a batch: a full disk, a closed pipe or a closed descriptor behind
