@@ -8,7 +8,9 @@ extension FilterBank {
     /// Loads a bank from JSON, in any of the three forms: per-filter `"filters"`, Keras `"layout": "HWIO"` with
     /// `"kernel": [kh][kw][C][F]`, or PyTorch `"layout": "OIHW"` with `"weight": [F][C][kh][kw]`. All decode into
     /// the canonical `[filter][channel][ky][kx]` layout.
-    /// - Parameter source: how errors name the bank (its path or built-in name).
+    /// - Parameters:
+    ///   - data: the bank file's bytes (UTF-8 JSON).
+    ///   - source: how errors name the bank (its path or built-in name).
     /// - Throws: `BankError` naming the JSON path of the first problem.
     public init(json data: [UInt8], source: String) throws(BankError) {
         let root: JSONValue

@@ -207,7 +207,12 @@ public enum ImageCodec {
     }
 
     /// Encodes a grayscale image as PNG (libpng-style adaptive row filters, libdeflate) at 8 or 16 bits.
-    /// - Parameter samples: `width · height` values, row-major; `UInt8` for 8-bit, `UInt16` for 16-bit.
+    /// - Parameters:
+    ///   - samples: `width · height` values, row-major; `UInt8` for 8-bit, `UInt16` for 16-bit.
+    ///   - width: pixels per row.
+    ///   - height: rows.
+    ///   - level: libdeflate's compression level, 0 (stored) … 12 (smallest).
+    ///   - path: the file the bytes are meant for, named in errors (may be empty).
     /// - Throws: `ImageCodecError` (`.unwritable`) if encoding fails.
     public static func encodePNG(gray8 samples: [UInt8], width: Int, height: Int, level: Int = 6, path: String = "") throws(ImageCodecError) -> [UInt8] {
         precondition(samples.count == width * height)

@@ -58,6 +58,8 @@ public struct InputCollection: Sendable {
     public static let imageExtensions: Set<String> = ["png", "jpg", "jpeg"]
 
     /// - Parameters:
+    ///   - arguments: image files and folders, in command-line order.
+    ///   - exclude: a folder never entered (the output folder), if any.
     ///   - outputLeaves: the file names each input writes inside its own folder (`<filter>.<ext>`);
     ///   - sheetSuffix: what each input writes beside its folder (`.sheet.png`), if anything.
     public init(arguments: [String], exclude: String? = nil, outputLeaves: Set<String> = [], sheetSuffix: String? = nil) {
