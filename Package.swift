@@ -1,16 +1,6 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// The convolution kernels are compiled three times: portable (inside ConvBank), for AVX2 and for AVX-512;
-// ConvBank picks one at run time from the CPU's features, so the default build runs on any x86-64 CPU.
-#if arch(x86_64)
-let avx2Flags: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-march=x86-64-v3"])]
-let avx512Flags: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-march=x86-64-v4"])]
-#else
-let avx2Flags: [SwiftSetting] = []
-let avx512Flags: [SwiftSetting] = []
-#endif
-
 let package = Package(
     name: "convbank",
     products: [
@@ -19,6 +9,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
         // MARK: - C libraries (only CImageIO calls them)
@@ -28,15 +19,15 @@ let package = Package(
         .target(
             name: "CImageIO",
             dependencies: ["CPNG", "CJPEG", "CDeflate"],
-            cSettings: [.unsafeFlags(["-O3"])],
             linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("jpeg"), .linkedLibrary("deflate")]
         ),
 
         // MARK: - Library and tool
-        .target(name: "ConvKernels"),
-        .target(name: "ConvKernelsAVX2", dependencies: ["ConvKernels"], swiftSettings: avx2Flags),
-        .target(name: "ConvKernelsAVX512", dependencies: ["ConvKernels"], swiftSettings: avx512Flags),
-        .target(name: "ConvBank", dependencies: ["CImageIO", "ConvKernels", "ConvKernelsAVX2", "ConvKernelsAVX512"]),
+        // The convolution kernels, compiled for baseline x86-64, AVX2 and AVX-512 by target attributes in the C
+        // source (no per-target compiler flags, so the library builds as a versioned dependency); ConvBank picks
+        // one at run time.
+        .target(name: "CConvKernels"),
+        .target(name: "ConvBank", dependencies: ["CImageIO", "CConvKernels"]),
         .executableTarget(
             name: "ConvBankCLI",
             dependencies: [

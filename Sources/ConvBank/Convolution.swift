@@ -1,7 +1,5 @@
+internal import CConvKernels
 internal import CImageIO
-import ConvKernels
-import ConvKernelsAVX2
-import ConvKernelsAVX512
 import Foundation
 
 extension FilterBank {
@@ -11,7 +9,9 @@ extension FilterBank {
     /// Summation order, which `explain` reproduces exactly: each channel's partial sum adds its taps in
     /// `(i, j)` row-major order starting from zero; the partials are added in channel order; then the bias;
     /// then the activation. Results are bit-identical for any `jobs`.
-    /// - Parameter image: raw samples with exactly `channels` channels (see `Tensor.adapted(toChannels:)`).
+    /// - Parameters:
+    ///   - image: raw samples with exactly `channels` channels (see `Tensor.adapted(toChannels:)`).
+    ///   - jobs: threads working on the image (row bands); never changes the result.
     /// - Returns: One single-channel tensor per filter, in bank order, before normalization.
     /// - Throws: `ConvolutionError` when the bank cannot run on an image of this size or channel count.
     /// - Complexity: O(H_out · W_out · C · k_h · k_w) multiply-adds per filter.
@@ -68,8 +68,11 @@ extension ConvolutionPlan {
     static let bandRows = 8
 
     /// Runs the plan on `image` (its size and channels must match the plan).
-    /// - Parameter kernels: which compiled kernels to use (default: the best this CPU runs); all give
-    ///   bit-identical results.
+    /// - Parameters:
+    ///   - image: the input, of the size and channel count the plan was made for.
+    ///   - jobs: threads working on the image (row bands); never changes the result.
+    ///   - kernels: which compiled kernels to use (default: the best this CPU runs); all give
+    ///     bit-identical results.
     /// - Complexity: O(H_out · W_out · C · k_h · k_w) multiply-adds per filter.
     public func run(_ image: Tensor, jobs: Int = 1, kernels: KernelLevel = .best) -> [Tensor] {
         let planes = padPhased(image, jobs: jobs)
@@ -138,11 +141,11 @@ extension ConvolutionPlan {
             let outputList = copy(Array(outputs[nextOutput..<(nextOutput + block.filters.count)]))
             nextOutput += block.filters.count
             directJobs.append(DirectJob(
-                input: planes + first.firstChannel * channelStride, channelStride: channelStride, rowStride: rowStride,
-                tapOffsets: copy(block.tapOffsets), tapsPerChannel: block.tapOffsets.count, channels: first.channels,
+                input: planes + first.firstChannel * channelStride, channel_stride: channelStride, row_stride: rowStride,
+                tap_offsets: copy(block.tapOffsets), taps_per_channel: block.tapOffsets.count, channels: first.channels,
                 weights: copy(block.weights), biases: copy(block.biases), filters: block.filters.count,
-                outputs: outputList, outWidth: out.width, origin: 0,
-                rowStep: bank.stride.height * rowStride, activation: code))
+                outputs: outputList, out_width: out.width, origin: 0,
+                row_step: bank.stride.height * rowStride, activation: code))
             for start in stride(from: 0, to: out.height, by: ConvolutionPlan.bandRows) {
                 items.append((directJobs.count - 1, start..<min(start + ConvolutionPlan.bandRows, out.height)))
             }
@@ -155,7 +158,7 @@ extension ConvolutionPlan {
             if code == 2 {
                 for g in 0..<job.filters {
                     let out = job.outputs[g]
-                    for i in (item.rows.lowerBound * job.outWidth)..<(item.rows.upperBound * job.outWidth) {
+                    for i in (item.rows.lowerBound * job.out_width)..<(item.rows.upperBound * job.out_width) {
                         out[i] = activation.apply(out[i])
                     }
                 }
@@ -216,10 +219,10 @@ extension ConvolutionPlan {
         let code = bank.activation == .linear ? 0 : (bank.activation == .relu ? 1 : 2)
         // Row passes: one single-channel job per (channel, term), writing R_ck with row stride rStride.
         let rowJobs = (0..<planesCount).map { plane in
-            DirectJob(input: planes + (filter.firstChannel + plane / terms) * channelStride, channelStride: 0, rowStride: rStride,
-                      tapOffsets: UnsafePointer(rowOffsets), tapsPerChannel: kw, channels: 1, weights: UnsafePointer(rowWeights + plane * kw),
-                      biases: UnsafePointer(zero), filters: 1, outputs: UnsafePointer(rowTargets + plane), outWidth: out.width,
-                      origin: plan.originRow * rowStride, rowStep: rowStride, activation: 0)
+            DirectJob(input: planes + (filter.firstChannel + plane / terms) * channelStride, channel_stride: 0, row_stride: rStride,
+                      tap_offsets: UnsafePointer(rowOffsets), taps_per_channel: kw, channels: 1, weights: UnsafePointer(rowWeights + plane * kw),
+                      biases: UnsafePointer(zero), filters: 1, outputs: UnsafePointer(rowTargets + plane), out_width: out.width,
+                      origin: plan.originRow * rowStride, row_step: rowStride, activation: 0)
         }
         // The row jobs write R with stride out.width; give them their own stride by treating R rows as rStride wide.
         let bands = (rows + ConvolutionPlan.bandRows - 1) / ConvolutionPlan.bandRows
@@ -230,9 +233,9 @@ extension ConvolutionPlan {
             rowWork.run(c, rows: range, kernels: kernels)
         }
         // Column pass: all channels in one job, so partials, their sum, the bias and relu follow the direct path.
-        let columnJob = DirectJob(input: UnsafePointer(r), channelStride: rChannel, rowStride: rStride, tapOffsets: UnsafePointer(columnOffsets),
-                                  tapsPerChannel: terms * kh, channels: channels, weights: UnsafePointer(columnWeights), biases: UnsafePointer(bias),
-                                  filters: 1, outputs: UnsafePointer(target), outWidth: out.width, origin: 0, rowStep: sh * rStride,
+        let columnJob = DirectJob(input: UnsafePointer(r), channel_stride: rChannel, row_stride: rStride, tap_offsets: UnsafePointer(columnOffsets),
+                                  taps_per_channel: terms * kh, channels: channels, weights: UnsafePointer(columnWeights), biases: UnsafePointer(bias),
+                                  filters: 1, outputs: UnsafePointer(target), out_width: out.width, origin: 0, row_step: sh * rStride,
                                   activation: code)
         let outBands = (out.height + ConvolutionPlan.bandRows - 1) / ConvolutionPlan.bandRows
         let activation = bank.activation
@@ -246,7 +249,7 @@ extension ConvolutionPlan {
     }
 }
 
-/// Row-pass jobs whose output rows are `rStride` apart (the direct kernel writes `outWidth`-wide rows, so each
+/// Row-pass jobs whose output rows are `rStride` apart (the direct kernel writes `out_width`-wide rows, so each
 /// row is run as its own one-row job into the right place).
 struct RowPassWork: @unchecked Sendable {
     let jobs: [DirectJob]
@@ -261,19 +264,23 @@ struct RowPassWork: @unchecked Sendable {
             withUnsafePointer(to: &target) { pointer in
                 job.outputs = pointer
                 var one = job
-                one.origin = job.origin + y * job.rowStep
+                one.origin = job.origin + y * job.row_step
                 dispatchDirect(one, rows: 0..<1, blockWidth: 1, kernels: kernels)
             }
         }
     }
 }
 
-/// Runs a direct job with the compiled kernels of `kernels`.
+/// One block of filters for the direct kernel (`CConvKernels.h`): pointers, strides, tap offsets, weights `[c][tap][g]`.
+/// Imported as `Sendable`; invariant: its pointers stay valid while workers run, and workers write disjoint rows.
+typealias DirectJob = cck_direct_job
+
+/// Runs a direct job with the compiled kernels of `kernels` (the C copy built for that level; all bit-identical).
 func dispatchDirect(_ job: DirectJob, rows: Range<Int>, blockWidth: Int, kernels: KernelLevel) {
     switch kernels {
-    case .avx512: runDirectAVX512(job, rows: rows, blockWidth: blockWidth)
-    case .avx2: runDirectAVX2(job, rows: rows, blockWidth: blockWidth)
-    case .portable: runDirectAnyBlock(job, rows: rows, blockWidth: blockWidth)
+    case .avx512: cck_direct_avx512(job, rows.lowerBound, rows.upperBound, blockWidth)
+    case .avx2: cck_direct_avx2(job, rows.lowerBound, rows.upperBound, blockWidth)
+    case .portable: cck_direct_portable(job, rows.lowerBound, rows.upperBound, blockWidth)
     }
 }
 
