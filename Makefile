@@ -20,9 +20,12 @@ build: deps
 run: build
 	.build/release/convbank apply SampleImages --bank $(BANK) --output $(OUT) --sheet --gallery --stats
 
+# The suite (debug), then the optimised vector kernels: a release binary's maps bit-identical at every kernel level.
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+	$(SWIFT) build -c release --product convbank
+	bash tests/kernels/run.sh .build/release/convbank
 
 # A 4-task job array on a throw-away single-node Slurm it starts and stops itself (root; installs slurm-wlm and
 # munge with apt-get if missing): the union of the tasks' outputs must equal one unsharded run, byte for byte.

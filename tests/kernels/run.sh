@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# The vector kernels as users run them: a RELEASE binary (the optimised AVX-512, AVX2 and portable copies of
+# Sources/CConvKernels) writes the maps of several banks over SampleImages at every kernel level this CPU has
+# (CONVBANK_KERNELS=portable|avx2|avx512), and every map must be byte-identical across levels.
+#   bash tests/kernels/run.sh [BINARY]     (default .build/release/convbank; `make test` builds it)
+set -uo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+binary="${1:-.build/release/convbank}"
+[ -x "$binary" ] || { echo "kernels: no binary at $binary" >&2; exit 2; }
+levels=(portable)
+grep -qw avx2 /proc/cpuinfo && grep -qw fma /proc/cpuinfo && levels+=(avx2)
+grep -qw avx512f /proc/cpuinfo && grep -qw avx512bw /proc/cpuinfo && levels+=(avx512)
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+passed=0 failed=0
+# edges: 3×3 blocks of 8; gaussian: a low-rank 13×13; w3: 64 filters 7×7×3 stride 2 relu; sobel-hwio: a whole-layer bank.
+for bank in edges "gaussian:sigma=2" bench/banks/w3.json examples/banks/sobel-hwio.json; do
+  name="$(echo "$bank" | tr -c 'A-Za-z0-9\n' '_')"
+  for level in "${levels[@]}"; do
+    CONVBANK_KERNELS="$level" "$binary" apply SampleImages --bank "$bank" --output "$work/$name/$level" --format npy -q \
+      || { echo "kernels: $bank at $level exited $?" >&2; failed=$((failed + 1)); continue 2; }
+  done
+  ok=1
+  for level in "${levels[@]:1}"; do
+    if ! diff -r -q -x '.convbank-record.json' -x 'manifest*.jsonl' "$work/$name/portable" "$work/$name/$level" >&2; then ok=0; fi
+  done
+  count="$(find "$work/$name/portable" -name '*.npy' | wc -l)"
+  if [ "$ok" = 1 ] && [ "$count" -gt 0 ]; then
+    passed=$((passed + 1)); echo "kernels: $bank: $count maps identical at ${levels[*]}"
+  else
+    failed=$((failed + 1)); echo "kernels: $bank: maps differ between kernel levels" >&2
+  fi
+done
+echo "kernels: $passed passed, $failed failed"
+[ "$failed" = 0 ]
