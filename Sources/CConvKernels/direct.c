@@ -1,6 +1,6 @@
 /* The direct-convolution kernel, written once (`direct_rows`, always inlined) and compiled three times by
  * the entry points' target attributes: baseline x86-64 (SSE2), x86-64-v3 (AVX2) and x86-64-v4 (AVX-512).
- * The feature lists match `cio_cpu_level` (CImageIO/png.c), which says which copy this CPU may run.
+ * The feature lists match `cck_cpu_level` (cpu.c), which says which copy this CPU may run.
  *
  * Bit-identity across the copies rests on three things: no FP contraction (a fused multiply-add rounds once,
  * `acc + v * w` twice), every lane computed independently (vectors only span output pixels and filters, never

@@ -11,6 +11,8 @@ public struct ApplySettings: Sendable {
     public var maxPixels: Int = ImageCodec.defaultMaxPixels
     /// Threads for convolution and encoding.
     public var jobs: Int = 1
+    /// Which compiled kernels run (all give bit-identical maps).
+    public var kernels: KernelLevel = .best
     /// Inputs whose processing would need more bytes than this are refused before they are decoded
     /// (`memoryNeeded`); the batch goes on with the next.
     public var maxMemory: Int = MemoryBudget.defaultBytes
@@ -161,7 +163,7 @@ public func applyBank(_ bank: FilterBank, to item: InputItem, outputRoot: String
         let image: Tensor
         do { image = try decoded.tensor.adapted(toChannels: bank.channels) } catch { throw InputError.convolution(path: item.path, error) }
         let maps: [Tensor]
-        do { maps = try bank.convolve(image, jobs: settings.jobs) } catch { throw InputError.convolution(path: item.path, error) }
+        do { maps = try bank.convolve(image, jobs: settings.jobs, kernels: settings.kernels) } catch { throw InputError.convolution(path: item.path, error) }
         let convolveSeconds = clock.lap()
         let statistics = ResultSlots<MapStatistics>(count: maps.count)
         parallelFor(maps.count, jobs: settings.jobs) { f in statistics.set(f, MapStatistics(maps[f].storage)) }
@@ -172,7 +174,7 @@ public func applyBank(_ bank: FilterBank, to item: InputItem, outputRoot: String
             for f in bank.filters.indices {
                 let partialBank = bank.partialBank(of: f)
                 let partialMaps: [Tensor]
-                do { partialMaps = try partialBank.convolve(image, jobs: settings.jobs) } catch { throw InputError.convolution(path: item.path, error) }
+                do { partialMaps = try partialBank.convolve(image, jobs: settings.jobs, kernels: settings.kernels) } catch { throw InputError.convolution(path: item.path, error) }
                 try writeMaps(partialMaps, to: Array(files[next..<(next + partialMaps.count)]), settings: settings)
                 next += partialMaps.count
             }

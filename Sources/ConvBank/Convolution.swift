@@ -1,5 +1,4 @@
 internal import CConvKernels
-internal import CImageIO
 import Foundation
 
 extension FilterBank {
@@ -15,10 +14,10 @@ extension FilterBank {
     /// - Returns: One single-channel tensor per filter, in bank order, before normalization.
     /// - Throws: `ConvolutionError` when the bank cannot run on an image of this size or channel count.
     /// - Complexity: O(H_out · W_out · C · k_h · k_w) multiply-adds per filter.
-    public func convolve(_ image: Tensor, jobs: Int = 1) throws(ConvolutionError) -> [Tensor] {
+    public func convolve(_ image: Tensor, jobs: Int = 1, kernels: KernelLevel = .best) throws(ConvolutionError) -> [Tensor] {
         guard image.channels == channels else { throw .channelMismatch(image: image.channels, bank: channels) }
         let plan = try ConvolutionPlan(bank: self, input: image.extent)
-        return plan.run(image, jobs: jobs)
+        return plan.run(image, jobs: jobs, kernels: kernels)
     }
 }
 
@@ -31,17 +30,19 @@ public enum KernelLevel: Int, Sendable, CaseIterable, Comparable, CustomStringCo
     /// x86-64-v4.
     case avx512 = 2
 
-    /// The widest level this CPU runs. `CONVBANK_KERNELS=portable|avx2|avx512` lowers it (never raises it).
-    public static let best: KernelLevel = {
-        let cpu = KernelLevel(rawValue: Int(cio_cpu_level())) ?? .portable
-        if let name = ProcessInfo.processInfo.environment["CONVBANK_KERNELS"], let wanted = KernelLevel(name: name) {
-            return min(wanted, cpu)
-        }
-        return cpu
-    }()
+    /// The widest level this CPU runs (the engine reads no environment: the command line lowers it from
+    /// `CONVBANK_KERNELS`, see `limited(byName:)`).
+    public static let best: KernelLevel = KernelLevel(rawValue: Int(cck_cpu_level())) ?? .portable
 
     /// Every level this CPU can run.
     public static var available: [KernelLevel] { allCases.filter { $0 <= best } }
+
+    /// `best`, lowered (never raised) to the level named `portable`, `avx2` or `avx512` (letter case ignored);
+    /// `best` for nil or an unknown name.
+    public static func limited(byName name: String?) -> KernelLevel {
+        guard let name, let wanted = KernelLevel(name: name) else { return best }
+        return min(wanted, best)
+    }
 
     init?(name: String) {
         switch name.lowercased() {

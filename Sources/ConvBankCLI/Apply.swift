@@ -81,6 +81,7 @@ extension Convbank {
             settings.maxPixels = maxPixels
             settings.maxMemory = maxMemory.bytes
             settings.jobs = jobs
+            settings.kernels = .fromEnvironment
             settings.sheet = sheet ? colormap : nil
             settings.partials = partials
 

@@ -11,7 +11,7 @@ struct Convbank: ParsableCommand {
             Each filter holds one kh×kw kernel per input channel; the per-channel cross-correlations are summed, \
             the bias is added, then the activation. One output map per filter.
             """,
-        version: "convbank \(ConvBankVersion.string) (kernels: \(KernelLevel.best))",
+        version: "convbank \(ConvBankVersion.string) (kernels: \(KernelLevel.fromEnvironment))",
         subcommands: [Apply.self, Summary.self, Explain.self, Banks.self, Import.self])
 
     /// Parses, runs, and turns any error into one line on stderr and the contract's exit status: `CLIError` here,
@@ -29,4 +29,9 @@ struct Convbank: ParsableCommand {
             exit(withError: error)
         }
     }
+}
+
+extension KernelLevel {
+    /// The kernels the tool runs: the widest this CPU has, lowered by `CONVBANK_KERNELS=portable|avx2|avx512`.
+    static var fromEnvironment: KernelLevel { limited(byName: ProcessInfo.processInfo.environment["CONVBANK_KERNELS"]) }
 }

@@ -57,8 +57,8 @@ extension Convbank {
                 }
                 if let picture, let index = indices.first, let explanation = explanations.first {
                     let jobs = ProcessInfo.processInfo.activeProcessorCount
-                    let partialMaps = try bank.partialBank(of: index).convolve(tensor, jobs: jobs)
-                    let map = try bank.convolve(tensor, jobs: jobs)[index]
+                    let partialMaps = try bank.partialBank(of: index).convolve(tensor, jobs: jobs, kernels: .fromEnvironment)
+                    let map = try bank.convolve(tensor, jobs: jobs, kernels: .fromEnvironment)[index]
                     if picture.lowercased().hasSuffix(".png") {
                         let drawn = ExplainPicture.render(explanation: explanation, image: tensor, partialMaps: partialMaps, map: map,
                                                           bankName: bank.name)

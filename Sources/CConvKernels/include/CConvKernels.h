@@ -1,7 +1,7 @@
 /* CConvKernels: the inner loop of direct convolution, compiled for three x86-64 levels in one C file.
  *
  * No Swift API of its own: `ConvBank/Convolution.swift` builds the jobs and picks the level
- * (`cio_cpu_level`, lowered by `CONVBANK_KERNELS`). Each level's copy is selected with
+ * (`cck_cpu_level`, lowered by `CONVBANK_KERNELS`). Each level's copy is selected with
  * `__attribute__((target(...)))` on its functions, not with compiler flags, so the package needs no
  * `unsafeFlags` and builds as a versioned dependency.
  *
@@ -52,5 +52,9 @@ void cck_direct_avx2(cck_direct_job job, ptrdiff_t first_row, ptrdiff_t end_row,
 void cck_direct_avx512(cck_direct_job job, ptrdiff_t first_row, ptrdiff_t end_row, ptrdiff_t block_width);
 
 #pragma clang assume_nonnull end
+
+/* The widest copy this CPU runs: 2 AVX-512 (x86-64-v4: avx512f/bw/cd/dq/vl with AVX2, FMA, BMI2), 1 AVX2
+ * (x86-64-v3: avx2, fma, bmi2, avx), 0 portable. The entry points' target attributes list the same features. */
+int cck_cpu_level(void);
 
 #endif

@@ -82,7 +82,5 @@ void cio_free(void *pointer);
 /* glibc: keep freed large blocks mapped so later images reuse their pages (no first-touch page faults). */
 void cio_keep_large_buffers(void);
 
-/* The widest vector kernels this CPU runs: 2 AVX-512 (x86-64-v4), 1 AVX2 (x86-64-v3), 0 portable. */
-int cio_cpu_level(void);
 
 #endif
