@@ -59,8 +59,9 @@ extension FilterBank {
     }
 }
 
-/// `1234567` → `1,234,567`.
+/// `1234567` → `1,234,567`; `Int.max` (a saturated count) → `more than 9,223,372,036,854,775,806`.
 func grouped(_ n: Int) -> String {
+    if n == Int.max { return "more than " + grouped(Int.max - 1) }
     let digits = String(Swift.abs(n))
     var out = ""
     for (k, ch) in digits.enumerated() {
