@@ -94,3 +94,19 @@ private func Float16Bits(_ h: UInt16) -> Float {
     if exponent == 31 { return mantissa == 0 ? sign * .infinity : .nan }
     return sign * (1 + mantissa / 1024) * Float(sign: .plus, exponent: exponent - 15, significand: 1)
 }
+
+extension NPYArray {
+    /// The largest `.npy` file read: 256 MiB, as for bank files.
+    public static let maximumFileBytes = 256 << 20
+
+    /// Reads the `.npy` file at `path` (a lossless path, see `FileSystem`): a regular file of at most
+    /// `maximumFileBytes`, opened without blocking (a FIFO or device fails at once).
+    /// - Throws: `FormatError` naming why the file cannot be read or is not a supported array.
+    public init(contentsOfFile path: String) throws(FormatError) {
+        let bytes: [UInt8]
+        do { bytes = try ImageCodec.readFile(path, limit: Self.maximumFileBytes) } catch {
+            throw FormatError(reason: error.kind == .tooLarge ? "larger than the \(Self.maximumFileBytes >> 20) MiB limit of an .npy file" : error.detail)
+        }
+        try self.init(bytes: bytes)
+    }
+}

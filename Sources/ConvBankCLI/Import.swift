@@ -42,15 +42,13 @@ extension Convbank {
 
         func run() throws {
             func array(_ path: String) throws -> NPYArray {
-                do {
-                    let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
-                    return try NPYArray(bytes: bytes)
-                } catch {
-                    throw CLIError.usage("cannot read '\(path)': \(error is CocoaError ? "no such file or unreadable" : "\(error)")")
+                do { return try NPYArray(contentsOfFile: path) } catch {
+                    throw CLIError.usage("cannot read '\(path)': \(error)")
                 }
             }
-            let k = try array(kernel)
-            let b = try bias.map(array)
+            let exact = FileSystem.commandLineArguments([kernel] + (bias.map { [$0] } ?? []))
+            let k = try array(exact[0])
+            let b = try bias == nil ? nil : array(exact[1])
             var chosen = layout.rawValue
             if layout == .auto {
                 guard k.shape.count == 4 else {
