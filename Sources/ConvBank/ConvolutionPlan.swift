@@ -54,27 +54,10 @@ public struct ConvolutionPlan: Sendable {
         guard kh >= 3, kw >= 3, 2 * (kh + kw) < kh * kw else { return nil }
         var us: [[[Float]]] = [], vs: [[[Float]]] = []
         for c in 0..<filter.channels {
-            var m = (0..<kh).map { i in (0..<kw).map { j in Double(filter[c, i, j]) } }
-            let largest = m.joined().map { abs($0) }.max() ?? 0
-            let tolerance = 1e-6 * largest
-            var u: [[Float]] = [], v: [[Float]] = []
-            while true {
-                var p = 0, q = 0, best = 0.0
-                for i in 0..<kh { for j in 0..<kw where abs(m[i][j]) > best { best = abs(m[i][j]); p = i; q = j } }
-                if best <= tolerance { break }
-                let column = (0..<kh).map { m[$0][q] }
-                let row = (0..<kw).map { m[p][$0] / m[p][q] }
-                for i in 0..<kh { for j in 0..<kw { m[i][j] -= column[i] * row[j] } }
-                u.append(column.map { Float($0) })
-                v.append(row.map { Float($0) })
-                if (u.count + 1) * 2 * (kh + kw) >= kh * kw + 2 * (kh + kw) && best > tolerance {
-                    // One more term would no longer pay; stop if the rest is not yet negligible.
-                    if m.joined().contains(where: { abs($0) > tolerance }) { return nil }
-                    break
-                }
-            }
-            us.append(u)
-            vs.append(v)
+            // Stop once one more term would no longer pay (then the rest must already be negligible).
+            guard let (u, v) = filter.eliminate(channel: c, stopAfter: { $0 * 2 * (kh + kw) >= kh * kw }) else { return nil }
+            us.append(u.map { $0.map { Float($0) } })
+            vs.append(v.map { $0.map { Float($0) } })
         }
         let terms = max(us.map(\.count).max() ?? 0, 1)
         guard terms * 2 * (kh + kw) < kh * kw else { return nil }
