@@ -77,8 +77,7 @@ extension FilterBank {
             throw reader.fail("groups", "\(filters.count) filters do not split into \(groups) groups (the filter count must be a multiple of groups, as Keras requires)")
         }
         self.init(name: name, filters: filters, stride: stride, dilation: dilation, padding: padding,
-                  paddingMode: paddingMode, activation: activation, summary: summary)
-        if groups > 1 { setGroups(groups) }
+                  paddingMode: paddingMode, activation: activation, groups: groups, summary: summary)
     }
 }
 

@@ -72,9 +72,11 @@ public struct FilterBank: Sendable, Equatable {
     /// A one-line description (built-in banks).
     public var summary: String?
 
+    /// - Parameter groups: Keras/PyTorch `groups` (see `groups`); each filter then reads `channels` consecutive
+    ///   input channels of its group. Must divide the filter count.
     public init(name: String, filters: [Filter], stride: Extent2D = Extent2D(1), dilation: Extent2D = Extent2D(1),
                 padding: Padding = .valid, paddingMode: PaddingMode = .zeros, activation: Activation = .linear,
-                summary: String? = nil) {
+                groups: Int = 1, summary: String? = nil) {
         precondition(!filters.isEmpty, "a bank needs at least one filter")
         precondition(filters.allSatisfy { $0.channels == filters[0].channels }, "filters must share a channel count")
         self.name = name
@@ -85,6 +87,7 @@ public struct FilterBank: Sendable, Equatable {
         self.paddingMode = paddingMode
         self.activation = activation
         self.summary = summary
+        if groups > 1 { setGroups(groups) }
     }
 
     /// Input channels the bank reads (each filter reads `channels / groups` of them).
@@ -128,7 +131,7 @@ public struct FilterBank: Sendable, Equatable {
 
     /// Splits the input channels into `groups` groups (see `groups`), setting each filter's first channel.
     /// - Precondition: `groups` divides the filter count.
-    public mutating func setGroups(_ groups: Int) {
+    mutating func setGroups(_ groups: Int) {
         precondition(groups >= 1 && filters.count % groups == 0, "groups must divide the filter count")
         self.groups = groups
         let perGroup = filters[0].channels

@@ -99,7 +99,7 @@ extension FilterBank {
 }
 
 /// A float as a person reads it: integers without a fraction, others with the shortest round-tripping digits.
-public func formatNumber(_ v: Float) -> String {
+func formatNumber(_ v: Float) -> String {
     if v == v.rounded(), Swift.abs(v) < 1e9 { return v == 0 ? "0" : String(Int(v)) }
     return "\(v)"
 }

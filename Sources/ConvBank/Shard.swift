@@ -63,7 +63,7 @@ public struct ShardError: Error, Sendable, CustomStringConvertible {
 }
 
 /// FNV-1a, 64-bit.
-public func fnv1a64(_ bytes: [UInt8]) -> UInt64 {
+func fnv1a64(_ bytes: [UInt8]) -> UInt64 {
     var h: UInt64 = 0xcbf2_9ce4_8422_2325
     for b in bytes {
         h ^= UInt64(b)

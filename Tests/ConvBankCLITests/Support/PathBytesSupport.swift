@@ -164,3 +164,9 @@ enum PathBytes {
         return try body(TemporaryFolder(url: url))
     }
 }
+
+/// FNV-1a 64-bit written from its definition (offset basis 0xcbf29ce484222325, prime 0x100000001b3), independently
+/// of the library's: the reference the shard tests compare with.
+func fnv1a64(_ bytes: [UInt8]) -> UInt64 {
+    bytes.reduce(0xcbf2_9ce4_8422_2325 as UInt64) { ($0 ^ UInt64($1)) &* 0x0000_0100_0000_01b3 }
+}
