@@ -11,6 +11,7 @@ extension FilterBank {
     /// - Parameters:
     ///   - image: raw samples with exactly `channels` channels (see `Tensor.adapted(toChannels:)`).
     ///   - jobs: threads working on the image (row bands); never changes the result.
+    ///   - kernels: which compiled kernels run (default: the widest this CPU has); never changes the result.
     /// - Returns: One single-channel tensor per filter, in bank order, before normalization.
     /// - Throws: `ConvolutionError` when the bank cannot run on an image of this size or channel count.
     /// - Complexity: O(H_out · W_out · C · k_h · k_w) multiply-adds per filter.

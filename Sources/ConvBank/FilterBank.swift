@@ -72,8 +72,18 @@ public struct FilterBank: Sendable, Equatable {
     /// A one-line description (built-in banks).
     public var summary: String?
 
-    /// - Parameter groups: Keras/PyTorch `groups` (see `groups`); each filter then reads `channels` consecutive
-    ///   input channels of its group. Must divide the filter count.
+    /// A bank with Keras's defaults.
+    /// - Parameters:
+    ///   - name: shown in summaries, sheets and the gallery.
+    ///   - filters: at least one, all with the same channel count.
+    ///   - stride: output step, rows and columns.
+    ///   - dilation: spacing of the kernel's taps.
+    ///   - padding: how much border (`valid`, `same`, explicit).
+    ///   - paddingMode: what fills the border.
+    ///   - activation: applied after the bias.
+    ///   - groups: Keras/PyTorch `groups` (see `groups`); each filter then reads its filter's channel count of
+    ///     consecutive input channels, those of its group. Must divide the filter count.
+    ///   - summary: a one-line description.
     public init(name: String, filters: [Filter], stride: Extent2D = Extent2D(1), dilation: Extent2D = Extent2D(1),
                 padding: Padding = .valid, paddingMode: PaddingMode = .zeros, activation: Activation = .linear,
                 groups: Int = 1, summary: String? = nil) {
