@@ -6,15 +6,15 @@ public struct Filter: Sendable, Equatable {
     /// The map's file name stem; unique in its bank.
     public var name: String
     /// Kernel height and width.
-    public var kernel: Extent2D
+    public internal(set) var kernel: Extent2D
     /// Input channels this filter reads.
-    public var channels: Int
+    public internal(set) var channels: Int
     /// `channels · kh · kw` weights, `[c][i][j]`.
-    public var weights: [Float]
+    public internal(set) var weights: [Float]
     /// Added to the channel sum before the activation.
     public var bias: Float
     /// The input channel this filter's channel 0 reads (grouped banks: the first channel of its group).
-    public var firstChannel: Int = 0
+    public internal(set) var firstChannel: Int = 0
     /// How the engine must run this filter, when not its own choice: a partial-map slice follows its parent filter
     /// (direct, or the parent's low-rank factors for that channel), so the partials add up to the map bit for bit.
     var pathOverride: ConvolutionPlan.Path?
@@ -64,7 +64,7 @@ public struct FilterBank: Sendable, Equatable {
     public var paddingMode: PaddingMode
     public var activation: Activation
     /// At least one filter; all read the same number of channels.
-    public var filters: [Filter]
+    public internal(set) var filters: [Filter]
     /// Keras/PyTorch `groups`: the input channels split into `groups` consecutive groups and filter `f` reads
     /// only group `⌊f·G/F⌋` (so each filter has `channels / groups` channels). 1 is an ordinary convolution;
     /// `groups == channels` is a depthwise convolution.

@@ -14,7 +14,7 @@ public enum MapEncoder {
         case .npy: return npy(map)
         case .png:
             let levels = [UInt8](unsafeUninitializedCapacity: map.storage.count) { buffer, count in
-                map.storage.withUnsafeBufferPointer { normalization.levels8($0, into: buffer) }
+                _ = map.storage.withUnsafeBufferPointer { normalization.levels8($0, into: buffer) }
                 count = map.storage.count
             }
             return try ImageCodec.encodePNG(gray8: levels, width: map.width, height: map.height, level: pngLevel)

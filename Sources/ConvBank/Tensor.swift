@@ -5,8 +5,9 @@ public struct Tensor: Sendable, Equatable {
     public let height: Int
     public let width: Int
     public let channels: Int
-    /// Planar storage, `channels · height · width` values.
-    public var storage: [Float]
+    /// Planar storage, `channels · height · width` values (set only through the initialisers, so the count always
+    /// matches the shape).
+    public internal(set) var storage: [Float]
 
     /// A tensor of zeros.
     /// - Complexity: O(height · width · channels).
@@ -43,7 +44,7 @@ public struct Tensor: Sendable, Equatable {
     public var extent: Extent2D { Extent2D(height: height, width: width) }
 
     /// Sample `(y, x, c)`.
-    @inlinable public subscript(y: Int, x: Int, c: Int) -> Float {
+    public subscript(y: Int, x: Int, c: Int) -> Float {
         get { storage[(c * height + y) * width + x] }
         set { storage[(c * height + y) * width + x] = newValue }
     }
