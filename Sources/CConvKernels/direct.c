@@ -66,7 +66,7 @@ static inline __attribute__((always_inline)) void direct_rows(const cck_direct_j
                 }
                 const float *const biases = job->biases + first;
                 float *const *const outputs = job->outputs + first;
-                const ptrdiff_t at = y * width + x0;
+                const ptrdiff_t at = y * job->out_stride + x0;
                 /* The common case unrolled with the totals in registers and the activation test hoisted (a loop
                  * over g with a run-time bound kept the totals on the stack and cost W1 8 %). */
                 if (count == LANES && first + S <= filters) {

@@ -146,7 +146,7 @@ extension ConvolutionPlan {
                 input: planes + first.firstChannel * channelStride, channel_stride: channelStride, row_stride: rowStride,
                 tap_offsets: copy(block.tapOffsets), taps_per_channel: block.tapOffsets.count, channels: first.channels,
                 weights: copy(block.weights), biases: copy(block.biases), filters: block.filters.count,
-                outputs: outputList, out_width: out.width, origin: 0,
+                outputs: outputList, out_width: out.width, out_stride: out.width, origin: 0,
                 row_step: bank.stride.height * rowStride, activation: code))
             for start in stride(from: 0, to: out.height, by: ConvolutionPlan.bandRows) {
                 items.append((directJobs.count - 1, start..<min(start + ConvolutionPlan.bandRows, out.height)))
@@ -219,25 +219,24 @@ extension ConvolutionPlan {
         }
         target.pointee = output
         let code = bank.activation == .linear ? 0 : (bank.activation == .relu ? 1 : 2)
-        // Row passes: one single-channel job per (channel, term), writing R_ck with row stride rStride.
+        // Row passes: one single-channel job per (channel, term), writing R_ck's rows rStride floats apart.
         let rowJobs = (0..<planesCount).map { plane in
             DirectJob(input: planes + (filter.firstChannel + plane / terms) * channelStride, channel_stride: 0, row_stride: rStride,
                       tap_offsets: UnsafePointer(rowOffsets), taps_per_channel: kw, channels: 1, weights: UnsafePointer(rowWeights + plane * kw),
                       biases: UnsafePointer(zero), filters: 1, outputs: UnsafePointer(rowTargets + plane), out_width: out.width,
-                      origin: plan.originRow * rowStride, row_step: rowStride, activation: 0)
+                      out_stride: rStride, origin: plan.originRow * rowStride, row_step: rowStride, activation: 0)
         }
-        // The row jobs write R with stride out.width; give them their own stride by treating R rows as rStride wide.
         let bands = (rows + ConvolutionPlan.bandRows - 1) / ConvolutionPlan.bandRows
-        let rowWork = RowPassWork(jobs: rowJobs, rStride: rStride)
         parallelFor(bands * planesCount, jobs: jobs) { k in
             let c = k % planesCount, band = k / planesCount
             let range = (band * ConvolutionPlan.bandRows)..<min((band + 1) * ConvolutionPlan.bandRows, rows)
-            rowWork.run(c, rows: range, kernels: kernels)
+            dispatchDirect(rowJobs[c], rows: range, blockWidth: 1, kernels: kernels)
         }
         // Column pass: all channels in one job, so partials, their sum, the bias and relu follow the direct path.
         let columnJob = DirectJob(input: UnsafePointer(r), channel_stride: rChannel, row_stride: rStride, tap_offsets: UnsafePointer(columnOffsets),
                                   taps_per_channel: terms * kh, channels: channels, weights: UnsafePointer(columnWeights), biases: UnsafePointer(bias),
-                                  filters: 1, outputs: UnsafePointer(target), out_width: out.width, origin: 0, row_step: sh * rStride,
+                                  filters: 1, outputs: UnsafePointer(target), out_width: out.width, out_stride: out.width, origin: 0,
+                                  row_step: sh * rStride,
                                   activation: code)
         let outBands = (out.height + ConvolutionPlan.bandRows - 1) / ConvolutionPlan.bandRows
         let activation = bank.activation
@@ -246,28 +245,6 @@ extension ConvolutionPlan {
             dispatchDirect(columnJob, rows: range, blockWidth: 1, kernels: kernels)
             if code == 2 {
                 for i in (range.lowerBound * out.width)..<(range.upperBound * out.width) { columnJob.outputs[0][i] = activation.apply(columnJob.outputs[0][i]) }
-            }
-        }
-    }
-}
-
-/// Row-pass jobs whose output rows are `rStride` apart (the direct kernel writes `out_width`-wide rows, so each
-/// row is run as its own one-row job into the right place).
-struct RowPassWork: @unchecked Sendable {
-    let jobs: [DirectJob]
-    let rStride: Int
-
-    func run(_ c: Int, rows: Range<Int>, kernels: KernelLevel) {
-        var job = jobs[c]
-        let base = job.outputs[0]
-        var target = base
-        for y in rows {
-            target = base + y * rStride
-            withUnsafePointer(to: &target) { pointer in
-                job.outputs = pointer
-                var one = job
-                one.origin = job.origin + y * job.row_step
-                dispatchDirect(one, rows: 0..<1, blockWidth: 1, kernels: kernels)
             }
         }
     }

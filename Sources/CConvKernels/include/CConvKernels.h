@@ -34,9 +34,10 @@ typedef struct __attribute__((swift_attr("@Sendable"))) {
     const float *weights;
     const float *biases;
     ptrdiff_t filters;
-    /* Output maps of the block's filters, out_width floats per row. */
+    /* Output maps of the block's filters: out_width values per row, rows out_stride floats apart (out_width for
+     * a map; wider for the low-rank row passes' scratch rows). */
     float *_Nonnull const *_Nonnull outputs;
-    ptrdiff_t out_width;
+    ptrdiff_t out_width, out_stride;
     /* Offset of output row 0's first tap, and the step per output row (stride · row_stride). */
     ptrdiff_t origin, row_step;
     /* 0 linear, 1 relu (applied here: x > 0 ? x : +0, NaN → 0); anything else is applied by the caller. */
