@@ -117,8 +117,14 @@ public final class Batch: @unchecked Sendable {
         // While this input is decoded ahead, the one before it is being filtered: both must fit the budget together.
         defer { previousNeed = need }
         if need > 0, (Saturating(need) + previousNeed).value > settings.maxMemory { return (.deferred(bytes, sha: sha), read, 0) }
-        let decoded = Result { () throws(ImageCodecError) in try ImageCodec.decode(bytes: bytes, path: item.path, maxPixels: settings.maxPixels) }
+        let decoded = decode(bytes, of: item)
         return (.decoded(decoded, sha: sha), read, clock.lap())
+    }
+
+    /// Decodes an input's bytes under the settings' pixel limit (ahead on the read-ahead queue, or deferred to the
+    /// run when both would not fit the memory budget).
+    private func decode(_ bytes: [UInt8], of item: InputItem) -> Result<DecodedImage, ImageCodecError> {
+        Result { () throws(ImageCodecError) in try ImageCodec.decode(bytes: bytes, path: item.path, maxPixels: settings.maxPixels) }
     }
 
     /// The record of an earlier run whose settings match and whose files all exist.
@@ -167,7 +173,7 @@ public final class Batch: @unchecked Sendable {
                 process(item, decoded: decoded, sha: sha, into: &itemReport)
             case .deferred(let bytes, let sha):
                 var clock = Stopwatch()
-                let decoded = Result { () throws(ImageCodecError) in try ImageCodec.decode(bytes: bytes, path: item.path, maxPixels: settings.maxPixels) }
+                let decoded = decode(bytes, of: item)
                 itemReport.seconds.decode = clock.lap()
                 process(item, decoded: decoded, sha: sha, into: &itemReport)
             }
