@@ -4,7 +4,9 @@ import PackageDescription
 let package = Package(
     name: "convbank",
     products: [
-        .library(name: "ConvBank", targets: ["ConvBank"]),
+        // Everything a program embedding convbank needs; or depend on one layer alone.
+        .library(name: "ConvBank", targets: ["ConvBankEngine", "ConvBankImageIO", "ConvBankPictures", "ConvBankBatch"]),
+        .library(name: "ConvBankEngine", targets: ["ConvBankEngine"]),
         .executable(name: "convbank", targets: ["ConvBankCLI"]),
     ],
     dependencies: [
@@ -22,24 +24,40 @@ let package = Package(
             linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("jpeg"), .linkedLibrary("deflate")]
         ),
 
-        // MARK: - Library and tool
-        // The convolution kernels, compiled for baseline x86-64, AVX2 and AVX-512 by target attributes in the C
-        // source (no per-target compiler flags, so the library builds as a versioned dependency); ConvBank picks
-        // one at run time.
+        // MARK: - Library: four modules, each depending only on those above it
+        // The convolution kernels (and map statistics), compiled for baseline x86-64, AVX2 and AVX-512 by target
+        // attributes in the C source (no per-target compiler flags, so the library builds as a versioned
+        // dependency); the engine picks one at run time.
         .target(name: "CConvKernels"),
-        .target(name: "ConvBank", dependencies: ["CImageIO", "CConvKernels"]),
+        // Tensors, banks, geometry, plans and kernels: pure computation, no files, no environment.
+        .target(name: "ConvBankEngine", dependencies: ["CConvKernels"]),
+        // Decoders and encoders, map encoders, .npy, bank files, atomic files, paths as bytes.
+        .target(name: "ConvBankImageIO", dependencies: ["ConvBankEngine", "CImageIO"]),
+        // Pictures for people: contact sheets, the gallery, explain pictures.
+        .target(name: "ConvBankPictures", dependencies: ["ConvBankEngine", "ConvBankImageIO"]),
+        // The batch runner: walk, shards, records and manifest, memory budget.
+        .target(name: "ConvBankBatch", dependencies: ["ConvBankEngine", "ConvBankImageIO", "ConvBankPictures"]),
+
+        // MARK: - Tool (glue only: parse, call, print)
         .executableTarget(
             name: "ConvBankCLI",
             dependencies: [
-                "ConvBank",
+                "ConvBankEngine", "ConvBankImageIO", "ConvBankPictures", "ConvBankBatch",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
 
-        .executableTarget(name: "ConvBankBench", dependencies: ["ConvBank"], path: "Sources/ConvBankBench"),
+        .executableTarget(name: "ConvBankBench", dependencies: ["ConvBankEngine", "ConvBankImageIO", "ConvBankBatch"], path: "Sources/ConvBankBench"),
 
         // MARK: - Tests
-        .testTarget(name: "ConvBankTests", dependencies: ["ConvBank"], exclude: ["Fixtures"]),
-        .testTarget(name: "ConvBankCLITests", dependencies: ["ConvBankCLI", "ConvBank"]),
+        .testTarget(
+            name: "ConvBankTests",
+            dependencies: ["ConvBankEngine", "ConvBankImageIO", "ConvBankPictures", "ConvBankBatch"],
+            exclude: ["Fixtures"]
+        ),
+        .testTarget(
+            name: "ConvBankCLITests",
+            dependencies: ["ConvBankCLI", "ConvBankEngine", "ConvBankImageIO", "ConvBankPictures", "ConvBankBatch"]
+        ),
     ]
 )

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Generate Sources/ConvBank/BitmapFont.swift from the X11 misc-fixed 6x13 font.
+"""Generate Sources/ConvBankPictures/BitmapFont.swift from the X11 misc-fixed 6x13 font.
 
 The font is "misc-fixed" from Debian's `xfonts-base` package (upstream font-misc-misc, whose COPYING says
 "Public domain font.  Share and enjoy."). This script fetches the package with Debian's own client, extracts
@@ -25,7 +25,7 @@ import tempfile
 
 from PIL import PcfFontFile
 
-OUTPUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Sources", "ConvBank", "BitmapFont.swift")
+OUTPUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Sources", "ConvBankPictures", "BitmapFont.swift")
 FONT_FILE = "6x13.pcf.gz"
 FIRST, LAST = 32, 126
 

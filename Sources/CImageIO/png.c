@@ -266,11 +266,3 @@ cio_status cio_decode_png(const uint8_t *bytes, size_t count, uint64_t max_pixel
 }
 
 void cio_free(void *pointer) { free(pointer); }
-
-#include <malloc.h>
-void cio_keep_large_buffers(void) {
-#ifdef M_MMAP_THRESHOLD
-    mallopt(M_MMAP_THRESHOLD, 1 << 30); /* serve big blocks from the heap, not fresh mmaps */
-    mallopt(M_TRIM_THRESHOLD, 0x7FFFFFFF); /* and never give the heap back */
-#endif
-}

@@ -1,4 +1,7 @@
-import ConvBank
+import ConvBankBatch
+import ConvBankEngine
+import ConvBankImageIO
+import ConvBankPictures
 import Foundation
 
 // convbank-bench: stage figures for `make bench`, one line each: `name value unit`. Medians of repeated runs.

@@ -1,5 +1,8 @@
 import ArgumentParser
-import ConvBank
+import ConvBankBatch
+import ConvBankEngine
+import ConvBankImageIO
+import ConvBankPictures
 import Foundation
 
 extension Convbank {
@@ -39,7 +42,7 @@ extension Convbank {
         var maxMemory = ByteCount(bytes: MemoryBudget.defaultBytes)
 
         @Option(help: "PNG compression level: 0 (stored) to 12 (smallest); 1 is fast and within a few % of zlib's level 6.")
-        var pngLevel = ApplySettings.defaultPNGLevel
+        var pngLevel = MapEncoder.defaultPNGLevel
 
         @Flag(help: "Write DIR/stats.csv (stats.shard-K-of-N.csv with --shard): per input and filter, min, max, mean, std and the fraction of zero outputs.")
         var stats = false

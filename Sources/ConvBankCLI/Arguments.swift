@@ -1,5 +1,8 @@
 import ArgumentParser
-import ConvBank
+import ConvBankBatch
+import ConvBankEngine
+import ConvBankImageIO
+import ConvBankPictures
 
 // Contract spellings parse straight into library types.
 
@@ -40,13 +43,8 @@ struct Position: ExpressibleByArgument {
 }
 extension Colormap: ExpressibleByArgument {}
 
-/// A byte count for `--max-memory` (`512M`, `4G`; see `MemoryBudget.parse`).
-struct ByteCount: ExpressibleByArgument {
-    var bytes: Int
-    init(bytes: Int) { self.bytes = bytes }
-    init?(argument: String) {
-        guard let bytes = MemoryBudget.parse(argument) else { return nil }
-        self.bytes = bytes
-    }
-    var defaultValueDescription: String { MemoryBudget.format(bytes) }
+/// `--max-memory` (`512M`, `4G`): parsing, bounds and printing are `ByteCount`'s.
+extension ByteCount: ExpressibleByArgument {
+    public init?(argument: String) { self.init(parsing: argument) }
+    public var defaultValueDescription: String { description }
 }

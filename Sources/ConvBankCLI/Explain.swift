@@ -1,5 +1,8 @@
 import ArgumentParser
-import ConvBank
+import ConvBankBatch
+import ConvBankEngine
+import ConvBankImageIO
+import ConvBankPictures
 import Foundation
 
 extension Convbank {

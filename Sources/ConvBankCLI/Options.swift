@@ -1,5 +1,8 @@
 import ArgumentParser
-import ConvBank
+import ConvBankBatch
+import ConvBankEngine
+import ConvBankImageIO
+import ConvBankPictures
 import Foundation
 
 /// The bank and the options that override its settings; shared by `apply`, `summary` and `explain`.

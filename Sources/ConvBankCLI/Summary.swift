@@ -1,5 +1,8 @@
 import ArgumentParser
-import ConvBank
+import ConvBankBatch
+import ConvBankEngine
+import ConvBankImageIO
+import ConvBankPictures
 
 extension Convbank {
     struct Summary: ParsableCommand {

@@ -1,4 +1,7 @@
-import ConvBank
+import ConvBankBatch
+import ConvBankEngine
+import ConvBankImageIO
+import ConvBankPictures
 import Foundation
 import Testing
 

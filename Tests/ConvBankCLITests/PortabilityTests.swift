@@ -1,6 +1,9 @@
 import Foundation
 import Testing
-@testable import ConvBank
+@testable import ConvBankBatch
+@testable import ConvBankEngine
+@testable import ConvBankImageIO
+@testable import ConvBankPictures
 
 /// The default build must run on x86-64 CPUs without AVX-512 (or AVX2): the kernels are picked at run time.
 /// Proof: the real binary under `qemu-x86_64 -cpu MODEL` (user-mode emulation of an older CPU; `make deps`

@@ -1,6 +1,9 @@
 import Foundation
 import Testing
-@testable import ConvBank
+@testable import ConvBankBatch
+@testable import ConvBankEngine
+@testable import ConvBankImageIO
+@testable import ConvBankPictures
 
 /// The built-in banks: parametric names, JSON round trips, hand-computed values, and independent references
 /// (scipy / OpenCV, made by `scripts/make_builtin_goldens.py` into `Fixtures/builtins/builtins.json`).

@@ -1,6 +1,9 @@
 import Foundation
 import Testing
-@testable import ConvBank
+@testable import ConvBankBatch
+@testable import ConvBankEngine
+@testable import ConvBankImageIO
+@testable import ConvBankPictures
 
 /// A one-channel bank of one filter.
 private func bank(_ rows: [[Float]], channels: Int = 1, bias: Float = 0, stride: Extent2D = Extent2D(1), dilation: Extent2D = Extent2D(1),

@@ -1,6 +1,9 @@
 import Foundation
 import Testing
-@testable import ConvBank
+@testable import ConvBankBatch
+@testable import ConvBankEngine
+@testable import ConvBankImageIO
+@testable import ConvBankPictures
 
 @Suite struct ExplainPictureTests {
     /// The README's example: R = 1, G = 100, B = 10000 everywhere, one 2×2 all-ones filter, relu.

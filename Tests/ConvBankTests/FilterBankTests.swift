@@ -1,6 +1,9 @@
 import Foundation
 import Testing
-@testable import ConvBank
+@testable import ConvBankBatch
+@testable import ConvBankEngine
+@testable import ConvBankImageIO
+@testable import ConvBankPictures
 
 private func load(_ text: String) throws(BankError) -> FilterBank { try FilterBank(json: Array(text.utf8), source: "b.json") }
 

@@ -1,6 +1,9 @@
 import Foundation
 import Testing
-@testable import ConvBank
+@testable import ConvBankBatch
+@testable import ConvBankEngine
+@testable import ConvBankImageIO
+@testable import ConvBankPictures
 
 /// What the decoder fuzzers (`fuzz/`, `make fuzz`) found, kept as inputs that must be refused with an
 /// `ImageCodecError` and never crash; plus a small deterministic mutation fuzz that runs with every `make test`.

@@ -1,6 +1,9 @@
 import Foundation
 import Testing
-@testable import ConvBank
+@testable import ConvBankBatch
+@testable import ConvBankEngine
+@testable import ConvBankImageIO
+@testable import ConvBankPictures
 
 @Suite struct GeometryTests {
     /// TensorFlow's SAME split, worked out by hand: out = ceil(in/s), total = max((out−1)s + (k−1)d + 1 − in, 0).

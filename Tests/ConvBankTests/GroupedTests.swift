@@ -1,6 +1,9 @@
 import Foundation
 import Testing
-@testable import ConvBank
+@testable import ConvBankBatch
+@testable import ConvBankEngine
+@testable import ConvBankImageIO
+@testable import ConvBankPictures
 
 /// Grouped banks (`"groups": G`, Keras `Conv2D(groups=G)`, PyTorch `groups=G`) and Keras `DepthwiseConv2D`
 /// exports (`"layout": "HWCM"`), against real Keras 3 outputs made by `scripts/make_grouped_goldens.py` and

@@ -1,6 +1,9 @@
 import Foundation
 import Testing
-@testable import ConvBank
+@testable import ConvBankBatch
+@testable import ConvBankEngine
+@testable import ConvBankImageIO
+@testable import ConvBankPictures
 
 /// Decoding against independent references: PngSuite through pure-Python `pypng`, JPEGs through Pillow
 /// (`scripts/make_goldens.py` → `Fixtures/decode/expected.json`), hashed as little-endian float32 H×W×C samples.

@@ -1,6 +1,9 @@
 import Foundation
 import Testing
-@testable import ConvBank
+@testable import ConvBankBatch
+@testable import ConvBankEngine
+@testable import ConvBankImageIO
+@testable import ConvBankPictures
 
 /// Hostile parameters: one owner per value type bounds it for the command line, bank JSON and built-ins alike;
 /// geometry never traps on overflow; strided planes cost memory proportional to the input, not stride × input;
@@ -165,13 +168,13 @@ import Testing
     // MARK: - Memory
 
     @Test func memorySizesParseAndPrint() {
-        #expect(MemoryBudget.parse("512M") == 512 << 20)
-        #expect(MemoryBudget.parse("4g") == 4 << 30)
-        #expect(MemoryBudget.parse("1.5GiB") == 3 << 29)
-        #expect(MemoryBudget.parse("2097152") == 2 << 20)
-        for bad in ["", "0", "1K", "-5G", "G", "1e3G", "9999999999999999999999", "nan", "4X"] { #expect(MemoryBudget.parse(bad) == nil, "\(bad)") }
-        #expect(MemoryBudget.format(3 << 29) == "1.5 GiB")
-        #expect(MemoryBudget.format(512 << 20) == "512 MiB")
+        #expect(ByteCount(parsing: "512M")?.bytes == 512 << 20)
+        #expect(ByteCount(parsing: "4g")?.bytes == 4 << 30)
+        #expect(ByteCount(parsing: "1.5GiB")?.bytes == 3 << 29)
+        #expect(ByteCount(parsing: "2097152")?.bytes == 2 << 20)
+        for bad in ["", "0", "1K", "-5G", "G", "1e3G", "9999999999999999999999", "nan", "4X"] { #expect(ByteCount(parsing: bad)?.bytes == nil, "\(bad)") }
+        #expect(ByteCount.format(3 << 29) == "1.5 GiB")
+        #expect(ByteCount.format(512 << 20) == "512 MiB")
         #expect(MemoryBudget.defaultBytes > 0 && MemoryBudget.defaultBytes <= MemoryBudget.availableBytes)
     }
 

@@ -1,6 +1,9 @@
 import Foundation
 import Testing
-@testable import ConvBank
+@testable import ConvBankBatch
+@testable import ConvBankEngine
+@testable import ConvBankImageIO
+@testable import ConvBankPictures
 
 /// A one-channel map of `width × height` from a function of (x, y).
 private func map(width: Int, height: Int, _ value: (Int, Int) -> Float) -> Tensor {

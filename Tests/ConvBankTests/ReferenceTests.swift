@@ -1,6 +1,9 @@
 import Foundation
 import Testing
-@testable import ConvBank
+@testable import ConvBankBatch
+@testable import ConvBankEngine
+@testable import ConvBankImageIO
+@testable import ConvBankPictures
 
 /// Outputs of real Keras 3 (`Conv2D`, JAX backend) and, where Keras refuses stride > 1 with dilation > 1, of a
 /// float64 NumPy loop, made by `scripts/make_goldens.py` and committed under `Fixtures/conv/`.

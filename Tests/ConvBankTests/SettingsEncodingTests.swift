@@ -1,5 +1,8 @@
 import Testing
-@testable import ConvBank
+@testable import ConvBankBatch
+@testable import ConvBankEngine
+@testable import ConvBankImageIO
+@testable import ConvBankPictures
 
 /// The resume fingerprint's canonical encoding: equal banks encode equally whatever form or printer they came from;
 /// anything that changes an output changes it; nothing else does.

@@ -1,7 +1,7 @@
 // libFuzzer target over the Swift side of decoding: ImageCodec.decode(bytes:path:maxPixels:) (sniffing, status
 // mapping, warnings → error, planar conversion, CMYK → RGB, EXIF orientation) and the EXIF parser
 // (ExifOrientation.fromJPEG / fromTIFF). Compiled by fuzz/swift/run.sh together with those Swift files of
-// Sources/ConvBank and the C decoders, so a trap (index out of range, overflow, precondition) is a crash.
+// the engine and image I/O sources and the C decoders, so a trap (index out of range, overflow, precondition) is a crash.
 
 /// Checks the decoded image against the documented contract; traps (a crash for libFuzzer) if it is broken.
 private func check(_ image: DecodedImage, _ count: Int) {

@@ -2,9 +2,10 @@
 # Fuzzes the Swift side of decoding (ImageCodec.decode(bytes:), CMYK → RGB, ExifOrientation) with libFuzzer + ASan:
 #   bash fuzz/swift/run.sh [SECONDS]      (or FUZZ_SWIFT=1 bash fuzz/run.sh SECONDS)
 # The package's targets cannot be rebuilt as a fuzzer without a target in Package.swift, so this compiles
-# Harness.swift with the few Sources/ConvBank files the decode path needs (ImageCodec, ImageCodecError,
-# ExifOrientation, Tensor, ConvolutionError, Geometry) as one module, plus the C decoders, with swiftc. If a
-# change there makes ImageCodec.swift need another file, add it to `swift_sources` below.
+# Harness.swift with the few engine and image I/O files the decode path needs (ImageCodec, ImageCodecError,
+# ExifOrientation, FileSystem; Tensor, ConvolutionError, Geometry, ByteCount) as one module (their `import ConvBank…`
+# lines dropped), plus the C decoders, with swiftc. If a change there makes ImageCodec.swift need another file, add
+# it to `swift_sources` below.
 # Corpus fuzz/corpus-swift/, findings in fuzz/artifacts/swift-*. Exit 0 nothing found, 1 found, 2 build failed.
 set -uo pipefail
 seconds="${1:-60}"
@@ -17,9 +18,14 @@ corpus="$fuzz/corpus-swift"
 mkdir -p "$out/CImageIO" "$artifacts"
 SWIFTC="${SWIFTC:-swiftc}"
 CLANG="${CLANG:-$(command -v clang)}"
-src="$root/Sources/ConvBank"
-swift_sources=("$here/Harness.swift" "$src/ImageCodec.swift" "$src/ImageCodecError.swift" "$src/ExifOrientation.swift"
-               "$src/Tensor.swift" "$src/ConvolutionError.swift" "$src/Geometry.swift" "$src/FileSystem.swift" "$src/MemoryBudget.swift")
+io="$root/Sources/ConvBankImageIO" engine="$root/Sources/ConvBankEngine"
+mkdir -p "$out/src"
+swift_sources=("$here/Harness.swift")
+for f in "$io/ImageCodec.swift" "$io/ImageCodecError.swift" "$io/ExifOrientation.swift" "$io/FileSystem.swift" \
+         "$engine/Tensor.swift" "$engine/ConvolutionError.swift" "$engine/Geometry.swift" "$engine/ByteCount.swift"; do
+  grep -v '^import ConvBank' "$f" > "$out/src/$(basename "$f")"
+  swift_sources+=("$out/src/$(basename "$f")")
+done
 printf 'module CImageIO {\n    header "%s"\n    export *\n}\n' "$root/Sources/CImageIO/include/CImageIO.h" > "$out/CImageIO/module.modulemap"
 
 echo "fuzz: building $root/.build-fuzz/swift_decode_fuzzer"
@@ -33,7 +39,7 @@ echo "fuzz: building $root/.build-fuzz/swift_decode_fuzzer"
       -c "$root/Sources/CImageIO/$f.c" -o "c_$f.o"
   done
   # -O keeps Swift's bounds and overflow checks (only -Ounchecked drops them); -parse-as-library: libFuzzer has main.
-  "$SWIFTC" -parse-as-library -sanitize=fuzzer,address -g -O -module-name ConvBank -I "$out/CImageIO" \
+  "$SWIFTC" -parse-as-library -sanitize=fuzzer,address -g -O -module-name ConvBank -package-name convbank -I "$out/CImageIO" \
     $(pkg-config --cflags-only-I libpng) -c "${swift_sources[@]}"
   # shellcheck disable=SC2046
   "$SWIFTC" -sanitize=fuzzer,address -g ./*.o $(pkg-config --libs libpng libjpeg libdeflate) -o "$root/.build-fuzz/swift_decode_fuzzer" \

@@ -58,4 +58,12 @@ void cck_direct_avx512(cck_direct_job job, ptrdiff_t first_row, ptrdiff_t end_ro
  * (x86-64-v3: avx2, fma, bmi2, avx), 0 portable. The entry points' target attributes list the same features. */
 int cck_cpu_level(void);
 
+/* Summary numbers of a feature map in one pass. */
+typedef struct {
+    float minimum, maximum;
+    double sum, sum_of_squares;
+    size_t zeros, clipped;
+} cck_statistics;
+void cck_map_statistics(const float *values, size_t count, cck_statistics *out);
+
 #endif

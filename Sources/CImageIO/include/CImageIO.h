@@ -69,14 +69,6 @@ size_t cio_levels8(const float *values, uint8_t *out, size_t count, int absolute
 /* SHA-256 of a byte buffer. */
 void cio_sha256(const uint8_t *bytes, size_t count, uint8_t digest[32]);
 
-/* Summary numbers of a feature map in one pass. */
-typedef struct {
-    float minimum, maximum;
-    double sum, sum_of_squares;
-    size_t zeros, clipped;
-} cio_statistics;
-void cio_map_statistics(const float *values, size_t count, cio_statistics *out);
-
 void cio_free(void *pointer);
 
 /* glibc: keep freed large blocks mapped so later images reuse their pages (no first-touch page faults). */

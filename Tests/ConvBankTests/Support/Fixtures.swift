@@ -1,5 +1,8 @@
 import Foundation
-@testable import ConvBank
+@testable import ConvBankBatch
+@testable import ConvBankEngine
+@testable import ConvBankImageIO
+@testable import ConvBankPictures
 
 /// Paths of committed fixtures.
 enum Fixtures {

@@ -1,5 +1,8 @@
 import Testing
-@testable import ConvBank
+@testable import ConvBankBatch
+@testable import ConvBankEngine
+@testable import ConvBankImageIO
+@testable import ConvBankPictures
 
 /// A deliberately naive oracle of the contract's formula, written independently of the engine: it pads
 /// nothing and looks every tap up through the padding mode, in `Double`.

@@ -1,7 +1,8 @@
 // library-consumer IMAGE BANK OUTDIR: convolves IMAGE with BANK (a bank file or a built-in name) on all cores and
 // writes OUTDIR/<filter>.npy — byte for byte what `convbank apply IMAGE --bank BANK --format npy --output OUT`
 // writes to OUT/<stem>/<filter>.npy.
-import ConvBank
+import ConvBankEngine
+import ConvBankImageIO
 import Foundation
 
 let arguments = CommandLine.arguments

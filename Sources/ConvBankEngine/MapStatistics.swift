@@ -1,0 +1,39 @@
+internal import CConvKernels
+
+/// Summary numbers of one feature map (computed in `Double`).
+public struct MapStatistics: Sendable, Equatable {
+    public var minimum: Float
+    public var maximum: Float
+    public var mean: Double
+    /// Population standard deviation.
+    public var standardDeviation: Double
+    /// Fraction of values that are exactly zero (for a relu bank: the "dead" outputs).
+    public var zeroFraction: Double
+    /// Fraction of values outside `[0, 255]` before rounding: what `png` with `clamp` clips.
+    public var clippedFraction8: Double
+
+    /// - Complexity: O(values.count). The corresponding C function is `cck_map_statistics` (one vectorised pass).
+    public init(_ values: [Float]) {
+        precondition(!values.isEmpty, "a map has at least one value")
+        var s = cck_statistics()
+        values.withUnsafeBufferPointer { cck_map_statistics($0.baseAddress!, $0.count, &s) }
+        let n = Double(values.count)
+        let mean = s.sum / n
+        minimum = s.minimum
+        maximum = s.maximum
+        self.mean = mean
+        standardDeviation = max(s.sum_of_squares / n - mean * mean, 0).squareRoot()
+        zeroFraction = Double(s.zeros) / n
+        clippedFraction8 = Double(s.clipped) / n
+    }
+
+    /// Statistics as recorded earlier (a resumed run reads them back from its record).
+    public init(minimum: Float, maximum: Float, mean: Double, standardDeviation: Double, zeroFraction: Double, clippedFraction8: Double) {
+        self.minimum = minimum
+        self.maximum = maximum
+        self.mean = mean
+        self.standardDeviation = standardDeviation
+        self.zeroFraction = zeroFraction
+        self.clippedFraction8 = clippedFraction8
+    }
+}

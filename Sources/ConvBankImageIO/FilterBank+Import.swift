@@ -1,0 +1,32 @@
+import ConvBankEngine
+import Foundation
+
+extension FilterBank {
+    /// A bank from exported layer weights: `kernel` in `layout` (`"HWIO"`: Keras `get_weights()[0]`, shape
+    /// (kh, kw, C, F); `"OIHW"`: PyTorch `weight`, shape (F, C, kh, kw)) and an optional `bias` of shape (F,).
+    /// - Throws: `BankError` naming what is wrong with the arrays (shape, NaN, range).
+    public init(importing kernel: NPYArray, bias: NPYArray?, layout: String, names: [String]? = nil, name: String = "imported",
+                source: String) throws(BankError) {
+        guard kernel.shape.count == 4 else {
+            throw .invalid(source: source, at: "", reason: "a kernel array has 4 dimensions, this one has shape \(kernel.shape)")
+        }
+        func nested(_ values: ArraySlice<Double>, _ shape: ArraySlice<Int>) -> JSONValue {
+            guard let first = shape.first else { return .number(values.first!) }
+            let step = shape.dropFirst().reduce(1, *)
+            return .array((0..<first).map { i in
+                let lo = values.startIndex + i * step
+                return nested(values[lo..<(lo + step)], shape.dropFirst())
+            })
+        }
+        var members: [(key: String, value: JSONValue)] = [("name", .string(name)), ("layout", .string(layout))]
+        members.append((layout.uppercased() == "HWIO" ? "kernel" : "weight", nested(kernel.values[...], kernel.shape[...])))
+        if let bias {
+            guard bias.shape.count == 1 else {
+                throw .invalid(source: source, at: "bias", reason: "a bias array has 1 dimension, this one has shape \(bias.shape)")
+            }
+            members.append(("bias", nested(bias.values[...], bias.shape[...])))
+        }
+        if let names { members.append(("names", .array(names.map { .string($0) }))) }
+        try self.init(jsonValue: .object(members), source: source)
+    }
+}
