@@ -39,7 +39,7 @@ static inline __attribute__((always_inline)) void direct_rows(const cck_direct_j
     const ptrdiff_t *const offsets = job->tap_offsets;
     const ptrdiff_t taps = job->taps_per_channel, channels = job->channels, channel_stride = job->channel_stride;
     const ptrdiff_t width = job->out_width, filters = job->filters;
-    const int relu = job->activation == 1;
+    const int relu = job->activation == CCK_ACTIVATION_RELU;
     for (ptrdiff_t y = y0; y < y1; y++) {
         const ptrdiff_t row_base = job->origin + y * job->row_step;
         for (ptrdiff_t x0 = 0; x0 < width; x0 += LANES) {

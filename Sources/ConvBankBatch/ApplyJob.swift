@@ -93,9 +93,8 @@ extension ApplySettings {
             largestMap = Saturating(max(largestMap.value, area.value))
         }
         if partials {
-            var largest = 0
-            for f in bank.filters.indices { largest = max(largest, try ConvolutionPlan(bank: bank.partialBank(of: f), input: header.extent).memoryBytes) }
-            total = total + largest
+            // The maps stay while each filter's partial maps are made and written.
+            total = total + (bank.filters.indices.map { plan.partialMemoryBytes(of: $0) }.max() ?? 0)
         }
         // Encoding: per worker, the levels or float copy of one map and the compressed file (at most a little over it).
         let bytesPerValue = format == .npy ? 2 * MemoryLayout<Float>.stride : 4
@@ -163,8 +162,9 @@ public func applyBank(_ bank: FilterBank, to item: InputItem, outputRoot: String
         let decodeSeconds = clock.lap()
         let image: Tensor
         do { image = try decoded.tensor.adapted(toChannels: bank.channels) } catch { throw InputError.convolution(path: item.path, error) }
-        let maps: [Tensor]
-        do { maps = try bank.convolve(image, jobs: settings.jobs, kernels: settings.kernels) } catch { throw InputError.convolution(path: item.path, error) }
+        let plan: ConvolutionPlan
+        do { plan = try ConvolutionPlan(bank: bank, input: image.extent) } catch { throw InputError.convolution(path: item.path, error) }
+        let maps = plan.run(image, jobs: settings.jobs, kernels: settings.kernels)
         let convolveSeconds = clock.lap()
         let statistics = ResultSlots<MapStatistics>(count: maps.count)
         parallelFor(maps.count, jobs: settings.jobs) { f in statistics.set(f, MapStatistics(maps[f].storage)) }
@@ -173,9 +173,7 @@ public func applyBank(_ bank: FilterBank, to item: InputItem, outputRoot: String
         try writeMaps(maps, to: Array(files[0..<next]), settings: settings)
         if settings.partials {
             for f in bank.filters.indices {
-                let partialBank = bank.partialBank(of: f)
-                let partialMaps: [Tensor]
-                do { partialMaps = try partialBank.convolve(image, jobs: settings.jobs, kernels: settings.kernels) } catch { throw InputError.convolution(path: item.path, error) }
+                let partialMaps = plan.partialMaps(of: f, in: image, jobs: settings.jobs, kernels: settings.kernels)
                 try writeMaps(partialMaps, to: Array(files[next..<(next + partialMaps.count)]), settings: settings)
                 next += partialMaps.count
             }

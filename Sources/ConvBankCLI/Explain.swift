@@ -60,8 +60,9 @@ extension Convbank {
                 }
                 if let picture, let index = indices.first, let explanation = explanations.first {
                     let jobs = ProcessInfo.processInfo.activeProcessorCount
-                    let partialMaps = try bank.partialBank(of: index).convolve(tensor, jobs: jobs, kernels: .fromEnvironment)
-                    let map = try bank.convolve(tensor, jobs: jobs, kernels: .fromEnvironment)[index]
+                    let plan = try ConvolutionPlan(bank: bank, input: tensor.extent)
+                    let partialMaps = plan.partialMaps(of: index, in: tensor, jobs: jobs, kernels: .fromEnvironment)
+                    let map = plan.run(tensor, jobs: jobs, kernels: .fromEnvironment)[index]
                     if picture.lowercased().hasSuffix(".png") {
                         let drawn = ExplainPicture.render(explanation: explanation, image: tensor, partialMaps: partialMaps, map: map,
                                                           bankName: bank.name)

@@ -75,21 +75,18 @@ extension ConvolutionPlan {
     ///   - jobs: threads working on the image (row bands); never changes the result.
     ///   - kernels: which compiled kernels to use (default: the best this CPU runs); all give
     ///     bit-identical results.
+    /// - Returns: One single-channel tensor per filter, in bank order.
     /// - Complexity: O(H_out · W_out · C · k_h · k_w) multiply-adds per filter.
     public func run(_ image: Tensor, jobs: Int = 1, kernels: KernelLevel = .best) -> [Tensor] {
         let planes = padPhased(image, jobs: jobs)
         // Every element is written by the kernels before anyone reads it, so the maps start uninitialised
         // (zeroing them first would double the memory traffic of a small bank).
-        var storages = filters.map { plan in
-            let n = plan.geometry.output.height * plan.geometry.output.width
-            return [Float](unsafeUninitializedCapacity: n) { _, count in count = n }
-        }
+        var storages = filters.map { Self.uninitializedMap($0.geometry.output) }
         planes.withUnsafeBufferPointer { src in
             // Low-rank filters run one at a time, each on all workers.
-            for (f, plan) in filters.enumerated() {
-                guard let factors = plan.separable else { continue }
+            for f in filters.indices where passes[f] != nil {
                 storages[f].withUnsafeMutableBufferPointer { output in
-                    runSeparable(filter: f, factors: factors, planes: src.baseAddress!, output: output.baseAddress!, jobs: jobs, kernels: kernels)
+                    runPasses(filter: f, channel: nil, planes: src.baseAddress!, output: output.baseAddress!, jobs: jobs, kernels: kernels)
                 }
             }
             // Direct blocks in chunks of at most `chunkFilters` maps held open at once: the nesting that keeps the
@@ -112,6 +109,43 @@ extension ConvolutionPlan {
             Tensor(height: plan.geometry.output.height, width: plan.geometry.output.width, channels: 1, storage: storage)
         }
     }
+
+    /// Filter `f`'s per-channel partial maps on `image`: for each of the filter's channels `c`, the raw
+    /// cross-correlation of input channel `firstChannel + c` with kernel slice `c`, before the bias and the
+    /// activation, computed exactly as `run` computes that channel's partial sum. Adding them in channel order,
+    /// then the bias, then the activation gives filter `f`'s map bit for bit. (`FilterBank.partialNames(of:)` names
+    /// them.)
+    /// - Parameters:
+    ///   - f: the filter's index in the bank.
+    ///   - image: the input, of the size and channel count the plan was made for.
+    ///   - jobs: threads working on the image; never changes the result.
+    ///   - kernels: which compiled kernels run; never changes the result.
+    /// - Returns: One single-channel tensor per channel the filter reads, in channel order.
+    /// - Complexity: O(H_out · W_out · C · k_h · k_w) multiply-adds.
+    public func partialMaps(of f: Int, in image: Tensor, jobs: Int = 1, kernels: KernelLevel = .best) -> [Tensor] {
+        let planes = padPhased(image, jobs: jobs)
+        let out = filters[f].geometry.output
+        let channels = bank.filters[f].channels
+        var storages = (0..<channels).map { _ in Self.uninitializedMap(out) }
+        planes.withUnsafeBufferPointer { src in
+            for c in 0..<channels {
+                storages[c].withUnsafeMutableBufferPointer { output in
+                    if passes[f] != nil {
+                        runPasses(filter: f, channel: c, planes: src.baseAddress!, output: output.baseAddress!, jobs: jobs, kernels: kernels)
+                    } else {
+                        runDirectChannel(filter: f, channel: c, planes: src.baseAddress!, output: output.baseAddress!, jobs: jobs, kernels: kernels)
+                    }
+                }
+            }
+        }
+        return storages.map { Tensor(height: out.height, width: out.width, channels: 1, storage: $0) }
+    }
+
+    /// A map's storage, every element to be written by the kernels.
+    static func uninitializedMap(_ extent: Extent2D) -> [Float] {
+        let n = extent.height * extent.width
+        return [Float](unsafeUninitializedCapacity: n) { _, count in count = n }
+    }
 }
 
 extension ConvolutionPlan {
@@ -122,48 +156,53 @@ extension ConvolutionPlan {
     /// all its blocks on the workers together.
     func runDirectBlocks(_ chunk: Range<Int>, planes: UnsafePointer<Float>, outputs: [UnsafeMutablePointer<Float>], jobs: Int,
                          kernels: KernelLevel) {
-        let activation = bank.activation
-        let code = activation == .linear ? 0 : (activation == .relu ? 1 : 2)
-        var directJobs: [DirectJob] = []
-        var items: [(job: Int, rows: Range<Int>)] = []
-        // Owned copies of the chunk's output lists, offsets, weights and biases, freed after the workers return.
-        var owned: [UnsafeMutableRawPointer] = []
-        defer { for p in owned { p.deallocate() } }
-        func copy<T>(_ values: [T]) -> UnsafePointer<T> {
-            let p = UnsafeMutablePointer<T>.allocate(capacity: max(values.count, 1))
-            p.initialize(from: values, count: values.count)
-            owned.append(UnsafeMutableRawPointer(p))
-            return UnsafePointer(p)
-        }
-        var nextOutput = 0
-        for b in chunk {
-            let block = blocks[b]
-            let out = filters[block.filters.lowerBound].geometry.output
-            let first = bank.filters[block.filters.lowerBound]
-            let outputList = copy(Array(outputs[nextOutput..<(nextOutput + block.filters.count)]))
-            nextOutput += block.filters.count
-            directJobs.append(DirectJob(
-                input: planes + first.firstChannel * channelStride, channel_stride: channelStride, row_stride: rowStride,
-                tap_offsets: copy(block.tapOffsets), taps_per_channel: block.tapOffsets.count, channels: first.channels,
-                weights: copy(block.weights), biases: copy(block.biases), filters: block.filters.count,
-                outputs: outputList, out_width: out.width, out_stride: out.width, origin: 0,
-                row_step: bank.stride.height * rowStride, activation: code))
-            for start in stride(from: 0, to: out.height, by: ConvolutionPlan.bandRows) {
-                items.append((directJobs.count - 1, start..<min(start + ConvolutionPlan.bandRows, out.height)))
+        outputs.withUnsafeBufferPointer { outputList in
+            var directJobs: [DirectJob] = []
+            var items: [(job: Int, rows: Range<Int>)] = []
+            var nextOutput = 0
+            for b in chunk {
+                let block = blocks[b]
+                let out = filters[block.filters.lowerBound].geometry.output
+                let first = bank.filters[block.filters.lowerBound]
+                directJobs.append(DirectJob(
+                    input: planes + first.firstChannel * channelStride, channel_stride: channelStride, row_stride: rowStride,
+                    tap_offsets: block.tapOffsets, taps_per_channel: first.kernel.height * first.kernel.width, channels: first.channels,
+                    weights: block.weights, biases: block.biases, filters: block.filters.count,
+                    outputs: outputList.baseAddress! + nextOutput, out_width: out.width, out_stride: out.width, origin: 0,
+                    row_step: bank.stride.height * rowStride, activation: epilogue.kernelActivation))
+                nextOutput += block.filters.count
+                for start in stride(from: 0, to: out.height, by: ConvolutionPlan.bandRows) {
+                    items.append((directJobs.count - 1, start..<min(start + ConvolutionPlan.bandRows, out.height)))
+                }
+            }
+            let work = items, jobsList = directJobs, widths = blocks[chunk].map(\.width), epilogue = self.epilogue
+            parallelFor(work.count, jobs: jobs) { k in
+                let item = work[k]
+                let job = jobsList[item.job]
+                dispatchDirect(job, rows: item.rows, blockWidth: widths[item.job], kernels: kernels)
+                for g in 0..<job.filters {
+                    epilogue.finish(job.outputs[g] + item.rows.lowerBound * job.out_width, count: item.rows.count * job.out_width)
+                }
             }
         }
-        let work = items, jobsList = directJobs, widths = blocks[chunk].map(\.width)
-        parallelFor(work.count, jobs: jobs) { k in
-            let item = work[k]
-            let job = jobsList[item.job]
-            dispatchDirect(job, rows: item.rows, blockWidth: widths[item.job], kernels: kernels)
-            if code == 2 {
-                for g in 0..<job.filters {
-                    let out = job.outputs[g]
-                    for i in (item.rows.lowerBound * job.out_width)..<(item.rows.upperBound * job.out_width) {
-                        out[i] = activation.apply(out[i])
-                    }
-                }
+    }
+
+    /// Channel `c`'s partial map of direct filter `f`: its block's taps, that channel's weights, no bias, no activation.
+    func runDirectChannel(filter f: Int, channel c: Int, planes: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, jobs: Int,
+                          kernels: KernelLevel) {
+        let filter = bank.filters[f], block = blocks[blockOfFilter[f]!]
+        let out = filters[f].geometry.output
+        let taps = filter.kernel.height * filter.kernel.width
+        withUnsafePointer(to: output) { outputList in
+            let job = DirectJob(
+                input: planes + (filter.firstChannel + c) * channelStride, channel_stride: channelStride, row_stride: rowStride,
+                tap_offsets: block.tapOffsets, taps_per_channel: taps, channels: 1, weights: filterWeights[f].base + c * taps, biases: zero.base,
+                filters: 1, outputs: outputList, out_width: out.width, out_stride: out.width, origin: 0,
+                row_step: bank.stride.height * rowStride, activation: Int(CCK_ACTIVATION_NONE))
+            let bands = (out.height + ConvolutionPlan.bandRows - 1) / ConvolutionPlan.bandRows
+            parallelFor(bands, jobs: jobs) { band in
+                let rows = (band * ConvolutionPlan.bandRows)..<min((band + 1) * ConvolutionPlan.bandRows, out.height)
+                dispatchDirect(job, rows: rows, blockWidth: 1, kernels: kernels)
             }
         }
     }
@@ -174,77 +213,52 @@ extension ConvolutionPlan {
     /// `R_ck[r][x] = Σ_j v_ck[j] · in_c[r][x·sw + j·dw]` over every padded row the filter reads; then one column pass
     /// `partial_c[y][x] = Σ_k Σ_i u_ck[i] · R_ck[y·sh + i·dh][x]` (terms in order, one accumulator per channel) that
     /// also adds the channel partials, the bias and the activation as the direct path does.
-    func runSeparable(filter f: Int, factors: LowRank, planes: UnsafePointer<Float>,
-                      output: UnsafeMutablePointer<Float>, jobs: Int, kernels: KernelLevel) {
-        let plan = filters[f]
-        let filter = bank.filters[f]
+    /// - Parameter channel: nil for the filter's map; a channel for its partial map alone (no bias, no activation).
+    func runPasses(filter f: Int, channel: Int?, planes: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, jobs: Int,
+                   kernels: KernelLevel) {
+        let plan = filters[f], filter = bank.filters[f], buffers = passes[f]!
         let out = plan.geometry.output
-        let kh = filter.kernel.height, kw = filter.kernel.width
-        let sh = bank.stride.height, dh = bank.dilation.height, dw = bank.dilation.width, sw = bank.stride.width
-        let channels = filter.channels, terms = factors.terms
-        let rows = (out.height - 1) * sh + (kh - 1) * dh + 1      // padded rows the filter reads
-        let rStride = out.width + 16
-        let rTerm = rows * rStride + 16
-        let rChannel = terms * rTerm
-        let planesCount = channels * terms
-        let r = UnsafeMutablePointer<Float>.allocate(capacity: rChannel * channels)
-        r.initialize(repeating: 0, count: rChannel * channels)
-        defer { r.deallocate() }
-        let rowOffsets = UnsafeMutablePointer<Int>.allocate(capacity: kw)
-        let columnOffsets = UnsafeMutablePointer<Int>.allocate(capacity: terms * kh)
-        let zero = UnsafeMutablePointer<Float>.allocate(capacity: 1)
-        let bias = UnsafeMutablePointer<Float>.allocate(capacity: 1)
-        let rowWeights = UnsafeMutablePointer<Float>.allocate(capacity: kw * planesCount)
-        let columnWeights = UnsafeMutablePointer<Float>.allocate(capacity: terms * kh * channels)
-        let rowTargets = UnsafeMutablePointer<UnsafeMutablePointer<Float>>.allocate(capacity: planesCount)
-        let target = UnsafeMutablePointer<UnsafeMutablePointer<Float>>.allocate(capacity: 1)
-        defer {
-            rowOffsets.deallocate(); columnOffsets.deallocate(); zero.deallocate(); bias.deallocate()
-            rowWeights.deallocate(); columnWeights.deallocate(); rowTargets.deallocate(); target.deallocate()
-        }
-        for j in 0..<kw {
-            let column = plan.originColumn + j * dw
-            rowOffsets[j] = (column % sw) * phaseStride + column / sw
-        }
-        for k in 0..<terms { for i in 0..<kh { columnOffsets[k * kh + i] = k * rTerm + i * dh * rStride } }
-        zero.pointee = 0
-        bias.pointee = filter.bias
-        for c in 0..<channels {
-            for k in 0..<terms {
-                let plane = c * terms + k
-                for j in 0..<kw { rowWeights[plane * kw + j] = factors.v[c][k][j] }
-                for i in 0..<kh { columnWeights[(c * terms + k) * kh + i] = factors.u[c][k][i] }
-                rowTargets[plane] = r + c * rChannel + k * rTerm
+        let kh = filter.kernel.height, kw = filter.kernel.width, terms = plan.separable!.terms
+        let scratch = ScratchGeometry(plan: plan, filter: filter, bank: bank)
+        let channels = channel.map { $0..<($0 + 1) } ?? 0..<filter.channels
+        let planesCount = channels.count * terms
+        let channelScratch = terms * scratch.termStride
+        var r = [Float](repeating: 0, count: channelScratch * channels.count)
+        r.withUnsafeMutableBufferPointer { rBuffer in
+            let rBase = rBuffer.baseAddress!
+            // Row passes: one single-channel job per (channel, term), writing R_ck's rows `scratch.rowStride` floats apart.
+            let targets = (0..<planesCount).map { rBase + $0 * scratch.termStride }
+            targets.withUnsafeBufferPointer { targetList in
+                let rowJobs = (0..<planesCount).map { plane in
+                    let c = channels.lowerBound + plane / terms, k = plane % terms
+                    return DirectJob(
+                        input: planes + (filter.firstChannel + c) * channelStride, channel_stride: 0, row_stride: scratch.rowStride,
+                        tap_offsets: buffers.rowOffsets, taps_per_channel: kw, channels: 1, weights: buffers.rowWeights + (c * terms + k) * kw,
+                        biases: zero.base, filters: 1, outputs: targetList.baseAddress! + plane, out_width: out.width, out_stride: scratch.rowStride,
+                        origin: plan.originRow * rowStride, row_step: rowStride, activation: Int(CCK_ACTIVATION_NONE))
+                }
+                let bands = (scratch.rows + ConvolutionPlan.bandRows - 1) / ConvolutionPlan.bandRows
+                parallelFor(bands * planesCount, jobs: jobs) { k in
+                    let plane = k % planesCount, band = k / planesCount
+                    let range = (band * ConvolutionPlan.bandRows)..<min((band + 1) * ConvolutionPlan.bandRows, scratch.rows)
+                    dispatchDirect(rowJobs[plane], rows: range, blockWidth: 1, kernels: kernels)
+                }
             }
-        }
-        target.pointee = output
-        let code = bank.activation == .linear ? 0 : (bank.activation == .relu ? 1 : 2)
-        // Row passes: one single-channel job per (channel, term), writing R_ck's rows rStride floats apart.
-        let rowJobs = (0..<planesCount).map { plane in
-            DirectJob(input: planes + (filter.firstChannel + plane / terms) * channelStride, channel_stride: 0, row_stride: rStride,
-                      tap_offsets: UnsafePointer(rowOffsets), taps_per_channel: kw, channels: 1, weights: UnsafePointer(rowWeights + plane * kw),
-                      biases: UnsafePointer(zero), filters: 1, outputs: UnsafePointer(rowTargets + plane), out_width: out.width,
-                      out_stride: rStride, origin: plan.originRow * rowStride, row_step: rowStride, activation: 0)
-        }
-        let bands = (rows + ConvolutionPlan.bandRows - 1) / ConvolutionPlan.bandRows
-        parallelFor(bands * planesCount, jobs: jobs) { k in
-            let c = k % planesCount, band = k / planesCount
-            let range = (band * ConvolutionPlan.bandRows)..<min((band + 1) * ConvolutionPlan.bandRows, rows)
-            dispatchDirect(rowJobs[c], rows: range, blockWidth: 1, kernels: kernels)
-        }
-        // Column pass: all channels in one job, so partials, their sum, the bias and relu follow the direct path.
-        let columnJob = DirectJob(input: UnsafePointer(r), channel_stride: rChannel, row_stride: rStride, tap_offsets: UnsafePointer(columnOffsets),
-                                  taps_per_channel: terms * kh, channels: channels, weights: UnsafePointer(columnWeights), biases: UnsafePointer(bias),
-                                  filters: 1, outputs: UnsafePointer(target), out_width: out.width, out_stride: out.width, origin: 0,
-                                  row_step: sh * rStride,
-                                  activation: code)
-        let outBands = (out.height + ConvolutionPlan.bandRows - 1) / ConvolutionPlan.bandRows
-        let activation = bank.activation
-        parallelFor(outBands, jobs: jobs) { band in
-            let range = (band * ConvolutionPlan.bandRows)..<min((band + 1) * ConvolutionPlan.bandRows, out.height)
-            dispatchDirect(columnJob, rows: range, blockWidth: 1, kernels: kernels)
-            if code == 2 {
-                for i in (range.lowerBound * out.width)..<(range.upperBound * out.width) { columnJob.outputs[0][i] = activation.apply(columnJob.outputs[0][i]) }
+            // Column pass: the channels in one job, so partials, their sum, the bias and relu follow the direct path.
+            let epilogue = channel == nil ? self.epilogue : .none
+            withUnsafePointer(to: output) { outputList in
+                let columnJob = DirectJob(
+                    input: UnsafePointer(rBase), channel_stride: channelScratch, row_stride: scratch.rowStride,
+                    tap_offsets: buffers.columnOffsets, taps_per_channel: terms * kh, channels: channels.count,
+                    weights: buffers.columnWeights + channels.lowerBound * terms * kh, biases: channel == nil ? buffers.bias : zero.base,
+                    filters: 1, outputs: outputList, out_width: out.width, out_stride: out.width, origin: 0,
+                    row_step: bank.stride.height * scratch.rowStride, activation: epilogue.kernelActivation)
+                let outBands = (out.height + ConvolutionPlan.bandRows - 1) / ConvolutionPlan.bandRows
+                parallelFor(outBands, jobs: jobs) { band in
+                    let range = (band * ConvolutionPlan.bandRows)..<min((band + 1) * ConvolutionPlan.bandRows, out.height)
+                    dispatchDirect(columnJob, rows: range, blockWidth: 1, kernels: kernels)
+                    epilogue.finish(columnJob.outputs[0] + range.lowerBound * out.width, count: range.count * out.width)
+                }
             }
         }
     }

@@ -1,3 +1,5 @@
+internal import CConvKernels
+
 /// Everything about running a bank on images of one size, worked out before any pixel is touched: each
 /// filter's output size and pads, the padded input planes' size, and each filter's taps as (offset, weight)
 /// pairs into those planes. The inner loop never branches on padding, mode or bank layout.
@@ -8,47 +10,31 @@
 public struct ConvolutionPlan: Sendable {
     /// One filter's part of the plan.
     public struct FilterPlan: Sendable {
+        /// The filter's output size, pads and strides on this input.
         public let geometry: ConvolutionGeometry
         /// Where this filter's pads start inside the union-padded image.
         let originRow: Int, originColumn: Int
-        /// For a large kernel of low rank: per channel, `terms` column factors `u` (kh) and row factors `v` (kw) with
-        /// `w[c][i][j] ≈ Σ_k u[c][k][i] · v[c][k][j]`, run as row passes then one column pass. Nil: direct.
-        public var separable: LowRank?
+        /// For a large kernel of low rank: the factors it runs with, as row passes then one column pass. Nil: direct.
+        let separable: LowRank?
+        /// How many outer-product terms the engine runs this filter with (1: separable, a row pass then a column
+        /// pass); nil when it runs the kernel directly.
+        public var lowRankTerms: Int? { separable?.terms }
     }
 
-    /// How a filter runs: directly, or as a sum of outer products.
-    enum Path: Sendable, Equatable {
-        case direct
-        case lowRank(LowRank)
-
-        /// The engine's own choice for `filter`.
-        init(_ filter: Filter) {
-            self = ConvolutionPlan.lowRankFactors(filter).map { .lowRank($0) } ?? .direct
-        }
-    }
-
-    /// A kernel written as a short sum of outer products (rank 1: separable).
-    public struct LowRank: Sendable, Equatable {
+    /// A kernel written as a short sum of outer products (rank 1: separable): per channel, `terms` column factors
+    /// `u` (kh values) and row factors `v` (kw values) with `w[c][i][j] ≈ Σ_k u[c][k][i] · v[c][k][j]`.
+    struct LowRank: Sendable, Equatable {
         /// Terms per channel (channels of lower rank are padded with zero terms).
-        public var terms: Int
+        var terms: Int
         /// `u[c][k]`: column factor `k` of channel `c` (kh values); `v[c][k]`: its row factor (kw values).
-        public var u: [[[Float]]], v: [[[Float]]]
+        var u: [[[Float]]], v: [[[Float]]]
     }
 
-    /// Factors each channel's kernel into `r` outer products by Gaussian elimination with full pivoting (in `Double`):
-    /// pivot `w[p][q]` = the largest remaining weight, `u_i = w[i][q]`, `v_j = w[p][j] / w[p][q]`, subtract `u vᵀ`,
-    /// repeat until every remaining weight is within 1e-6 of the kernel's largest. Used when that pays:
-    /// kh, kw ≥ 3 and `r · 2 · (kh + kw) < kh · kw` (rank 1 from 5×5 up; rank 2 from 9×9; rank 3 from 13×13 …).
+    /// Factors each channel's kernel into `r` outer products (`Filter.eliminate`, Gaussian elimination with full
+    /// pivoting in `Double`, to within 1e-6 of the largest weight). Used when that pays: kh, kw ≥ 3 and
+    /// `r · 2 · (kh + kw) < kh · kw` (rank 1 from 5×5 up; rank 2 from 9×9; rank 3 from 13×13 …).
     /// Accuracy: every weight is reproduced within 1e-6 of the largest weight (the dense sum and the low-rank sum
     /// then differ by at most 1e-6·max|w|·Σ|x| plus float32 rounding of the regrouped sums).
-    /// The factors the engine uses for `filter`: its override if it has one, else its own choice.
-    static func chosenFactors(_ filter: Filter) -> LowRank? {
-        switch filter.pathOverride ?? Path(filter) {
-        case .direct: return nil
-        case .lowRank(let factors): return factors
-        }
-    }
-
     static func lowRankFactors(_ filter: Filter) -> LowRank? {
         let kh = filter.kernel.height, kw = filter.kernel.width
         guard kh >= 3, kw >= 3, 2 * (kh + kw) < kh * kw else { return nil }
@@ -70,15 +56,57 @@ public struct ConvolutionPlan: Sendable {
         return LowRank(terms: terms, u: us, v: vs)
     }
 
-    /// Consecutive filters with one kernel size and origin, run together by one kernel call.
-    struct Block: Sendable {
+    /// Consecutive direct filters with one kernel size, first channel and origin, run together by one kernel call.
+    /// Its pointers are into the plan's `buffers`, which live as long as the plan and never change.
+    struct Block: @unchecked Sendable {
         var filters: Range<Int>
+        /// Weight slots per tap: 8, 4 or 1.
         var width: Int
-        /// Per channel tap, its offset within one channel's phase planes.
-        var tapOffsets: [Int]
+        /// Per channel tap, its offset within one channel's phase planes (kh · kw values).
+        let tapOffsets: UnsafePointer<Int>
         /// `[c][tap][slot]`, zero in unused slots.
-        var weights: [Float]
-        var biases: [Float]
+        let weights: UnsafePointer<Float>
+        /// One per slot.
+        let biases: UnsafePointer<Float>
+    }
+
+    /// A low-rank filter's pass inputs, in the plan's `buffers`.
+    struct PassBuffers: @unchecked Sendable {
+        /// Row pass: per kernel column `j`, its offset within a channel's phase planes.
+        let rowOffsets: UnsafePointer<Int>
+        /// Row pass weights `v[c][k][j]`, at `(c · terms + k) · kw + j`.
+        let rowWeights: UnsafePointer<Float>
+        /// Column pass: per term `k` and kernel row `i`, its offset within one channel's row-pass scratch.
+        let columnOffsets: UnsafePointer<Int>
+        /// Column pass weights `u[c][k][i]`, at `(c · terms + k) · kh + i`.
+        let columnWeights: UnsafePointer<Float>
+        /// The filter's bias.
+        let bias: UnsafePointer<Float>
+    }
+
+    /// What follows the bias: relu runs inside the kernels; any other non-linear activation runs in Swift on each
+    /// band of rows the kernels finish.
+    enum Epilogue: Sendable, Equatable {
+        case none
+        case relu
+        case after(Activation)
+
+        init(_ activation: Activation) {
+            switch activation {
+            case .linear: self = .none
+            case .relu: self = .relu
+            default: self = .after(activation)
+            }
+        }
+
+        /// `cck_direct_job.activation`: what the kernels apply themselves.
+        var kernelActivation: Int { self == .relu ? Int(CCK_ACTIVATION_RELU) : Int(CCK_ACTIVATION_NONE) }
+
+        /// Applies the part the kernels did not to `count` values from `values`.
+        func finish(_ values: UnsafeMutablePointer<Float>, count: Int) {
+            guard case .after(let activation) = self else { return }
+            for i in 0..<count { values[i] = activation.apply(values[i]) }
+        }
     }
 
     public let bank: FilterBank
@@ -91,7 +119,20 @@ public struct ConvolutionPlan: Sendable {
     /// Column phases (the horizontal stride): phase `p` holds padded columns `p, p + sw, …`, so every tap
     /// reads 16 consecutive floats for 16 neighbouring outputs.
     let phaseWidth: Int, rowStride: Int, phaseStride: Int, channelStride: Int
+    /// The direct filters, in blocks.
     let blocks: [Block]
+    /// Per filter: its block (direct filters), nil for low-rank ones.
+    let blockOfFilter: [Int?]
+    /// Per filter: its weights `[c][tap]` (each filter's channel slices, for partial maps).
+    let filterWeights: [SharedReads<Float>]
+    /// Per filter: its low-rank passes' inputs, nil for direct ones.
+    let passes: [PassBuffers?]
+    /// A single 0, the bias of partial maps.
+    let zero: SharedReads<Float>
+    /// The bank's activation, split between the kernels and Swift.
+    let epilogue: Epilogue
+    /// Owns every buffer the pointers above point into; allocated once here, freed with the plan.
+    let buffers: PlanBuffers
 
     /// Plans `bank` on inputs of `input` size.
     /// - Throws: `ConvolutionError` when a kernel does not fit, `reflect` cannot fill a pad, or the pads are absurd.
@@ -135,10 +176,12 @@ public struct ConvolutionPlan: Sendable {
         var plans: [FilterPlan] = []
         for (g, filter) in zip(geometries, bank.filters) {
             plans.append(FilterPlan(geometry: g, originRow: union.top - g.insets.top, originColumn: union.left - g.insets.left,
-                                    separable: Self.chosenFactors(filter)))
+                                    separable: Self.lowRankFactors(filter)))
         }
+        let buffers = PlanBuffers()
         // Blocks of up to 8 consecutive filters sharing kernel size and origin.
         var blocks: [Block] = []
+        var blockOfFilter = [Int?](repeating: nil, count: bank.filters.count)
         var start = 0
         while start < bank.filters.count {
             if plans[start].separable != nil {
@@ -175,9 +218,40 @@ public struct ConvolutionPlan: Sendable {
                     for t in 0..<taps { weights[(c * taps + t) * width + slot] = filter.weights[c * taps + t] }
                 }
             }
-            blocks.append(Block(filters: start..<end, width: width, tapOffsets: offsets, weights: weights, biases: biases))
+            for f in start..<end { blockOfFilter[f] = blocks.count }
+            blocks.append(Block(filters: start..<end, width: width, tapOffsets: buffers.store(offsets), weights: buffers.store(weights),
+                                biases: buffers.store(biases)))
             start = end
         }
+        var passes: [PassBuffers?] = []
+        for (plan, filter) in zip(plans, bank.filters) {
+            guard let factors = plan.separable else {
+                passes.append(nil)
+                continue
+            }
+            let kh = filter.kernel.height, kw = filter.kernel.width, terms = factors.terms
+            var rowOffsets: [Int] = []
+            for j in 0..<kw {
+                let column = plan.originColumn + j * bank.dilation.width
+                rowOffsets.append((column % sw) * phaseStride + column / sw)
+            }
+            // The column pass reads the row-pass scratch: per term a plane of `rowStride`-float rows.
+            let scratch = ScratchGeometry(plan: plan, filter: filter, bank: bank)
+            var columnOffsets: [Int] = []
+            for k in 0..<terms {
+                for i in 0..<kh { columnOffsets.append(k * scratch.termStride + i * bank.dilation.height * scratch.rowStride) }
+            }
+            passes.append(PassBuffers(
+                rowOffsets: buffers.store(rowOffsets), rowWeights: buffers.store(factors.v.flatMap { $0.flatMap { $0 } }),
+                columnOffsets: buffers.store(columnOffsets), columnWeights: buffers.store(factors.u.flatMap { $0.flatMap { $0 } }),
+                bias: buffers.store([filter.bias])))
+        }
+        self.blockOfFilter = blockOfFilter
+        self.passes = passes
+        self.filterWeights = bank.filters.map { SharedReads(base: buffers.store($0.weights)) }
+        self.zero = SharedReads(base: buffers.store([Float(0)]))
+        self.epilogue = Epilogue(bank.activation)
+        self.buffers = buffers
         self.bank = bank
         self.input = input
         self.insets = union
@@ -196,12 +270,22 @@ public struct ConvolutionPlan: Sendable {
             let out = plan.geometry.output
             total = total + Saturating(out.height) * out.width
             if let factors = plan.separable {
-                let rows = Saturating(out.height - 1) * bank.stride.height + Saturating(filter.kernel.height - 1) * bank.dilation.height + 1
-                let scratch = (rows * Saturating(out.width + 16) + 16) * factors.terms * filter.channels
+                let scratch = ScratchGeometry.floats(plan: plan, filter: filter, bank: bank, terms: factors.terms) * filter.channels
                 separable = Saturating(max(separable.value, scratch.value))
             }
         }
         return ((total + separable) * MemoryLayout<Float>.stride).value
+    }
+
+    /// The bytes `partialMaps(of:in:jobs:kernels:)` allocates for filter `f` at its peak: the padded phase planes,
+    /// one map per channel of the filter and, for a low-rank filter, one channel's row-pass scratch. Saturates.
+    /// - Complexity: O(1).
+    public func partialMemoryBytes(of f: Int) -> Int {
+        let plan = filters[f], filter = bank.filters[f], out = plan.geometry.output
+        var total = Saturating(channelStride) * bank.channels + 16
+        total = total + Saturating(out.height) * out.width * filter.channels
+        if let factors = plan.separable { total = total + ScratchGeometry.floats(plan: plan, filter: filter, bank: bank, terms: factors.terms) }
+        return (total * MemoryLayout<Float>.stride).value
     }
 
     /// The input's channels with the plan's border filled by the bank's padding mode, laid out as the kernels
@@ -246,4 +330,44 @@ public struct ConvolutionPlan: Sendable {
             initialized = count
         }
     }
+}
+
+/// The row-pass scratch of a low-rank filter: per channel and term, one plane of the padded rows the filter reads,
+/// each `out.width` values plus 16 spare floats (the kernels' 16-lane loads), and 16 spare floats per plane.
+struct ScratchGeometry {
+    /// Padded rows the filter reads.
+    let rows: Int
+    /// Floats from one scratch row to the next, from one term's plane to the next, and from one channel's terms
+    /// to the next.
+    let rowStride: Int, termStride: Int
+
+    init(plan: ConvolutionPlan.FilterPlan, filter: Filter, bank: FilterBank) {
+        let out = plan.geometry.output
+        rows = (out.height - 1) * bank.stride.height + (filter.kernel.height - 1) * bank.dilation.height + 1
+        rowStride = out.width + 16
+        termStride = rows * rowStride + 16
+    }
+
+    /// One channel's scratch, in floats, computed without overflow (for memory estimates).
+    static func floats(plan: ConvolutionPlan.FilterPlan, filter: Filter, bank: FilterBank, terms: Int) -> Saturating {
+        let out = plan.geometry.output
+        let rows = Saturating(out.height - 1) * bank.stride.height + Saturating(filter.kernel.height - 1) * bank.dilation.height + 1
+        return (rows * Saturating(out.width + 16) + 16) * terms
+    }
+}
+
+/// The memory behind a plan's pointers: tap offsets, packed weights, biases and low-rank factors, each copied once
+/// when the plan is made and freed with it. Nothing writes to it after `ConvolutionPlan.init`, so threads share it.
+final class PlanBuffers: @unchecked Sendable {
+    private var allocations: [UnsafeMutableRawPointer] = []
+
+    /// A copy of `values` that lives as long as `self` (at least one element's room, so never null).
+    func store<T: BitwiseCopyable>(_ values: [T]) -> UnsafePointer<T> {
+        let p = UnsafeMutablePointer<T>.allocate(capacity: max(values.count, 1))
+        p.initialize(from: values, count: values.count)
+        allocations.append(UnsafeMutableRawPointer(p))
+        return UnsafePointer(p)
+    }
+
+    deinit { for p in allocations { p.deallocate() } }
 }

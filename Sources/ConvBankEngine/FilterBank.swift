@@ -13,11 +13,9 @@ public struct Filter: Sendable, Equatable {
     public internal(set) var weights: [Float]
     /// Added to the channel sum before the activation.
     public var bias: Float
-    /// The input channel this filter's channel 0 reads (grouped banks: the first channel of its group).
+    /// The input channel this filter's channel 0 reads (grouped banks: the first channel of its group; set by the
+    /// bank's `groups`).
     public internal(set) var firstChannel: Int = 0
-    /// How the engine must run this filter, when not its own choice: a partial-map slice follows its parent filter
-    /// (direct, or the parent's low-rank factors for that channel), so the partials add up to the map bit for bit.
-    var pathOverride: ConvolutionPlan.Path?
 
     public init(name: String, kernel: Extent2D, channels: Int, weights: [Float], bias: Float = 0) {
         precondition(kernel.height >= 1 && kernel.width >= 1 && channels >= 1, "invalid filter shape")
@@ -101,38 +99,19 @@ public struct FilterBank: Sendable, Equatable {
     }
 
     /// Input channels the bank reads (each filter reads `channels / groups` of them).
-    public var channels: Int { inputChannels ?? filters[0].channels * groups }
-    /// Set by `partialBank(of:)`, whose one-channel filters read chosen channels of a wider input.
-    private var inputChannels: Int?
+    public var channels: Int { filters[0].channels * groups }
 
-    /// The bank whose maps are filter `f`'s per-channel partial maps: for each of the filter's channels `c`, the
-    /// raw cross-correlation of input channel `firstChannel + c` with kernel slice `c` — before the bias and the
-    /// activation, with the bank's stride, dilation, padding and mode. Adding the partial maps in channel order,
-    /// then the bias, then the activation gives filter `f`'s map exactly (the engine sums in that order).
-    /// Filters are named `<name>.c<k>` with `k` the input channel.
-    public func partialBank(of f: Int) -> FilterBank {
-        let filter = filters[f]
-        let taps = filter.kernel.height * filter.kernel.width
-        let parentPath = filter.pathOverride ?? ConvolutionPlan.Path(filter)
-        let slices = (0..<filter.channels).map { c in
-            var slice = Filter(name: "\(filter.name).c\(filter.firstChannel + c)", kernel: filter.kernel, channels: 1,
-                               weights: Array(filter.weights[(c * taps)..<((c + 1) * taps)]), bias: 0)
-            slice.firstChannel = filter.firstChannel + c
-            switch parentPath {
-            case .direct: slice.pathOverride = .direct
-            case .lowRank(let factors):
-                slice.pathOverride = .lowRank(ConvolutionPlan.LowRank(terms: factors.terms, u: [factors.u[c]], v: [factors.v[c]]))
-            }
-            return slice
-        }
-        var bank = FilterBank(name: "\(name) partials of \(filter.name)", filters: slices, stride: stride, dilation: dilation,
-                              padding: padding, paddingMode: paddingMode, activation: .linear)
-        bank.inputChannels = channels
-        return bank
+    /// Filter `f`'s per-channel partial maps on `image` (see `ConvolutionPlan.partialMaps(of:in:jobs:kernels:)`),
+    /// named by `partialNames(of:)`.
+    /// - Throws: `ConvolutionError` when the bank cannot run on an image of this size or channel count.
+    /// - Complexity: O(H_out · W_out · C · k_h · k_w) multiply-adds.
+    public func partialMaps(of f: Int, in image: Tensor, jobs: Int = 1, kernels: KernelLevel = .best) throws(ConvolutionError) -> [Tensor] {
+        guard image.channels == channels else { throw .channelMismatch(image: image.channels, bank: channels) }
+        return try ConvolutionPlan(bank: self, input: image.extent).partialMaps(of: f, in: image, jobs: jobs, kernels: kernels)
     }
 
-    /// The names of filter `f`'s partial maps, `<name>.c<k>` for each input channel `k` it reads — what
-    /// `partialBank(of:)` names its filters, without building it (no factorization).
+    /// The names of filter `f`'s partial maps, `<name>.c<k>` for each input channel `k` it reads, in the order
+    /// `partialMaps(of:in:jobs:kernels:)` returns them.
     /// - Complexity: O(channels of the filter).
     public func partialNames(of f: Int) -> [String] {
         let filter = filters[f]
@@ -141,7 +120,7 @@ public struct FilterBank: Sendable, Equatable {
 
     /// Splits the input channels into `groups` groups (see `groups`), setting each filter's first channel.
     /// - Precondition: `groups` divides the filter count.
-    mutating func setGroups(_ groups: Int) {
+    private mutating func setGroups(_ groups: Int) {
         precondition(groups >= 1 && filters.count % groups == 0, "groups must divide the filter count")
         self.groups = groups
         let perGroup = filters[0].channels

@@ -387,7 +387,7 @@ public enum ExplainPicture {
     // MARK: - Rendering
 
     /// The picture of `explanation` (filter `f`'s output pixel) on `image` (already adapted to the bank's channels):
-    /// `partialMaps` are `bank.partialBank(of: f).convolve(image)`, `map` is filter `f`'s map.
+    /// `partialMaps` are `bank.partialMaps(of: f, in: image)`, `map` is filter `f`'s map.
     /// - Complexity: O(picture pixels + image pixels · maps).
     public static func render(explanation: PixelExplanation, image: Tensor, partialMaps: [Tensor], map: Tensor, bankName: String,
                               colormap: Colormap = .viridis) -> Picture {

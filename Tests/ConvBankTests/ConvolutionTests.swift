@@ -188,10 +188,9 @@ private func row(_ values: [Float]) -> Tensor { Tensor(height: 1, width: values.
             banks.append(FilterBank(name: "r\(k)", filters: filters, stride: Extent2D(height: 1 + k % 2, width: 2 - k % 2),
                                     dilation: Extent2D(1 + k / 2), padding: .same, paddingMode: PaddingMode.allCases[k], activation: activation))
         }
-        var grouped = FilterBank(name: "g", filters: (0..<6).map { f in
+        let grouped = FilterBank(name: "g", filters: (0..<6).map { f in
             Filter(name: "g\(f)", kernel: Extent2D(3), channels: 1, weights: (0..<9).map { _ in Float.random(in: -2...2, using: &rng) }, bias: 1)
-        }, padding: .same)
-        grouped.setGroups(3)
+        }, padding: .same, groups: 3)
         banks.append(grouped)
         // Channels of different rank: channel 0 separable, 1 and 2 not. Each slice must follow its parent's path.
         let u = (0..<7).map { _ in Float.random(in: -1...1, using: &rng) }, v = (0..<7).map { _ in Float.random(in: -1...1, using: &rng) }
@@ -205,7 +204,7 @@ private func row(_ values: [Float]) -> Tensor { Tensor(height: 1, width: values.
             let input = try image.adapted(toChannels: bank.channels)
             let maps = try bank.convolve(input, jobs: 2)
             for f in bank.filters.indices {
-                let partials = try bank.partialBank(of: f).convolve(input, jobs: 2)
+                let partials = try bank.partialMaps(of: f, in: input, jobs: 2)
                 #expect(partials.count == bank.filters[f].channels)
                 var total = partials[0].storage
                 for c in 1..<partials.count { for i in total.indices { total[i] += partials[c].storage[i] } }

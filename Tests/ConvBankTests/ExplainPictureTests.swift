@@ -24,7 +24,7 @@ import Testing
 
     static func parts(_ bank: FilterBank, _ image: Tensor, x: Int, y: Int) throws -> (PixelExplanation, [Tensor], Tensor) {
         let e = try bank.explain(image, filter: 0, x: x, y: y)
-        return (e, try bank.partialBank(of: 0).convolve(image), try bank.convolve(image)[0])
+        return (e, try bank.partialMaps(of: 0, in: image), try bank.convolve(image)[0])
     }
 
     @Test func labels40404() throws {

@@ -18,6 +18,9 @@
 
 #pragma clang assume_nonnull begin
 
+/* What the kernels apply after the bias. */
+enum { CCK_ACTIVATION_NONE = 0, CCK_ACTIVATION_RELU = 1 };
+
 /* Pointers and sizes for one block of filters. Invariant: every pointer stays valid while the job runs;
  * workers given disjoint row ranges write disjoint output rows, and nobody reads the outputs meanwhile
  * (which is why Swift may share a job between threads: it is imported as Sendable). */
@@ -40,7 +43,8 @@ typedef struct __attribute__((swift_attr("@Sendable"))) {
     ptrdiff_t out_width, out_stride;
     /* Offset of output row 0's first tap, and the step per output row (stride · row_stride). */
     ptrdiff_t origin, row_step;
-    /* 0 linear, 1 relu (applied here: x > 0 ? x : +0, NaN → 0); anything else is applied by the caller. */
+    /* CCK_ACTIVATION_NONE, or CCK_ACTIVATION_RELU (applied here: x > 0 ? x : +0, NaN → 0); any other activation is
+     * the caller's, after the kernel. */
     ptrdiff_t activation;
 } cck_direct_job;
 
