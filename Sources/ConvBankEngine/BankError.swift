@@ -10,6 +10,7 @@ public enum BankError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The JSON is valid but not a valid bank; `at` is the JSON path.
     case invalid(source: String, at: String, reason: String)
 
+    /// The one-line message: the bank's source, where in it, and what is wrong.
     public var description: String {
         switch self {
         case let .unknownBuiltin(name, known):

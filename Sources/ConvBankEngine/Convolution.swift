@@ -54,8 +54,10 @@ public enum KernelLevel: Int, Sendable, CaseIterable, Comparable, CustomStringCo
         }
     }
 
+    /// Narrower levels order first: `portable < avx2 < avx512`.
     public static func < (a: KernelLevel, b: KernelLevel) -> Bool { a.rawValue < b.rawValue }
 
+    /// The level's name, as `CONVBANK_KERNELS` spells it.
     public var description: String {
         switch self {
         case .portable: "portable"

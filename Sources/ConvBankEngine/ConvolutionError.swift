@@ -19,6 +19,7 @@ public enum ConvolutionError: Error, Sendable, Equatable, CustomStringConvertibl
     /// Running the bank on this input needs more memory than the budget allows (`--max-memory`).
     case overMemoryBudget(needed: Int, budget: Int, input: Extent2D)
 
+    /// The one-line message, naming the filter or sizes involved.
     public var description: String {
         switch self {
         case let .emptyOutput(input, kernel, dilation, padding):

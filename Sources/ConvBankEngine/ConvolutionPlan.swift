@@ -109,12 +109,15 @@ public struct ConvolutionPlan: Sendable {
         }
     }
 
+    /// The bank the plan runs.
     public let bank: FilterBank
+    /// The input size the plan was made for.
     public let input: Extent2D
     /// The union of every filter's pads.
     public let insets: EdgeInsets
     /// Size of one padded plane.
     public let padded: Extent2D
+    /// Per filter, in bank order: its geometry and how it runs.
     public let filters: [FilterPlan]
     /// Column phases (the horizontal stride): phase `p` holds padded columns `p, p + sw, …`, so every tap
     /// reads 16 consecutive floats for 16 neighbouring outputs.

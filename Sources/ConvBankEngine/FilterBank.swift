@@ -17,6 +17,8 @@ public struct Filter: Sendable, Equatable {
     /// bank's `groups`).
     public internal(set) var firstChannel: Int = 0
 
+    /// A filter from its weights in the canonical `[c][i][j]` order.
+    /// - Precondition: the shape is positive and `weights.count == channels · kernel.height · kernel.width`.
     public init(name: String, kernel: Extent2D, channels: Int, weights: [Float], bias: Float = 0) {
         precondition(kernel.height >= 1 && kernel.width >= 1 && channels >= 1, "invalid filter shape")
         precondition(weights.count == channels * kernel.height * kernel.width, "weights do not match the shape")
@@ -55,11 +57,17 @@ public struct Filter: Sendable, Equatable {
 ///
 /// Defaults are Keras's: stride 1, dilation 1, `valid`, zeros, `linear`.
 public struct FilterBank: Sendable, Equatable {
+    /// The bank's name, shown in summaries, sheets and the gallery.
     public var name: String
+    /// Output step in rows and columns.
     public var stride: Extent2D
+    /// Spacing of the kernel's taps in rows and columns (1: adjacent).
     public var dilation: Extent2D
+    /// How much border surrounds the input: `valid`, `same` or explicit pads.
     public var padding: Padding
+    /// What fills the border.
     public var paddingMode: PaddingMode
+    /// Applied to each filter's channel sum plus bias.
     public var activation: Activation
     /// At least one filter; all read the same number of channels.
     public internal(set) var filters: [Filter]

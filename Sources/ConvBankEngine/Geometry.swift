@@ -1,9 +1,12 @@
 /// A height and width: a kernel size, a stride, a dilation or an image size.
 /// JSON: `N` or `[H, W]`; command line: `N` or `H,W`.
 public struct Extent2D: Hashable, Sendable, CustomStringConvertible {
+    /// Rows.
     public var height: Int
+    /// Columns.
     public var width: Int
 
+    /// A size of `height` rows and `width` columns.
     public init(height: Int, width: Int) {
         self.height = height
         self.width = width
@@ -45,8 +48,10 @@ public struct Extent2D: Hashable, Sendable, CustomStringConvertible {
 
 /// Padding widths on the four sides of an image.
 public struct EdgeInsets: Hashable, Sendable, CustomStringConvertible {
+    /// Rows above and below, columns left and right.
     public var top: Int, bottom: Int, left: Int, right: Int
 
+    /// Insets of the given sides.
     public init(top: Int, bottom: Int, left: Int, right: Int) {
         self.top = top
         self.bottom = bottom
@@ -63,6 +68,7 @@ public struct EdgeInsets: Hashable, Sendable, CustomStringConvertible {
     /// Whether every side is in `componentRange`.
     public var isWithinLimits: Bool { [top, bottom, left, right].allSatisfy(Self.componentRange.contains) }
 
+    /// No inset on any side.
     public static let zero = EdgeInsets(0)
 
     /// The larger of two insets on each side.
@@ -167,8 +173,11 @@ public enum PaddingMode: String, CaseIterable, Codable, Sendable {
 
 /// The output size and the pads of one convolution along both axes.
 public struct ConvolutionGeometry: Hashable, Sendable {
+    /// The input size.
     public var input: Extent2D
+    /// The output size.
     public var output: Extent2D
+    /// The pads on each side (`same` may pad one more row or column after than before).
     public var insets: EdgeInsets
 
     /// Works out the output size and pads of a `kernel` with `stride` and `dilation` over `input` under

@@ -2,8 +2,11 @@ internal import CConvKernels
 
 /// Summary numbers of one feature map (computed in `Double`).
 public struct MapStatistics: Sendable, Equatable {
+    /// The smallest value (NaN values are skipped).
     public var minimum: Float
+    /// The largest value (NaN values are skipped).
     public var maximum: Float
+    /// The arithmetic mean.
     public var mean: Double
     /// Population standard deviation.
     public var standardDeviation: Double

@@ -10,18 +10,27 @@ public struct PixelExplanation: Sendable {
         public var inputY: Int, inputX: Int
         /// Whether the position is in the padding; `value` is then what the padding mode supplied.
         public var inPadding: Bool
+        /// The input value read, and the weight it is multiplied by.
         public var value: Float, weight: Float
     }
 
+    /// The filter's name.
     public var filter: String
     /// The input channel the filter's channel 0 reads (non-zero in grouped banks).
     public var firstChannel: Int
+    /// The output position explained (column, row).
     public var x: Int, y: Int
+    /// The filter's output size.
     public var output: Extent2D
+    /// The filter's geometry on this input (pads included).
     public var geometry: ConvolutionGeometry
+    /// The kernel's size.
     public var kernel: Extent2D
+    /// The bank's dilation.
     public var dilation: Extent2D
+    /// What the padding supplied.
     public var paddingMode: PaddingMode
+    /// The bank's activation.
     public var activation: Activation
     /// Taps in the engine's order: channel, then kernel row, then column.
     public var taps: [Tap]
@@ -34,9 +43,11 @@ public struct PixelExplanation: Sendable {
     public var terms: Int
     /// `Σ_c partials[c]`, added in channel order.
     public var channelSum: Float
+    /// The filter's bias, added to `channelSum`.
     public var bias: Float
     /// `channelSum + bias`.
     public var preActivation: Float
+    /// The activation of `preActivation`: the map's value at this position, bit for bit.
     public var postActivation: Float
 }
 

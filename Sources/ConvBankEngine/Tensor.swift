@@ -2,8 +2,11 @@
 /// sample `(y, x, c)` is `storage[(c * height + y) * width + x]`. Values are raw samples (8-bit files give
 /// 0…255, 16-bit files 0…65535) or, for feature maps, the values a filter produced.
 public struct Tensor: Sendable, Equatable {
+    /// Rows.
     public let height: Int
+    /// Columns.
     public let width: Int
+    /// Planes.
     public let channels: Int
     /// Planar storage, `channels · height · width` values (set only through the initialisers, so the count always
     /// matches the shape).

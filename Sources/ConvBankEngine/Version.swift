@@ -1,4 +1,5 @@
 /// The library's version.
 public enum ConvBankVersion {
-    public static let string = "0.2.0"
+    /// The version as `MAJOR.MINOR.PATCH`, equal to the release tag.
+    public static let string = "0.3.0"
 }
