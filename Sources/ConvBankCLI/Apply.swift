@@ -76,7 +76,6 @@ extension Convbank {
         }
 
         func run() throws {
-            let bank = try bankOptions.load()
             var settings = ApplySettings()
             settings.format = format
             settings.normalization = normalize
@@ -87,136 +86,30 @@ extension Convbank {
             settings.kernels = .fromEnvironment
             settings.sheet = sheet ? colormap : nil
             settings.partials = partials
-
             // Arguments keep their exact bytes (a name that is not UTF-8 included): the output folder too.
             let arguments = FileSystem.commandLineArguments(self.inputs + [self.output])
-            let inputs = Array(arguments.dropLast()), output = arguments.last!
-            // The output folder is skipped by the walk; as an input folder itself it would leave nothing to process.
-            if let same = inputs.first(where: { FileSystem.isSameFolder($0, output) }) {
-                throw CLIError.usage("--output '\(FileSystem.display(output))' is the input folder '\(FileSystem.display(same))': nothing would be processed; choose another folder (a new folder inside the input is fine: the walk skips it)")
-            }
-            if let problem = FileSystem.createFolder(output) {
-                throw CLIError.failure("cannot use '\(FileSystem.display(output))' as the output folder: \(problem)")
-            }
-            if partials {
-                let names = Set(bank.filters.map(\.name))
-                if let clash = bank.filters.indices.flatMap({ bank.partialNames(of: $0) }).first(where: names.contains) {
-                    throw CLIError.usage("--partials would write '\(clash)' over the map of the filter of that name; rename the filter")
+            let run: ApplyRun
+            do {
+                run = try ApplyRun(bank: try bankOptions.load(), settings: settings, inputs: Array(arguments.dropLast()), output: arguments.last!,
+                                   shard: shard, environment: ProcessInfo.processInfo.environment, force: force, statistics: stats, gallery: gallery)
+            } catch let error as ApplyRun.SetupError {
+                switch error {
+                case .usage(let text): throw CLIError.usage(text)
+                case .failure(let text): throw CLIError.failure(text)
                 }
             }
-            var shard = self.shard
-            if shard == nil {
-                do {
-                    if let detected = try Shard.fromEnvironment(ProcessInfo.processInfo.environment) {
-                        shard = detected.shard
-                        if !quiet { printError("taking shard \(detected.shard) from the \(detected.source); --shard overrides it") }
-                    }
-                } catch {
-                    throw CLIError.usage("\(error)")
-                }
-            }
-            // The inputs are walked lazily (never all held in memory); a first listing pass counts them for
-            // progress and ETA. Arguments keep their exact bytes (a name that is not UTF-8 included). Paths the walk
-            // cannot process come through the batch as items with a problem: one stderr line and one manifest line each.
-            let chosen = shard
-            let total = InputWalk.count(arguments: inputs, exclude: output, shard: chosen)
-            let leaves = Set(settings.outputLeaves(bank: bank))
-            let problems = ProblemLog()
-            let walk = InputWalk(arguments: inputs, exclude: output, outputLeaves: leaves, sheetSuffix: sheet ? ".sheet.png" : nil) { problem in
-                problems.add(problem)
-            }
-            let source: () -> InputItem? = {
-                while let item = walk.next() {
-                    if chosen?.contains(item) ?? true { return item }
-                }
-                return nil
-            }
-            let runFiles = RunFiles(shard: shard)
-            runFiles.removeStaleTemporaries(in: output)
-            let manifestName = runFiles.manifest
-            let batch = Batch(bank: bank, source: source, settings: settings, outputRoot: output, force: force, manifestName: manifestName)
-
-            var progress = Progress(total: total, quiet: quiet)
-            // Statistics rows and gallery sections go to disk as inputs finish (memory does not grow with the run):
-            // stats.csv straight into its temporary file, the gallery's sections into a hidden spool that the page
-            // is put together from at the end, when its summary line is known.
-            var failedWrites = 0
-            func opened(_ name: String) -> AtomicFile.Writer? {
-                do { return try AtomicFile.Writer(path: (output as NSString).appendingPathComponent(name)) } catch {
-                    failedWrites += 1
-                    printError("error: \(error)")
-                    return nil
-                }
-            }
-            let statsFile = stats ? opened(runFiles.statistics) : nil
-            statsFile?.append("input,filter,min,max,mean,std,zero_fraction\n")
-            let gallerySpool = gallery ? opened(runFiles.gallerySpool) : nil
-            var galleryInputs = 0, galleryFailed = 0
-            var warnedClipping = false
-            batch.run { report in
-                progress.record(report)
-                if report.item.problem?.kind == .repeated {  // a file met again through the same path: processed once
-                    if !quiet, let note = report.error {
-                        progress.clearLine()
-                        printError("note: \(FileSystem.display(note))")
-                    }
-                    progress.show()
-                    return
-                }
-                if let error = report.error {
+            if let source = run.shardSource, let shard = run.shard, !quiet { printError("taking shard \(shard) from the \(source); --shard overrides it") }
+            var progress = Progress(total: run.count(), quiet: quiet)
+            let outcome = run.run { event in
+                if let report = event.report { progress.record(report) }
+                for message in event.messages where message.kind == .error || !quiet {
                     progress.clearLine()
-                    printError("error: \(FileSystem.display(error))")
+                    printError("\(message.kind): \(message.text)")
                 }
-                if report.status != .failed {
-                    if stats {
-                        for (filter, s) in zip(bank.filters, report.statistics) {
-                            statsFile?.append([csvField(FileSystem.display(report.item.path)), csvField(filter.name), "\(s.minimum)", "\(s.maximum)", "\(Float(s.mean))",
-                                               "\(Float(s.standardDeviation))", "\(Float(s.zeroFraction))"].joined(separator: ",") + "\n")
-                        }
-                    }
-                    if gallery {
-                        let maps = zip(bank.filters, report.statistics).map { filter, s in
-                            Gallery.MapEntry(name: filter.name, file: report.item.key + "/" + filter.name + "." + format.fileExtension, statistics: s)
-                        }
-                        galleryInputs += 1
-                        gallerySpool?.append(Gallery.section(Gallery.Row(title: report.item.path, sheet: sheet ? ApplySettings.sheetPath(key: report.item.key) : nil, maps: maps)))
-                    }
-                    if format == .png, normalize == .clamp, !quiet, !warnedClipping {
-                        let clipped = zip(bank.filters, report.clippedFractions).filter { $0.1 > 0.5 }
-                        if !clipped.isEmpty {
-                            warnedClipping = true
-                            let list = clipped.map { "\($0.0.name) \(Int(($0.1 * 100).rounded()))%" }.joined(separator: ", ")
-                            progress.clearLine()
-                            printError("warning: --normalize clamp clipped most of '\(FileSystem.display(report.item.path))' to 0 or 255 in \(list); --normalize abs, symmetric or minmax shows the whole range")
-                        }
-                    }
-                } else if gallery {
-                    galleryInputs += 1
-                    galleryFailed += 1
-                    gallerySpool?.append(Gallery.section(Gallery.Row(title: report.item.path, maps: [], error: report.error)))
-                }
-                progress.show()
+                if event.report != nil { progress.show() }
             }
-            if let gallerySpool, let page = opened(runFiles.gallery) {
-                page.append(Gallery.header(bankName: bank.name, inputs: galleryInputs, failed: galleryFailed))
-                gallerySpool.copy(to: page)
-                page.append(Gallery.footer)
-                do { try page.commit() } catch {
-                    failedWrites += 1
-                    printError("error: \(error)")
-                }
-            }
-            gallerySpool?.abort()
-            do { try statsFile?.commit() } catch {
-                failedWrites += 1
-                printError("error: \(error)")
-            }
-            if let problem = batch.manifestProblem {
-                failedWrites += 1
-                printError("error: \(problem)")
-            }
-            progress.finish(shard: shard, problems: problems.count)
-            if progress.failed + problems.count + failedWrites > 0 { throw CLIError.inputsFailed }
+            progress.finish(shard: run.shard, problems: outcome.unreadable)
+            if progress.failed + outcome.unreadable + outcome.failedWrites > 0 { throw CLIError.inputsFailed }
         }
     }
 }
@@ -299,18 +192,4 @@ func duration(_ seconds: Double) -> String {
     if s < 60 { return "\(s)s" }
     if s < 3600 { return "\(s / 60)m\(String(format: "%02d", s % 60))s" }
     return "\(s / 3600)h\(String(format: "%02d", s % 3600 / 60))m"
-}
-
-/// Problems met while walking the inputs (written from the read-ahead thread, read at the end).
-final class ProblemLog: @unchecked Sendable {
-    private let lock = NSLock()
-    private var lines: [String] = []
-    func add(_ line: String) { lock.lock(); lines.append(line); lock.unlock() }
-    var count: Int { lock.lock(); defer { lock.unlock() }; return lines.count }
-}
-
-/// A CSV field, quoted when it holds a comma, quote or line break (RFC 4180).
-func csvField(_ text: String) -> String {
-    guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
-    return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
 }

@@ -1,0 +1,234 @@
+import ConvBankEngine
+import ConvBankImageIO
+import ConvBankPictures
+import Foundation
+
+/// One whole `apply`: a bank over files and folders into an output folder — the checks before anything is written,
+/// the shard, the walk, the `Batch`, `stats.csv` and the gallery. Everything the `apply` command does between
+/// parsing its arguments and printing; it prints nothing itself, but hands each message to the caller in order.
+///
+/// ```swift
+/// let run = try ApplyRun(bank: bank, settings: settings, inputs: ["photos"], output: "maps", statistics: true)
+/// let outcome = run.run { event in print(event.messages.map(\.text)) }
+/// ```
+public final class ApplyRun {
+    /// Why a run cannot start.
+    public enum SetupError: Error, Sendable, Equatable, CustomStringConvertible {
+        /// The arguments ask for something impossible (nothing was written): the tool exits 64.
+        case usage(String)
+        /// The output folder cannot be used: the tool exits 1.
+        case failure(String)
+
+        /// The one-line message.
+        public var description: String {
+            switch self {
+            case .usage(let text), .failure(let text): text
+            }
+        }
+    }
+
+    /// A line for people, and how much it matters.
+    public struct Message: Sendable, Equatable {
+        /// `note` (a file met twice), `warning` (a setting that hides most of a map) or `error` (an input or an output failed).
+        public enum Kind: String, Sendable {
+            case note, warning, error
+        }
+
+        /// How much it matters.
+        public let kind: Kind
+        /// The line, with paths shown as `FileSystem.display` shows them.
+        public let text: String
+    }
+
+    /// What happened to one input: its report (nil for a message about the run's own files), then the lines to
+    /// show, in order.
+    public struct Event: Sendable {
+        /// The batch's report of the input; nil for lines about stats.csv, the gallery or the manifest.
+        public let report: ItemReport?
+        /// Lines to show.
+        public let messages: [Message]
+    }
+
+    /// How the run ended.
+    public struct Outcome: Sendable, Equatable {
+        /// Arguments and folders that could not be read (each named in an error line).
+        public var unreadable = 0
+        /// Run files (stats.csv, index.html, the manifest) that could not be written (each named in an error line).
+        public var failedWrites = 0
+    }
+
+    /// The bank run.
+    public let bank: FilterBank
+    /// Format, normalization, limits, threads, sheets, partials.
+    public let settings: ApplySettings
+    /// The arguments: files and folders, as given.
+    public let inputs: [String]
+    /// The output folder (created by `init`).
+    public let output: String
+    /// The shard run: given, or taken from the environment (see `shardSource`); nil for all inputs.
+    public let shard: Shard?
+    /// Where `shard` came from when it was taken from the environment (`Shard.fromEnvironment`), else nil.
+    public let shardSource: String?
+    /// Whether to redo inputs whose outputs are complete.
+    public let force: Bool
+    /// Whether to write `stats.csv`; whether to write the gallery `index.html`.
+    public let statistics: Bool, gallery: Bool
+    /// The names of this run's own files (shard-suffixed when sharded).
+    public let runFiles: RunFiles
+
+    /// Checks the arguments and creates the output folder.
+    /// - Parameters:
+    ///   - inputs: files and folders, in the byte-preserving form of `FileSystem.commandLineArguments`.
+    ///   - output: the output folder, likewise.
+    ///   - shard: the shard to run; nil takes one from a Slurm or Kubernetes job's `environment`, if any.
+    ///   - statistics: write `stats.csv` (shard-suffixed when sharded).
+    ///   - gallery: write `index.html` (needs `png` or `png16` maps).
+    /// - Throws: `SetupError.usage` when the output is an input folder, partial maps would overwrite a map or the
+    ///   environment names an impossible shard; `SetupError.failure` when the output folder cannot be created.
+    public init(bank: FilterBank, settings: ApplySettings, inputs: [String], output: String, shard: Shard? = nil,
+                environment: [String: String] = [:], force: Bool = false, statistics: Bool = false, gallery: Bool = false) throws(SetupError) {
+        // The output folder is skipped by the walk; as an input folder itself it would leave nothing to process.
+        if let same = inputs.first(where: { FileSystem.isSameFolder($0, output) }) {
+            throw .usage("--output '\(FileSystem.display(output))' is the input folder '\(FileSystem.display(same))': nothing would be processed; choose another folder (a new folder inside the input is fine: the walk skips it)")
+        }
+        if let problem = FileSystem.createFolder(output) {
+            throw .failure("cannot use '\(FileSystem.display(output))' as the output folder: \(problem)")
+        }
+        if settings.partials {
+            let names = Set(bank.filters.map(\.name))
+            if let clash = bank.filters.indices.flatMap({ bank.partialNames(of: $0) }).first(where: names.contains) {
+                throw .usage("--partials would write '\(clash)' over the map of the filter of that name; rename the filter")
+            }
+        }
+        var chosen = shard, source: String?
+        if chosen == nil {
+            do {
+                if let detected = try Shard.fromEnvironment(environment) {
+                    chosen = detected.shard
+                    source = detected.source
+                }
+            } catch {
+                throw .usage("\(error)")
+            }
+        }
+        self.bank = bank
+        self.settings = settings
+        self.inputs = inputs
+        self.output = output
+        self.shard = chosen
+        self.shardSource = source
+        self.force = force
+        self.statistics = statistics
+        self.gallery = gallery
+        self.runFiles = RunFiles(shard: chosen)
+    }
+
+    /// How many inputs the run will take (a listing pass over the folders, for progress and ETA).
+    /// - Complexity: one walk of the inputs, no file opened.
+    public func count() -> Int {
+        InputWalk.count(arguments: inputs, exclude: output, shard: shard)
+    }
+
+    /// Runs every input of the shard. The inputs are walked lazily (never all held in memory); paths the walk cannot
+    /// process come through as failed items with a message, as they go to the manifest. Statistics rows and gallery
+    /// sections go to disk as inputs finish, so memory does not grow with the run: stats.csv straight into its
+    /// temporary file, the gallery's sections into a hidden spool that the page is put together from at the end.
+    /// - Parameter handle: called on this thread for each input as it finishes, and for lines about the run's own
+    ///   files.
+    public func run(_ handle: (Event) -> Void) -> Outcome {
+        var outcome = Outcome()
+        let problems = ProblemLog()
+        let shard = self.shard
+        let walk = InputWalk(arguments: inputs, exclude: output, outputLeaves: Set(settings.outputLeaves(bank: bank)),
+                             sheetSuffix: settings.sheet != nil ? ".sheet.png" : nil) { problems.add($0) }
+        let source: () -> InputItem? = {
+            while let item = walk.next() {
+                if shard?.contains(item) ?? true { return item }
+            }
+            return nil
+        }
+        runFiles.removeStaleTemporaries(in: output)
+        let batch = Batch(bank: bank, source: source, settings: settings, outputRoot: output, force: force, manifestName: runFiles.manifest)
+        func fileError(_ text: String) {
+            outcome.failedWrites += 1
+            handle(Event(report: nil, messages: [Message(kind: .error, text: text)]))
+        }
+        func opened(_ name: String) -> AtomicFile.Writer? {
+            do { return try AtomicFile.Writer(path: (output as NSString).appendingPathComponent(name)) } catch {
+                fileError("\(error)")
+                return nil
+            }
+        }
+        let statsFile = statistics ? opened(runFiles.statistics) : nil
+        statsFile?.append("input,filter,min,max,mean,std,zero_fraction\n")
+        let gallerySpool = gallery ? opened(runFiles.gallerySpool) : nil
+        var galleryInputs = 0, galleryFailed = 0
+        var warnedClipping = false
+        let settings = self.settings, bank = self.bank
+        batch.run { report in
+            var messages: [Message] = []
+            defer { handle(Event(report: report, messages: messages)) }
+            if report.item.problem?.kind == .repeated {  // a file met again through the same path: processed once
+                if let note = report.error { messages.append(Message(kind: .note, text: FileSystem.display(note))) }
+                return
+            }
+            if let error = report.error { messages.append(Message(kind: .error, text: FileSystem.display(error))) }
+            guard report.status != .failed else {
+                if gallery {
+                    galleryInputs += 1
+                    galleryFailed += 1
+                    gallerySpool?.append(Gallery.section(Gallery.Row(title: report.item.path, maps: [], error: report.error)))
+                }
+                return
+            }
+            if statistics {
+                for (filter, s) in zip(bank.filters, report.statistics) {
+                    statsFile?.append([Self.csvField(FileSystem.display(report.item.path)), Self.csvField(filter.name), "\(s.minimum)", "\(s.maximum)",
+                                       "\(Float(s.mean))", "\(Float(s.standardDeviation))", "\(Float(s.zeroFraction))"].joined(separator: ",") + "\n")
+                }
+            }
+            if gallery {
+                let maps = zip(bank.filters, report.statistics).map { filter, s in
+                    Gallery.MapEntry(name: filter.name, file: report.item.key + "/" + filter.name + "." + settings.format.fileExtension, statistics: s)
+                }
+                galleryInputs += 1
+                gallerySpool?.append(Gallery.section(Gallery.Row(title: report.item.path,
+                                                                 sheet: settings.sheet != nil ? ApplySettings.sheetPath(key: report.item.key) : nil, maps: maps)))
+            }
+            // Once per run: 8-bit clamping that clips most of a map hides it.
+            if settings.format == .png, settings.normalization == .clamp, !warnedClipping {
+                let clipped = zip(bank.filters, report.clippedFractions).filter { $0.1 > 0.5 }
+                if !clipped.isEmpty {
+                    warnedClipping = true
+                    let list = clipped.map { "\($0.0.name) \(Int(($0.1 * 100).rounded()))%" }.joined(separator: ", ")
+                    messages.append(Message(kind: .warning, text: "--normalize clamp clipped most of '\(FileSystem.display(report.item.path))' to 0 or 255 in \(list); --normalize abs, symmetric or minmax shows the whole range"))
+                }
+            }
+        }
+        if let gallerySpool, let page = opened(runFiles.gallery) {
+            page.append(Gallery.header(bankName: bank.name, inputs: galleryInputs, failed: galleryFailed))
+            gallerySpool.copy(to: page)
+            page.append(Gallery.footer)
+            do { try page.commit() } catch { fileError("\(error)") }
+        }
+        gallerySpool?.abort()
+        do { try statsFile?.commit() } catch { fileError("\(error)") }
+        if let problem = batch.manifestProblem { fileError(problem) }
+        outcome.unreadable = problems.count
+        return outcome
+    }
+
+    /// A CSV field, quoted when it holds a comma, quote or line break (RFC 4180).
+    static func csvField(_ text: String) -> String {
+        guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
+        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+}
+
+/// Problems met while walking the inputs (written from the read-ahead thread, read at the end).
+final class ProblemLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count_ = 0
+    func add(_ line: String) { lock.lock(); count_ += 1; lock.unlock() }
+    var count: Int { lock.lock(); defer { lock.unlock() }; return count_ }
+}
