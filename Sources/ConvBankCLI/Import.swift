@@ -34,11 +34,7 @@ extension Convbank {
         @Option(help: ArgumentHelp("Filter names, comma-separated (default f0, f1, …).", valueName: "a,b,…"))
         var names: String?
 
-        @Option(help: ArgumentHelp("Stride.", valueName: "n|h,w")) var stride: Extent2D?
-        @Option(help: ArgumentHelp("Dilation.", valueName: "n|h,w")) var dilation: Extent2D?
-        @Option(help: ArgumentHelp("Padding.", valueName: "valid|same|n|t,b,l,r")) var padding: Padding?
-        @Option(help: "Padding mode.") var paddingMode: PaddingMode?
-        @Option(help: ArgumentHelp("Activation (Keras name).", valueName: "name")) var activation: Activation?
+        @OptionGroup var overrides: BankOverrides
 
         @Option(name: .shortAndLong, help: ArgumentHelp("Write the bank here (default: standard output).", valueName: "file"))
         var output: String?
@@ -63,14 +59,13 @@ extension Convbank {
                 }
                 chosen = hwio ? "HWIO" : "OIHW"
             }
-            var bank: FilterBank
+            let bank: FilterBank
             do {
-                bank = try FilterBank(importing: k, bias: b, layout: chosen, names: names.map { $0.split(separator: ",").map(String.init) },
-                                      name: name, source: kernel)
+                bank = try overrides.apply(to: FilterBank(importing: k, bias: b, layout: chosen, names: names.map { $0.split(separator: ",").map(String.init) },
+                                      name: name, source: kernel))
             } catch {
                 throw CLIError.usage("\(error)")
             }
-            bank = bank.overriding(stride: stride, dilation: dilation, padding: padding, paddingMode: paddingMode, activation: activation)
             if let output {
                 do { try AtomicFile.write(Array(bank.jsonText.utf8), to: output) } catch {
                     throw CLIError.failure("\(error)")

@@ -10,6 +10,20 @@ struct BankOptions: ParsableArguments {
     @Option(help: ArgumentHelp("A JSON bank file, or a built-in bank name (\(BuiltinBank.allNames)).", valueName: "bank"))
     var bank: String
 
+    @OptionGroup var overrides: BankOverrides
+
+    /// The bank with the overrides applied. A bad bank prints one line and exits with 64 (usage error).
+    func load() throws -> FilterBank {
+        let bank: FilterBank
+        do { bank = try FilterBank.load(FileSystem.commandLineArguments([self.bank])[0]) } catch {
+            throw CLIError.usage("\(error)")
+        }
+        return overrides.apply(to: bank)
+    }
+}
+
+/// The five options that set a bank's convolution settings (`apply`, `summary`, `explain` and `import`).
+struct BankOverrides: ParsableArguments {
     @Option(help: ArgumentHelp("Stride; overrides the bank. Each side 1…999999999.", valueName: "n|h,w"))
     var stride: Extent2D?
 
@@ -25,14 +39,9 @@ struct BankOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Activation (Keras name); overrides the bank.", valueName: "name"))
     var activation: Activation?
 
-    /// The bank with the overrides applied. A bad bank prints one line and exits with 64 (usage error).
-    func load() throws -> FilterBank {
-        var bank: FilterBank
-        do { bank = try FilterBank.load(FileSystem.commandLineArguments([self.bank])[0]) } catch {
-            throw CLIError.usage("\(error)")
-        }
-        bank = bank.overriding(stride: stride, dilation: dilation, padding: padding, paddingMode: paddingMode, activation: activation)
-        return bank
+    /// `bank` with the options given replacing its own settings.
+    func apply(to bank: FilterBank) -> FilterBank {
+        bank.overriding(stride: stride, dilation: dilation, padding: padding, paddingMode: paddingMode, activation: activation)
     }
 }
 
