@@ -50,14 +50,17 @@ let package = Package(
         .executableTarget(name: "ConvBankBench", dependencies: ["ConvBankEngine", "ConvBankImageIO", "ConvBankBatch"], path: "Sources/ConvBankBench"),
 
         // MARK: - Tests
+        // What both test targets use: the process runner, the seeded random source and the independent .npy reader.
+        // Foundation only (no library module), so the reader shares no code with what it checks; in no product.
+        .target(name: "ConvBankTestSupport", path: "Tests/ConvBankTestSupport"),
         .testTarget(
             name: "ConvBankTests",
-            dependencies: ["ConvBankEngine", "ConvBankImageIO", "ConvBankPictures", "ConvBankBatch"],
+            dependencies: ["ConvBankEngine", "ConvBankImageIO", "ConvBankPictures", "ConvBankBatch", "ConvBankTestSupport"],
             exclude: ["Fixtures"]
         ),
         .testTarget(
             name: "ConvBankCLITests",
-            dependencies: ["ConvBankCLI", "ConvBankEngine", "ConvBankImageIO", "ConvBankPictures", "ConvBankBatch"]
+            dependencies: ["ConvBankCLI", "ConvBankEngine", "ConvBankImageIO", "ConvBankPictures", "ConvBankBatch", "ConvBankTestSupport"]
         ),
     ]
 )

@@ -1,3 +1,4 @@
+import ConvBankTestSupport
 import Foundation
 import Testing
 
@@ -56,7 +57,7 @@ struct BuiltinBankTests {
             let out = dir.file("out")
             let r = try CLI.run(["apply", image, "--bank", "edges", "--output", out.path, "--format", "npy"])
             #expect(r.status == 0, "\(r)")
-            let sobel = try NPYMatrix(contentsOf: out.appendingPathComponent("t/sobel_x.npy"))
+            let sobel = try Float32NPY(contentsOf: out.appendingPathComponent("t/sobel_x.npy"), rank: 2)
             #expect(sobel.shape == [3, 3])
             #expect(sobel[1, 1] == 24)
             // Top-left with zero padding: 3 · (2·2 + 5) = 27.
@@ -117,7 +118,7 @@ struct RunPartitionTests {
             }
             #expect(results[0].count == 8)
             for (name, data) in results[0] {
-                let map = try NPYMatrix(bytes: data)
+                let map = try Float32NPY(bytes: data, rank: 2)
                 #expect(map.shape == [300, 451], "\(name)")
             }
             #expect(results[0] == results[1], "--jobs 1 and --jobs 2 differ")
@@ -135,12 +136,12 @@ struct ChannelTests {
         TestBank.single(name: "f", weights: (0..<channels).map { c in [[Double([1, 10, 100, 1000][c])]] })
     }
 
-    func apply(_ png: [UInt8], bankChannels: Int, in dir: TemporaryFolder) throws -> (CLI.Result, NPYMatrix?) {
+    func apply(_ png: [UInt8], bankChannels: Int, in dir: TemporaryFolder) throws -> (CLI.Result, Float32NPY?) {
         let image = try dir.write("img.png", png).path
         let bank = try dir.write("b\(bankChannels).json", text: Self.digitsBank(channels: bankChannels)).path
         let out = dir.file("out\(bankChannels)-\(UUID().uuidString)")
         let r = try CLI.run(["apply", image, "--bank", bank, "--output", out.path, "--format", "npy", "--quiet"])
-        return (r, try? NPYMatrix(contentsOf: out.appendingPathComponent("img/f.npy")))
+        return (r, try? Float32NPY(contentsOf: out.appendingPathComponent("img/f.npy"), rank: 2))
     }
 
     @Test func grayImageRGBBankReplicates() throws {

@@ -1,3 +1,4 @@
+import ConvBankTestSupport
 import Foundation
 import Testing
 
@@ -6,15 +7,6 @@ import Testing
 @Suite("Exit codes and errors")
 struct ErrorTests {
     static let goodBank = TestBank.single(name: "f", weights: [[[1, 2]]], bias: 1)
-
-    /// Deterministic junk bytes (a 32-bit LCG).
-    static func junk(_ count: Int, seed: UInt32) -> [UInt8] {
-        var state = seed
-        return (0..<count).map { _ in
-            state = state &* 1_664_525 &+ 1_013_904_223
-            return UInt8(state >> 24)
-        }
-    }
 
     struct BadBank: Sendable, CustomTestStringConvertible {
         var label: String, json: String
@@ -124,10 +116,10 @@ struct ErrorTests {
             try dir.write("in/good.png", TestPNG.gray8([[1, 2, 3], [4, 5, 6]]))
             try dir.write("in/empty.png", [])
             let whole = TestPNG.encode(width: 16, height: 16, color: .rgb, bitDepth: 8,
-                                       samples: Self.junk(16 * 16 * 3, seed: 7).map(Int.init))
+                                       samples: SeededRandom.bytes(16 * 16 * 3, seed: 7).map(Int.init))
             try dir.write("in/truncated.png", Array(whole.prefix(whole.count / 2)))
-            try dir.write("in/garbage.jpg", Self.junk(300, seed: 42))
-            try dir.write("in/junk-after-soi.JPG", [0xFF, 0xD8, 0xFF, 0xDB] + Self.junk(300, seed: 3))
+            try dir.write("in/garbage.jpg", SeededRandom.bytes(300, seed: 42))
+            try dir.write("in/junk-after-soi.JPG", [0xFF, 0xD8, 0xFF, 0xDB] + SeededRandom.bytes(300, seed: 3))
             let jpeg = try bytes(of: CLI.testdata.appendingPathComponent("jpeg/ycc411.jpg"))
             try dir.write("in/half.jpeg", Array(jpeg.prefix(jpeg.count / 2)))
             let bank = try dir.write("b.json", text: Self.goodBank).path
@@ -142,7 +134,7 @@ struct ErrorTests {
             #expect(!r.stderr.contains("good.png"), "\(r)")
             // Only the good image's folder, complete: [1, 2] over [[1, 2, 3], [4, 5, 6]] + 1 → [[6, 9], [15, 18]].
             #expect(entriesUnder(out) == ["good", "good/f.npy"])
-            let map = try NPYMatrix(contentsOf: out.appendingPathComponent("good/f.npy"))
+            let map = try Float32NPY(contentsOf: out.appendingPathComponent("good/f.npy"), rank: 2)
             #expect(map.shape == [2, 2] && map.values == [6, 9, 15, 18])
         }
     }
@@ -176,7 +168,7 @@ struct ErrorTests {
             #expect(mixed.errorLines.count == 2, "\(mixed)")
             #expect(mixed.errorLines.contains { $0.contains(missing) } && mixed.errorLines.contains { $0.contains(missingFolder) }, "\(mixed)")
             #expect(filesUnder(out) == ["good/f.npy"])
-            #expect(try NPYMatrix(contentsOf: out.appendingPathComponent("good/f.npy")).values == [6])
+            #expect(try Float32NPY(contentsOf: out.appendingPathComponent("good/f.npy"), rank: 2).values == [6])
         }
     }
 
@@ -188,7 +180,7 @@ struct ErrorTests {
             let out = dir.file("out")
             let first = try CLI.run(["apply", image.path, "--bank", bank, "--output", out.path, "--format", "npy"])
             #expect(first.status == 0 && filesUnder(out) == ["x/f.npy"], "\(first)")
-            try dir.write("in/x.png", Self.junk(40, seed: 9))
+            try dir.write("in/x.png", SeededRandom.bytes(40, seed: 9))
             let second = try CLI.run(["apply", image.path, "--bank", bank, "--output", out.path, "--format", "npy", "-q"])
             #expect(second.status == 1 && second.errorLines.count == 1, "\(second)")
             #expect(filesUnder(out).isEmpty)
@@ -197,7 +189,7 @@ struct ErrorTests {
 
     @Test func explainOnABadImageFails() throws {
         try withTemporaryFolder { dir in
-            let image = try dir.write("bad.png", Self.junk(20, seed: 1)).path
+            let image = try dir.write("bad.png", SeededRandom.bytes(20, seed: 1)).path
             let r = try CLI.run(["explain", "--bank", "edges", image, "--at", "0,0"])
             #expect(r.status == 1, "\(r)")
             #expect(r.errorLines.count == 1 && r.stderr.contains(image), "\(r)")

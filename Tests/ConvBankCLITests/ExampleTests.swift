@@ -1,3 +1,4 @@
+import ConvBankTestSupport
 import Foundation
 import Testing
 
@@ -26,7 +27,7 @@ struct ExampleTests {
             #expect(r.status == 0, "\(r)")
             #expect(r.stdout.isEmpty, "apply talks on stderr only")
             #expect(filesUnder(out) == ["rgb16/ones.npy"])
-            let map = try NPYMatrix(contentsOf: out.appendingPathComponent("rgb16/ones.npy"))
+            let map = try Float32NPY(contentsOf: out.appendingPathComponent("rgb16/ones.npy"), rank: 2)
             #expect(map.shape == [2, 2])
             #expect(map.values == [40404, 40404, 40404, 40404])
         }
@@ -96,7 +97,7 @@ struct ExplainAgreementTests {
             let out = dir.file("out")
             let r = try CLI.run(["apply", image, "--bank", "edges", "--output", out.path, "--format", "npy"])
             #expect(r.status == 0, "\(r)")
-            let map = try NPYMatrix(contentsOf: out.appendingPathComponent("ycc411/scharr_y.npy"))
+            let map = try Float32NPY(contentsOf: out.appendingPathComponent("ycc411/scharr_y.npy"), rank: 2)
             #expect(map.shape == [121, 157])
             let e = try CLI.run(["explain", "--bank", "edges", image, "--at", "\(position.x),\(position.y)", "--filter", "scharr_y"])
             #expect(e.status == 0, "\(e)")

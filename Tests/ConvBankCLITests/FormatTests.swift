@@ -2,6 +2,7 @@ import ConvBankBatch
 import ConvBankEngine
 import ConvBankImageIO
 import ConvBankPictures
+import ConvBankTestSupport
 import Foundation
 import Testing
 
@@ -80,7 +81,7 @@ struct FormatTests {
             #expect(r.status == 0, "\(r)")
             #expect(filesUnder(out) == ["m/lin.npy"])
             let raw = try bytes(of: out.appendingPathComponent("m/lin.npy"))
-            let npy = try NPYMatrix(bytes: raw)
+            let npy = try Float32NPY(bytes: raw, rank: 2)
             #expect(npy.shape == [2, 3])
             #expect(npy.values == Self.map)
             // The header as NumPy 1.0 writes it: 10 bytes of preamble + 59 of dict + a newline = 70, so padded

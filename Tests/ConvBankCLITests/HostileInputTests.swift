@@ -1,10 +1,11 @@
+import ConvBankTestSupport
 import Foundation
 import Testing
 
 /// Regression tests for hostile input, one or more per class: parameters that overflow or explode memory, banks
 /// of very many filters, the memory budget, broken standard streams, and the smaller holes (output folder equal
 /// to the input, run-file names, over-long names). Each runs the real binary; peak memory is the child's own
-/// (`wait4`), never the test process's.
+/// (`ProcessRunner`), never the test process's.
 @Suite struct HostileInputTests {
     static let intMax = "9223372036854775807"
 
@@ -38,18 +39,20 @@ import Testing
             let pixels = (0..<16).map { y in (0..<16).map { x in (y * 16 + x + 5) % 256 } }
             let square = try folder.write("in/square.png", TestPNG.gray8(pixels))
             let bank = try folder.write("bank.json", text: #"{"stride": 999999999, "padding": "same", "filters": [{"name": "twice", "weights": [[2]]}]}"#)
-            let first = try Measured.run([square.path, "--bank", bank.path, "--output", folder.file("out").path, "--format", "npy"].applying)
+            let first = try CLI.run([square.path, "--bank", bank.path, "--output", folder.file("out").path, "--format", "npy"].applying,
+                                    timeout: 120)
             #expect(first.status == 0 && first.signal == 0, "\(first)")
-            let square1 = try NPYMatrix(contentsOf: folder.file("out/square/twice.npy"))
+            let square1 = try Float32NPY(contentsOf: folder.file("out/square/twice.npy"), rank: 2)
             #expect(square1.rows == 1 && square1.columns == 1 && square1.values == [10])
             #expect(first.peakKiB < 200 * 1024, "\(first.peakKiB) KiB")
 
             let row = (0..<65535).map { ($0 * 7) % 256 }
             let wide = try folder.write("in/wide.png", TestPNG.gray8([row]))
             let identity = try folder.write("id.json", text: #"{"filters": [{"name": "id", "weights": [[1]]}]}"#)
-            let second = try Measured.run([wide.path, "--bank", identity.path, "--stride", "1,1000", "--output", folder.file("out").path, "--format", "npy"].applying)
+            let second = try CLI.run([wide.path, "--bank", identity.path, "--stride", "1,1000", "--output", folder.file("out").path, "--format", "npy"].applying,
+                                     timeout: 120)
             #expect(second.status == 0 && second.signal == 0, "\(second)")
-            let map = try NPYMatrix(contentsOf: folder.file("out/wide/id.npy"))
+            let map = try Float32NPY(contentsOf: folder.file("out/wide/id.npy"), rank: 2)
             #expect(map.rows == 1 && map.columns == 66)
             #expect(map.values == (0..<66).map { Float(row[$0 * 1000]) })
             #expect(second.peakKiB < 200 * 1024, "\(second.peakKiB) KiB")
@@ -89,8 +92,9 @@ import Testing
         try withTemporaryFolder { folder in
             let image = try folder.write("a.png", TestPNG.gray8([[1]]))
             for (id, minimum) in [("0", "-9223372036854775808"), (Self.intMax, "-1"), ("-9223372036854775808", Self.intMax)] {
-                let result = try Measured.run(["apply", image.path, "--bank", "sobel", "--output", folder.file("out").path],
-                                              environment: ["SLURM_ARRAY_TASK_ID": id, "SLURM_ARRAY_TASK_COUNT": "2", "SLURM_ARRAY_TASK_MIN": minimum])
+                let result = try CLI.run(["apply", image.path, "--bank", "sobel", "--output", folder.file("out").path],
+                                         environment: ["SLURM_ARRAY_TASK_ID": id, "SLURM_ARRAY_TASK_COUNT": "2", "SLURM_ARRAY_TASK_MIN": minimum],
+                                         timeout: 120)
                 #expect(result.status == 64 && result.signal == 0, "\(id) \(minimum): \(result)")
             }
         }
@@ -105,11 +109,12 @@ import Testing
             let image = try folder.write("one.png", TestPNG.gray8([[3]]))
             let filters = (0..<40000).map { #"{"name": "f\#($0)", "weights": [[\#($0 - 20000)]]}"# }.joined(separator: ",")
             let bank = try folder.write("many.json", text: #"{"filters": [\#(filters)]}"#)
-            let result = try Measured.run([image.path, "--bank", bank.path, "--output", folder.file("out").path, "--format", "npy", "-q"].applying)
+            let result = try CLI.run([image.path, "--bank", bank.path, "--output", folder.file("out").path, "--format", "npy", "-q"].applying,
+                                     timeout: 120)
             #expect(result.status == 0 && result.signal == 0, "\(result)")
             #expect(result.peakKiB < 400 * 1024, "\(result.peakKiB) KiB")
             for k in [0, 1, 19999, 20000, 39999] {
-                #expect(try NPYMatrix(contentsOf: folder.file("out/one/f\(k).npy")).values == [Float(3 * (k - 20000))])
+                #expect(try Float32NPY(contentsOf: folder.file("out/one/f\(k).npy"), rank: 2).values == [Float(3 * (k - 20000))])
             }
         }
     }
@@ -123,7 +128,8 @@ import Testing
             try folder.write("in/small.png", TestPNG.constant(width: 8, height: 8, color: .gray, bitDepth: 8, pixel: [9]))
             try folder.write("in/large.png", TestPNG.constant(width: 2000, height: 2000, color: .rgb, bitDepth: 8, pixel: [1, 2, 3]))
             let out = folder.file("out")
-            let result = try Measured.run([folder.file("in").path, "--bank", "edges", "--output", out.path, "--max-memory", "64M"].applying)
+            let result = try CLI.run([folder.file("in").path, "--bank", "edges", "--output", out.path, "--max-memory", "64M"].applying,
+                                     timeout: 120)
             #expect(result.status == 1 && result.signal == 0, "\(result)")
             let lines = result.stderr.split(separator: "\n").filter { $0.contains("error") }
             #expect(lines.count == 1 && lines[0].contains("large.png") && lines[0].contains("over the memory budget of 64.0 MiB"), "\(result)")
@@ -145,7 +151,8 @@ import Testing
             try folder.write("in/b.png", text: "not an image")
             try folder.write("in/c.png", TestPNG.gray8([[5, 6], [7, 8]]))
             let out = folder.file("out")
-            let result = try Measured.run([folder.file("in").path, "--bank", "sobel", "--output", out.path].applying, stderrPath: "/dev/full")
+            let result = try CLI.run([folder.file("in").path, "--bank", "sobel", "--output", out.path].applying,
+                                     standardError: .file("/dev/full"), timeout: 120)
             #expect(result.status == 1 && result.signal == 0, "\(result)")
             let manifest = try String(contentsOf: out.appendingPathComponent("manifest.jsonl"), encoding: .utf8).split(separator: "\n")
             #expect(manifest.count == 3)
@@ -159,7 +166,8 @@ import Testing
             try folder.write("in/a.png", TestPNG.gray8([[1, 2], [3, 4]]))
             try folder.write("in/b.png", text: "not an image")
             let out = folder.file("out")
-            let result = try Measured.run([folder.file("in").path, "--bank", "sobel", "--output", out.path].applying, stderrPath: nil)
+            let result = try CLI.run([folder.file("in").path, "--bank", "sobel", "--output", out.path].applying,
+                                     standardError: .closed, timeout: 120)
             #expect(result.status == 1 && result.signal == 0, "\(result)")
             let lines = try String(contentsOf: out.appendingPathComponent("manifest.jsonl"), encoding: .utf8).split(separator: "\n")
             #expect(lines.count == 2)
@@ -223,69 +231,4 @@ import Testing
 private extension Array where Element == String {
     /// `apply` followed by these arguments.
     var applying: [String] { ["apply"] + self }
-}
-
-/// Runs the binary with `posix_spawn` and reaps it with `wait4`, for its own peak memory and the signal that
-/// ended it, if any. Standard output goes to a file; standard error to a file, to `stderrPath`, or closed (nil).
-enum Measured {
-    struct Result: CustomStringConvertible {
-        var status: Int32
-        var signal: Int32
-        var peakKiB: Int
-        var stderr: String
-        var description: String { "exit \(status), signal \(signal), peak \(peakKiB) KiB\n--- stderr\n\(stderr)" }
-    }
-
-    static func run(_ arguments: [String], environment: [String: String] = [:], stderrPath: String? = "",
-                    timeout: Double = 120) throws -> Result {
-        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("convbank-measured-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: scratch) }
-        let errPath = stderrPath == "" ? scratch.appendingPathComponent("stderr").path : stderrPath
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, scratch.appendingPathComponent("stdout").path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        if let errPath {
-            posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        } else {
-            posix_spawn_file_actions_addclose(&actions, 2)
-        }
-        let argv = [CLI.binary.path] + arguments
-        var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("SLURM_") && $0.key != "JOB_COMPLETION_INDEX" }
-        for (key, value) in environment { env[key] = value }
-        let cArgs = argv.map { strdup($0) } + [nil]
-        let cEnv = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer { cArgs.forEach { free($0) }; cEnv.forEach { free($0) } }
-        var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, CLI.binary.path, &actions, nil, cArgs, cEnv)
-        try #require(spawned == 0, "posix_spawn failed: \(spawned)")
-        var status: Int32 = 0
-        var usage = rusage()
-        let deadline = Date().addingTimeInterval(timeout)
-        // The child's own high-water mark, from /proc while it runs: wait4's ru_maxrss would also carry the test
-        // process's size, which a vfork-style spawn hands to the child until it calls exec.
-        var peakKiB = 0
-        while true {
-            if let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
-               let line = text.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
-               let kib = Int(line.dropFirst(6).trimmingCharacters(in: .whitespaces).split(separator: " ").first ?? "") {
-                peakKiB = max(peakKiB, kib)
-            }
-            let reaped = wait4(pid, &status, WNOHANG, &usage)
-            if reaped == pid { break }
-            if Date() > deadline {
-                kill(pid, SIGKILL)
-                _ = wait4(pid, &status, 0, &usage)
-                Issue.record("convbank \(arguments) did not finish in \(timeout) s")
-                break
-            }
-            usleep(1000)
-        }
-        let signaled = (status & 0x7F) != 0 && (status & 0x7F) != 0x7F
-        let stderr = errPath.flatMap { FileManager.default.contents(atPath: $0) }.map { String(decoding: $0, as: UTF8.self) } ?? ""
-        return Result(status: signaled ? -1 : (status >> 8) & 0xFF, signal: signaled ? status & 0x7F : 0, peakKiB: peakKiB,
-                      stderr: stderrPath == "/dev/full" ? "" : stderr)
-    }
 }

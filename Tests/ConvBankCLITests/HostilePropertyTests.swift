@@ -24,6 +24,7 @@
 //   CONVBANK_PROPERTY_VERBOSE=1 print every run
 // A failure names the seed, the case number, the command line (relative to the case folder) and stderr.
 
+import ConvBankTestSupport
 import Foundation
 import Testing
 #if canImport(Glibc)
@@ -77,9 +78,9 @@ import Musl
     /// What the binary accepts, from `apply --help`, `explain --help` and `summary --help`.
     static func probe(scratch: String) throws -> HostileProbe {
         func help(_ command: String) throws -> String {
-            let outcome = try HostileSpawn.run(executable: Self.binary, arguments: [Array(command.utf8), Array("--help".utf8)],
-                                               directory: scratch, scratch: scratch, timeout: 20, killAboveKiB: 4 << 20,
-                                               diskBudget: 1 << 30)
+            let outcome = try ProcessRunner.run(ProcessRunner.Command(
+                Self.binary, bytes: [Array(command.utf8), Array("--help".utf8)], directory: scratch, environment: CLI.environment(),
+                timeout: 20, killAboveKiB: 4 << 20, diskBudget: 1 << 30))
             return String(decoding: outcome.stdout + outcome.stderr, as: UTF8.self)
         }
         var probe = HostileProbe()
@@ -142,13 +143,12 @@ import Musl
     /// Builds case `index`, runs each of its commands, and returns one failure per run that broke the property.
     func runCase(index: Int, config: Config, probe: HostileProbe, base: String) throws -> [CaseFailure] {
         let root = base + "/case-\(index)"
-        let work = root + "/work", scratch = root + "/std"
+        let work = root + "/work"
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
-        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
         var keepIt = false
         defer { if !keepIt { HostileFS.removeTree(root) } }
 
-        let seed = HostileRandom.caseSeed(config.seed, index)
+        let seed = SeededRandom.caseSeed(config.seed, index)
         var builder = HostileCaseBuilder(work: work, probe: probe, seed: seed, baseTimeout: config.timeout)
         let hostileCase = try builder.build(index: index, seed: seed)
         let boundKiB = config.maxRSSMiB * 1024
@@ -159,8 +159,9 @@ import Musl
             let before = HostileFS.walk(work, skip: run.output)
             // Files already in the output folder (it may be the input folder) are not maps of this run.
             let outputBefore = Set(run.output == nil ? [] : HostileFS.walk(root: work, below: outputComponents).map(\.path))
-            let outcome = try HostileSpawn.run(executable: Self.binary, arguments: run.arguments, directory: work, scratch: scratch,
-                                               timeout: run.timeout, killAboveKiB: 2 * boundKiB, diskBudget: 2 << 30)
+            let outcome = try ProcessRunner.run(ProcessRunner.Command(
+                Self.binary, bytes: run.arguments, directory: work, environment: CLI.environment(),
+                timeout: run.timeout, killAboveKiB: 2 * boundKiB, diskBudget: 2 << 30))
             let after = HostileFS.walk(work, skip: run.output)
             let maps = run.output == nil ? []
                 : HostileFS.walk(root: work, below: outputComponents).filter { $0.kind == .file && !outputBefore.contains($0.path) }
@@ -203,21 +204,21 @@ import Musl
             try? Data(script.utf8).write(to: URL(fileURLWithPath: root + "/command.sh"))
             chmod(root + "/command.sh", 0o755)
             if rename(root, destination) != 0 {
-                _ = ProcessHelpers.system("/bin/cp", ["-a", root, destination])
+                _ = ProcessRunner.status("/bin/cp", ["-a", root, destination])
             }
         }
         return failures
     }
 
     /// Every way `outcome` breaks the property.
-    static func violations(run: HostileRunSpec, outcome: HostileOutcome, boundKiB: Int, before: [HostileFS.Entry], after: [HostileFS.Entry],
+    static func violations(run: HostileRunSpec, outcome: ProcessRunner.Outcome, boundKiB: Int, before: [HostileFS.Entry], after: [HostileFS.Entry],
                            outputComponents: [[UInt8]], maps: [HostileFS.Entry]) -> [String] {
         var out: [String] = []
         if outcome.timedOut { out.append(String(format: "still running after %.0f s (hang or unbounded work); killed", run.timeout)) }
         if outcome.killedForMemory { out.append("RSS passed \(2 * boundKiB / 1024) MiB (twice the bound); killed") }
         if outcome.killedForDisk { out.append("wrote more than 2 GiB (outputs, stdout or stderr); killed") }
         if let signal = outcome.signal, !outcome.timedOut, !outcome.killedForMemory, !outcome.killedForDisk {
-            out.append("terminated by signal \(signal) (\(HostileSpawn.signalName(signal)))")
+            out.append("terminated by signal \(signal) (\(ProcessRunner.signalName(signal)))")
         }
         if let code = outcome.exitCode, ![0, 1, 64].contains(code) { out.append("exit status \(code), not 0, 1 or 64") }
         if outcome.peakRSSKiB > boundKiB, !outcome.killedForMemory {
@@ -307,7 +308,7 @@ import Musl
 
     /// A short description of a failure's cause, for grouping: the run's kind, the violation's first words and
     /// the most telling stderr line (a Swift fatal error, a crash line, or the first error).
-    static func signature(run: HostileRunSpec, violations: [String], outcome: HostileOutcome) -> String {
+    static func signature(run: HostileRunSpec, violations: [String], outcome: ProcessRunner.Outcome) -> String {
         func normalized(_ text: String) -> String {
             var t = text.replacingOccurrences(of: #"'[^']*'"#, with: "'…'", options: .regularExpression)
                 .replacingOccurrences(of: #"0x[0-9a-fA-F]+"#, with: "0x…", options: .regularExpression)
@@ -370,9 +371,9 @@ import Musl
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("convbank-hostile-harness-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
         defer { HostileFS.removeTree(scratch) }
-        func sh(_ script: String, timeout: Double = 10, killAboveKiB: Int = 4 << 20) throws -> HostileOutcome {
-            try HostileSpawn.run(executable: "/bin/sh", arguments: [Array("-c".utf8), Array(script.utf8)], directory: scratch,
-                                 scratch: scratch, timeout: timeout, killAboveKiB: killAboveKiB, diskBudget: 1 << 30)
+        func sh(_ script: String, timeout: Double = 10, killAboveKiB: Int = 4 << 20) throws -> ProcessRunner.Outcome {
+            try ProcessRunner.run(ProcessRunner.Command("/bin/sh", ["-c", script], directory: scratch, environment: CLI.environment(),
+                                                        timeout: timeout, killAboveKiB: killAboveKiB, diskBudget: 1 << 30))
         }
         let segv = try sh("kill -SEGV $$")
         #expect(segv.signal == SIGSEGV && segv.exitCode == nil, "\(segv.summary)")
@@ -405,7 +406,7 @@ import Musl
         for copy in 0..<2 {
             let work = base + "/\(copy)"
             try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
-            let seed = HostileRandom.caseSeed(Self.defaultSeed, index)
+            let seed = SeededRandom.caseSeed(Self.defaultSeed, index)
             var builder = HostileCaseBuilder(work: work, probe: HostileProbe(), seed: seed, baseTimeout: 20)
             let c = try builder.build(index: index, seed: seed)
             let entries = HostileFS.walk(work)

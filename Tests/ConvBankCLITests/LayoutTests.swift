@@ -1,3 +1,4 @@
+import ConvBankTestSupport
 import Foundation
 import Testing
 
@@ -46,17 +47,17 @@ struct LayoutTests {
             #expect(filesUnder(out) == Self.expectedTree.sorted())
 
             // The right input went to the right folder.
-            let top = try NPYMatrix(contentsOf: out.appendingPathComponent("top/id.npy"))
+            let top = try Float32NPY(contentsOf: out.appendingPathComponent("top/id.npy"), rank: 2)
             #expect(top.shape == [2, 2] && top.values == [1, 2, 3, 4])
-            let topTwice = try NPYMatrix(contentsOf: out.appendingPathComponent("top/twice.npy"))
+            let topTwice = try Float32NPY(contentsOf: out.appendingPathComponent("top/twice.npy"), rank: 2)
             #expect(topTwice.values == [2, 4, 6, 8])
-            #expect(try NPYMatrix(contentsOf: out.appendingPathComponent("sub/img/id.npy")).values == [5, 6, 7])
-            #expect(try NPYMatrix(contentsOf: out.appendingPathComponent("sub/deeper/shout/id.npy")).values == [8])
-            let pairPNG = try NPYMatrix(contentsOf: out.appendingPathComponent("pair/a.png/id.npy"))
+            #expect(try Float32NPY(contentsOf: out.appendingPathComponent("sub/img/id.npy"), rank: 2).values == [5, 6, 7])
+            #expect(try Float32NPY(contentsOf: out.appendingPathComponent("sub/deeper/shout/id.npy"), rank: 2).values == [8])
+            let pairPNG = try Float32NPY(contentsOf: out.appendingPathComponent("pair/a.png/id.npy"), rank: 2)
             #expect(pairPNG.shape == [1, 2] && pairPNG.values == [9, 10])
-            #expect(try NPYMatrix(contentsOf: out.appendingPathComponent("pair/a.jpg/id.npy")).shape == [121, 157])
-            #expect(try NPYMatrix(contentsOf: out.appendingPathComponent("UP/id.npy")).shape == [121, 157])
-            #expect(try NPYMatrix(contentsOf: out.appendingPathComponent("sub/pic/id.npy")).shape == [121, 157])
+            #expect(try Float32NPY(contentsOf: out.appendingPathComponent("pair/a.jpg/id.npy"), rank: 2).shape == [121, 157])
+            #expect(try Float32NPY(contentsOf: out.appendingPathComponent("UP/id.npy"), rank: 2).shape == [121, 157])
+            #expect(try Float32NPY(contentsOf: out.appendingPathComponent("sub/pic/id.npy"), rank: 2).shape == [121, 157])
         }
     }
 
@@ -69,7 +70,7 @@ struct LayoutTests {
                                  dir.file("in/UP.JPG").path, "--bank", bank, "--output", out.path, "--format", "npy"])
             #expect(r.status == 0, "\(r)")
             #expect(filesUnder(out) == (Self.maps("UP") + Self.maps("img") + Self.maps("shout")).sorted())
-            #expect(try NPYMatrix(contentsOf: out.appendingPathComponent("img/twice.npy")).values == [10, 12, 14])
+            #expect(try Float32NPY(contentsOf: out.appendingPathComponent("img/twice.npy"), rank: 2).values == [10, 12, 14])
         }
     }
 
@@ -81,7 +82,7 @@ struct LayoutTests {
             let r = try CLI.run(["apply", dir.file("in/scan.dat").path, "--bank", bank, "--output", out.path, "--format", "npy"])
             #expect(r.status == 0, "\(r)")
             #expect(filesUnder(out) == Self.maps("scan"))
-            #expect(try NPYMatrix(contentsOf: out.appendingPathComponent("scan/id.npy")).values == [3, 4])
+            #expect(try Float32NPY(contentsOf: out.appendingPathComponent("scan/id.npy"), rank: 2).values == [3, 4])
         }
     }
 
@@ -95,8 +96,8 @@ struct LayoutTests {
                                  "--bank", bank, "--output", out.path, "--format", "npy"])
             #expect(r.status == 0, "\(r)")
             #expect(filesUnder(out) == (Self.maps("x") + Self.maps("x-2")).sorted())
-            #expect(try NPYMatrix(contentsOf: out.appendingPathComponent("x/id.npy")).values == [1])
-            #expect(try NPYMatrix(contentsOf: out.appendingPathComponent("x-2/id.npy")).values == [2])
+            #expect(try Float32NPY(contentsOf: out.appendingPathComponent("x/id.npy"), rank: 2).values == [1])
+            #expect(try Float32NPY(contentsOf: out.appendingPathComponent("x-2/id.npy"), rank: 2).values == [2])
         }
     }
 
@@ -171,7 +172,7 @@ struct LayoutTests {
             let files = filesUnder(out)
             #expect(files.count == 2, "\(files)")
             var values: [Float] = []
-            for f in files { values += (try? NPYMatrix(contentsOf: out.appendingPathComponent(f)).values) ?? [] }
+            for f in files { values += (try? Float32NPY(contentsOf: out.appendingPathComponent(f), rank: 2).values) ?? [] }
             #expect(values.sorted() == [1, 2])
         }
     }

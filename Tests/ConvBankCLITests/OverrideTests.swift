@@ -1,3 +1,4 @@
+import ConvBankTestSupport
 import Foundation
 import Testing
 
@@ -33,12 +34,12 @@ struct OverrideTests {
         Case(flags: ["--padding-mode", "circular", "--padding", "1,0,2,0"], shape: [4, 7]),
     ]
 
-    func run(_ flags: [String], in dir: TemporaryFolder) throws -> (CLI.Result, NPYMatrix?) {
+    func run(_ flags: [String], in dir: TemporaryFolder) throws -> (CLI.Result, Float32NPY?) {
         let image = try dir.write("ramp.png", TestPNG.gray8(Self.ramp)).path
         let bank = try dir.write("box.json", text: Self.bank).path
         let out = dir.file("out")
         let r = try CLI.run(["apply", image, "--bank", bank, "--output", out.path, "--format", "npy"] + flags)
-        let map = try? NPYMatrix(contentsOf: out.appendingPathComponent("ramp/box.npy"))
+        let map = try? Float32NPY(contentsOf: out.appendingPathComponent("ramp/box.npy"), rank: 2)
         return (r, map)
     }
 
@@ -128,12 +129,12 @@ struct OverrideTests {
             #expect(r.errorLines.first?.contains("reflect") == true, "\(r)")
             #expect(filesUnder(out) == ["big/box.npy"])
             // 5 + 6 − 3 + 1 = 9, 7 + 6 − 3 + 1 = 11.
-            #expect(try NPYMatrix(contentsOf: out.appendingPathComponent("big/box.npy")).shape == [9, 11])
+            #expect(try Float32NPY(contentsOf: out.appendingPathComponent("big/box.npy"), rank: 2).shape == [9, 11])
             // The widest pad reflect can fill on the small image is 2.
             let ok = try CLI.run(["apply", small, "--bank", bank, "--output", out.path, "--format", "npy",
                                   "--padding", "2", "--padding-mode", "reflect"])
             #expect(ok.status == 0, "\(ok)")
-            #expect(try NPYMatrix(contentsOf: out.appendingPathComponent("small/box.npy")).shape == [5, 5])
+            #expect(try Float32NPY(contentsOf: out.appendingPathComponent("small/box.npy"), rank: 2).shape == [5, 5])
         }
     }
 

@@ -2,6 +2,7 @@ import ConvBankBatch
 import ConvBankEngine
 import ConvBankImageIO
 import ConvBankPictures
+import ConvBankTestSupport
 import Foundation
 import Testing
 
@@ -10,16 +11,15 @@ import Testing
 /// longer than PATH_MAX, a file met again through the same path); hard links are inputs of their own.
 @Suite("Path bytes")
 struct PathBytesTests {
-    typealias P = ProcessHelpers
     typealias B = PathBytes
 
     static let bank = #"{"filters": [{"name": "f", "weights": [[1]]}]}"#
     static let image = TestPNG.gray8([[4, 8]])
 
-    static func manifest(_ out: URL, _ name: String = "manifest.jsonl") throws -> [P.ManifestLine] {
+    static func manifest(_ out: URL, _ name: String = "manifest.jsonl") throws -> [RunReport.ManifestLine] {
         let raw = try bytes(of: out.appendingPathComponent(name))
         #expect(String(validating: raw, as: UTF8.self) != nil, "the manifest is not valid UTF-8")
-        return try P.manifest(out.appendingPathComponent(name))  // throws on a line that is not a JSON object
+        return try RunReport.manifest(out.appendingPathComponent(name))  // throws on a line that is not a JSON object
     }
 
     // MARK: - Lossless names
@@ -32,7 +32,7 @@ struct PathBytesTests {
             [0xF4, 0x8F, 0xBE, 0x80], [0xF4, 0x8F, 0xBD, 0xBF],  // the first escaped scalar, and the one before the range
             [0xC0, 0xAF], [0xED, 0xA0, 0x80], [0xE2, 0x82], [0xF0, 0x9F, 0x98, 0x80], [0xF5, 0x80, 0x80, 0x80],
         ]
-        var random = P.LCG(state: 77)
+        var random = SeededRandom(seed: 77)
         var all = cases
         for _ in 0..<300 { all.append((0..<(1 + random.below(12))).map { _ in UInt8(random.below(255) + 1) }) }
         for raw in all {
@@ -86,7 +86,7 @@ struct PathBytesTests {
             #expect(lines.contains { $0.input == input.path + #"/caf\xE9.png"# && $0.outputs == [#"caf\xE9/f.npy"#] }, "\(lines.map(\.object))")
             // The record of each input is found again by its byte path: a rerun skips all three.
             let again = try CLI.run(Array(command.dropLast()))
-            #expect(again.status == 0 && P.summary(in: again.stderr)?.counts == [3, 0, 3, 0], "\(again)")
+            #expect(again.status == 0 && RunReport.summary(in: again.stderr)?.counts == [3, 0, 3, 0], "\(again)")
         }
     }
 
@@ -97,8 +97,8 @@ struct PathBytesTests {
             try B.write(file, Self.image)
             let bank = try dir.write("b.json", text: Self.bank).path
             let out = dir.file("out")
-            let r = try B.run([Array("apply".utf8), file, Array("--bank".utf8), Array(bank.utf8), Array("--output".utf8), Array(out.path.utf8),
-                               Array("--format".utf8), Array("npy".utf8), Array("-q".utf8)])
+            let r = try CLI.run(bytes: [Array("apply".utf8), file, Array("--bank".utf8), Array(bank.utf8), Array("--output".utf8), Array(out.path.utf8),
+                                        Array("--format".utf8), Array("npy".utf8), Array("-q".utf8)])
             #expect(r.status == 0, "\(r)")
             #expect(B.isNonEmptyFile(B.join(out, B.bytes("caf%E9/f.npy"))), "\(B.names(in: Array(out.path.utf8)))")
             #expect(try Self.manifest(out).map(\.key) == [#"caf\xE9"#])
@@ -180,7 +180,7 @@ struct PathBytesTests {
             #expect(r.status == 0, "\(r)")
             #expect(filesUnder(out) == ["a/f.npy", "b/f.npy", "c/f.npy"], "\(r)")
             #expect(try Self.manifest(out).map(\.status) == ["ok", "ok", "ok"])
-            #expect(P.summary(in: r.stderr)?.counts == [3, 3, 0, 0], "\(r)")
+            #expect(RunReport.summary(in: r.stderr)?.counts == [3, 3, 0, 0], "\(r)")
         }
     }
 

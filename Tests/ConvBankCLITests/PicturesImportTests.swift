@@ -2,6 +2,7 @@ import ConvBankBatch
 import ConvBankEngine
 import ConvBankImageIO
 import ConvBankPictures
+import ConvBankTestSupport
 import Foundation
 import Testing
 
@@ -153,7 +154,7 @@ struct ContactSheetCLITests {
             var withSheet = try contentsUnder(dir.file("sheet"))
             #expect(withSheet.removeValue(forKey: "a.sheet.png") != nil)
             #expect(withSheet == (try contentsUnder(dir.file("plain"))))
-            let one = try NPYMatrix(contentsOf: dir.file("plain/a/one.npy"))
+            let one = try Float32NPY(contentsOf: dir.file("plain/a/one.npy"), rank: 2)
             #expect(one.values == [0, 0, 0, 0, 0, 1, 2, 3, 4])
         }
     }
@@ -256,7 +257,7 @@ struct ClampWarningTests {
             #expect(n.status == 0, "\(n)")
             var listed: [String] = []
             for filter in BuiltinBankTests.edgeFilters {
-                let map = try NPYMatrix(contentsOf: dir.file("npy/chelsea/\(filter).npy"))
+                let map = try Float32NPY(contentsOf: dir.file("npy/chelsea/\(filter).npy"), rank: 2)
                 let fraction = Double(map.values.filter { $0 < -0.5 || $0 >= 255.5 }.count) / Double(map.values.count)
                 if fraction > 0.5 { listed.append("\(filter) \(Int((fraction * 100).rounded()))%") }
             }
@@ -345,7 +346,8 @@ struct ImportCLITests {
             let a = try CLI.run(["apply", "img.png", "--bank", "bank.json", "--output", "out", "--format", "npy"], in: dir.url)
             #expect(a.status == 0, "\(a)")
             #expect(filesUnder(dir.file("out")) == ["img/f0.npy", "img/f1.npy"])
-            let m0 = try NPYMatrix(contentsOf: dir.file("out/img/f0.npy")), m1 = try NPYMatrix(contentsOf: dir.file("out/img/f1.npy"))
+            let m0 = try Float32NPY(contentsOf: dir.file("out/img/f0.npy"), rank: 2)
+            let m1 = try Float32NPY(contentsOf: dir.file("out/img/f1.npy"), rank: 2)
             #expect(m0.shape == [2, 2] && m1.shape == [2, 2])
             #expect(m0.values == Self.f0)
             #expect(m1.values == Self.f1)
@@ -363,8 +365,8 @@ struct ImportCLITests {
             #expect(r.stderr.contains("OIHW"), "\(r)")
             let a = try CLI.run(["apply", "img.png", "--bank", "bank.json", "--output", "out", "--format", "npy"], in: dir.url)
             #expect(a.status == 0, "\(a)")
-            #expect(try NPYMatrix(contentsOf: dir.file("out/img/p.npy")).values == Self.f0)
-            #expect(try NPYMatrix(contentsOf: dir.file("out/img/q.npy")).values == Self.f1)
+            #expect(try Float32NPY(contentsOf: dir.file("out/img/p.npy"), rank: 2).values == Self.f0)
+            #expect(try Float32NPY(contentsOf: dir.file("out/img/q.npy"), rank: 2).values == Self.f1)
         }
     }
 
@@ -450,9 +452,9 @@ struct BuiltinBanksCLITests {
             let r = try CLI.run(["apply", "t.png", "--bank", "bank.json", "--output", "out", "--format", "npy"], in: dir.url)
             #expect(r.status == 0, "\(r)")
             #expect(filesUnder(dir.file("out")) == ["t/mine.npy", "t/sobel_x.npy", "t/sobel_y.npy"])
-            let sx = try NPYMatrix(contentsOf: dir.file("out/t/sobel_x.npy"))
-            let sy = try NPYMatrix(contentsOf: dir.file("out/t/sobel_y.npy"))
-            let mine = try NPYMatrix(contentsOf: dir.file("out/t/mine.npy"))
+            let sx = try Float32NPY(contentsOf: dir.file("out/t/sobel_x.npy"), rank: 2)
+            let sy = try Float32NPY(contentsOf: dir.file("out/t/sobel_y.npy"), rank: 2)
+            let mine = try Float32NPY(contentsOf: dir.file("out/t/mine.npy"), rank: 2)
             #expect(sx.shape == [3, 3] && sx[1, 1] == 8 && sx[0, 0] == 9)
             #expect(sy[1, 1] == 24)
             #expect(mine.values == [2, 4, 6, 8, 10, 12, 14, 16, 18])

@@ -1,3 +1,4 @@
+import ConvBankTestSupport
 import Foundation
 import Testing
 @testable import ConvBankBatch
@@ -12,21 +13,11 @@ import Testing
     #if arch(x86_64)
     static let qemu = ["/usr/bin/qemu-x86_64", "/usr/local/bin/qemu-x86_64"].first { FileManager.default.isExecutableFile(atPath: $0) }
 
-    /// Runs `executable arguments…` and returns its exit status and standard output.
+    /// Runs `executable arguments…` (the binary, or the binary under qemu) and returns its exit status and standard
+    /// output; standard error is discarded.
     func run(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let out = FileManager.default.temporaryDirectory.appendingPathComponent("qemu-out-\(UUID().uuidString)")
-        FileManager.default.createFile(atPath: out.path, contents: nil)
-        defer { try? FileManager.default.removeItem(at: out) }
-        let handle = try FileHandle(forWritingTo: out)
-        process.standardOutput = handle
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        try handle.close()
-        return (process.terminationStatus, (try? String(contentsOf: out, encoding: .utf8)) ?? "")
+        let outcome = try ProcessRunner.run(ProcessRunner.Command(executable, arguments, environment: CLI.environment(), standardError: .discard))
+        return (outcome.status, outcome.stdoutText)
     }
 
     @Test(arguments: [("Nehalem", "portable"), ("Haswell", "avx2")])

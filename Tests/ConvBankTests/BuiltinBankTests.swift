@@ -1,3 +1,4 @@
+import ConvBankTestSupport
 import Foundation
 import Testing
 @testable import ConvBankBatch

@@ -1,3 +1,4 @@
+import ConvBankTestSupport
 import Foundation
 import Testing
 @testable import ConvBankBatch
@@ -137,7 +138,7 @@ private func problem(_ text: String) -> String? {
         #expect(Array(bytes[0..<10]) == [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59, 1, 0, 118, 0])
         #expect(String(decoding: bytes[10..<(10 + header.utf8.count)], as: UTF8.self) == header)
         #expect(bytes[127] == 0x0A && (bytes.count - 128) == 24)
-        let back = try NPYArray(bytes: bytes)
+        let back = try Float32NPY(bytes: bytes)
         #expect(back.shape == [2, 3] && back.values == map.storage)
     }
 

@@ -1,3 +1,4 @@
+import ConvBankTestSupport
 import Foundation
 import Testing
 @testable import ConvBankBatch
@@ -116,39 +117,17 @@ enum Chromium {
         }
     }
 
-    /// Runs `path` with `arguments`, output (stdout and stderr) to a file; after `timeout` seconds the process is
-    /// sent SIGTERM, then SIGKILL 5 s later. A timed-out run is an error.
+    /// Runs `path` with `arguments`, standard output and error as one stream; after `timeout` seconds the process
+    /// group is sent SIGTERM, then SIGKILL 5 s later. A timed-out run is an error.
     static func run(_ path: String, arguments: [String], timeout: TimeInterval,
                     environment: [String: String] = [:]) throws -> (status: Int32, output: String) {
-        let log = FileManager.default.temporaryDirectory.appendingPathComponent("convbank-run-\(UUID().uuidString).log")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
-        defer { try? FileManager.default.removeItem(at: log) }
-        let handle = try FileHandle(forWritingTo: log)
-        defer { try? handle.close() }
-
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
-        let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
-        var timedOut = false
-        if process.isRunning {
-            timedOut = true
-            process.terminate()
-            let grace = Date().addingTimeInterval(5)
-            while process.isRunning && Date() < grace { Thread.sleep(forTimeInterval: 0.1) }
-            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        }
-        process.waitUntilExit()
-        let output = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
-        if timedOut {
+        let outcome = try ProcessRunner.run(ProcessRunner.Command(
+            path, arguments, environment: ProcessInfo.processInfo.environment.merging(environment) { $1 },
+            standardError: .standardOutput, timeout: timeout, terminationGrace: 5))
+        let output = outcome.stdoutText
+        if outcome.timedOut {
             throw Failure(description: "`\(path) \(arguments.joined(separator: " "))` did not finish in \(Int(timeout)) s: \(output.suffix(1500))")
         }
-        return (process.terminationStatus, output)
+        return (outcome.status, output)
     }
 }

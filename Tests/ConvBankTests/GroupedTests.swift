@@ -1,3 +1,4 @@
+import ConvBankTestSupport
 import Foundation
 import Testing
 @testable import ConvBankBatch
@@ -33,7 +34,7 @@ import Testing
     static func loadText(_ text: String) throws(BankError) -> FilterBank { try FilterBank(json: Array(text.utf8), source: "g.json") }
 
     static func image(_ c: Case) throws -> Tensor {
-        let input = try NPYArray(url: folder.appendingPathComponent(c.input))
+        let input = try Float32NPY(contentsOf: folder.appendingPathComponent(c.input))
         return Tensor(height: input.shape[0], width: input.shape[1], channels: input.shape[2], interleaved: input.values)
     }
 
@@ -46,7 +47,7 @@ import Testing
 
     @Test(arguments: cases)
     func matchesKeras(_ c: Case) throws {
-        let expected = try NPYArray(url: Self.folder.appendingPathComponent(c.expected))
+        let expected = try Float32NPY(contentsOf: Self.folder.appendingPathComponent(c.expected))
         let bank = try Self.load(c.bank)
         let image = try Self.image(c)
         // Grouping as Keras: filter f reads the C/G channels of group ⌊f·G/F⌋.

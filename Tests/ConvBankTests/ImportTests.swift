@@ -10,7 +10,7 @@ import Testing
 @Suite struct ImportTests {
     static let dir = Fixtures.root.appendingPathComponent("import")
 
-    func array(_ name: String) throws -> ConvBankImageIO.NPYArray { try ConvBankImageIO.NPYArray(bytes: Fixtures.bytes(Self.dir.appendingPathComponent(name))) }
+    func array(_ name: String) throws -> NPYArray { try NPYArray(bytes: Fixtures.bytes(Self.dir.appendingPathComponent(name))) }
 
     func expected(_ key: String) throws -> (weights: [[[[Double]]]], bias: [Double]) {
         let json = try Fixtures.json(Self.dir.appendingPathComponent("expected.json")) as! [String: [String: Any]]
@@ -54,10 +54,10 @@ import Testing
         var nan = kernel
         nan.values[5] = .nan
         #expect(throws: BankError.self) { try FilterBank(importing: nan, bias: nil, layout: "HWIO", source: "n") }
-        #expect(throws: ConvBankImageIO.NPYArray.FormatError.self) { try ConvBankImageIO.NPYArray(bytes: Array("not numpy".utf8)) }
+        #expect(throws: NPYArray.FormatError.self) { try NPYArray(bytes: Array("not numpy".utf8)) }
         var bytes = try Fixtures.bytes(Self.dir.appendingPathComponent("keras_kernel.npy"))
         bytes.removeLast(3)
-        #expect(throws: ConvBankImageIO.NPYArray.FormatError.self) { try ConvBankImageIO.NPYArray(bytes: bytes) }
+        #expect(throws: NPYArray.FormatError.self) { try NPYArray(bytes: bytes) }
     }
 
     /// Kernel rank: separable kernels are rank 1, a Laplacian is not.

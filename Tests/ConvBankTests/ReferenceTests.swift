@@ -1,3 +1,4 @@
+import ConvBankTestSupport
 import Foundation
 import Testing
 @testable import ConvBankBatch
@@ -25,8 +26,8 @@ import Testing
 
     @Test(arguments: cases)
     func matchesReference(_ c: Case) throws {
-        let input = try NPYArray(url: Fixtures.conv.appendingPathComponent(c.input))
-        let expected = try NPYArray(url: Fixtures.conv.appendingPathComponent(c.expected))
+        let input = try Float32NPY(contentsOf: Fixtures.conv.appendingPathComponent(c.input))
+        let expected = try Float32NPY(contentsOf: Fixtures.conv.appendingPathComponent(c.expected))
         let bank = try FilterBank(json: Fixtures.bytes(Fixtures.conv.appendingPathComponent(c.bank)), source: c.bank)
         let image = Tensor(height: input.shape[0], width: input.shape[1], channels: input.shape[2], interleaved: input.values)
         let maps = try bank.convolve(image, jobs: 2)

@@ -1,3 +1,4 @@
+import ConvBankTestSupport
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -5,72 +6,10 @@ import Glibc
 import Musl
 #endif
 
-// Support for `HostilePropertyTests`: a seeded random source, a subprocess runner that reports what `Process`
-// does not (peak RSS from wait4's rusage, death by signal, a timeout), file-system helpers that take byte paths
-// (non-UTF-8 names, paths longer than PATH_MAX), and generators of hostile banks, parameters, image files and
-// names. Everything a case contains is drawn from one `HostileRandom`, so a seed and a case number rebuild it
-// byte for byte.
-
-// MARK: - Seeded random numbers
-
-/// SplitMix64 (Steele, Lea & Flood): tiny, fast, and the same sequence on every platform and Swift version
-/// (the helpers below never call the standard library's `random(in:using:)`, whose algorithm may change).
-struct HostileRandom: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// 0 ..< n.
-    mutating func below(_ n: Int) -> Int {
-        precondition(n > 0)
-        return Int(next() % UInt64(n))
-    }
-
-    /// A value of a small closed range.
-    mutating func int(_ range: ClosedRange<Int>) -> Int { range.lowerBound + below(range.upperBound - range.lowerBound + 1) }
-
-    /// True with probability `p`.
-    mutating func chance(_ p: Double) -> Bool { Double(next() >> 11) / Double(UInt64(1) << 53) < p }
-
-    mutating func pick<T>(_ items: [T]) -> T { items[below(items.count)] }
-
-    /// One of `items`, chosen with the given weights.
-    mutating func weighted<T>(_ items: [(Int, T)]) -> T {
-        var roll = below(items.reduce(0) { $0 + $1.0 })
-        for (weight, item) in items {
-            if roll < weight { return item }
-            roll -= weight
-        }
-        return items[items.count - 1].1
-    }
-
-    mutating func bytes(_ count: Int) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(count + 8)
-        while out.count < count {
-            var word = next()
-            for _ in 0..<8 {
-                out.append(UInt8(word & 0xFF))
-                word >>= 8
-            }
-        }
-        return Array(out.prefix(count))
-    }
-
-    /// The seed of case `index` of a run seeded with `seed` (so a case is rebuilt without the ones before it).
-    static func caseSeed(_ seed: UInt64, _ index: Int) -> UInt64 {
-        var mixer = HostileRandom(seed: seed ^ (UInt64(index) &* 0xD1B5_4A32_D192_ED03))
-        return mixer.next()
-    }
-}
+// Support for `HostilePropertyTests`: file-system helpers that take byte paths (non-UTF-8 names, paths longer
+// than PATH_MAX), and generators of hostile banks, parameters, image files and names. Everything a case contains
+// is drawn from one `SeededRandom`, so a seed and a case number rebuild it byte for byte; the runs go through
+// `ProcessRunner` (peak RSS, death by signal, a timeout, a memory and disk watchdog).
 
 // MARK: - File system with byte paths
 
@@ -269,23 +208,6 @@ enum HostileFS {
             }
         }
     }
-
-    static func readFile(_ path: String, limit: Int = 64 << 20) -> [UInt8] {
-        guard let handle = FileHandle(forReadingAtPath: path) else { return [] }
-        defer { try? handle.close() }
-        return [UInt8]((try? handle.read(upToCount: limit)) ?? Data())
-    }
-
-    static func size(_ path: String) -> Int64 {
-        var info = stat()
-        return stat(path, &info) == 0 ? Int64(info.st_size) : 0
-    }
-
-    static func freeBytes(_ path: String) -> UInt64 {
-        var info = statvfs()
-        guard statvfs(path, &info) == 0 else { return 0 }
-        return UInt64(info.f_bavail) &* UInt64(info.f_frsize)
-    }
 }
 
 // MARK: - Text
@@ -414,192 +336,6 @@ enum HostileText {
     }
 }
 
-// MARK: - Running the binary
-
-/// What one run of a subprocess did.
-struct HostileOutcome {
-    var exitCode: Int32?
-    var signal: Int32?
-    var timedOut = false
-    /// Killed by the watchdog because its RSS passed the kill threshold.
-    var killedForMemory = false
-    /// Killed because it wrote more than the disk budget (output files, stdout, stderr).
-    var killedForDisk = false
-    /// The child's peak resident set size in KiB (see `HostileSpawn.run` for how it is measured).
-    var peakRSSKiB = 0
-    /// wait4's ru_maxrss as the kernel reports it (floored at this process's own peak RSS, see `HostileSpawn.run`).
-    var rusageMaxRSSKiB = 0
-    var seconds = 0.0
-    var stdout: [UInt8] = []
-    var stderr: [UInt8] = []
-
-    var summary: String {
-        var parts: [String] = []
-        if let exitCode { parts.append("exit \(exitCode)") }
-        if let signal { parts.append("killed by signal \(signal) (\(HostileSpawn.signalName(signal)))") }
-        if timedOut { parts.append("TIMED OUT (killed by the test)") }
-        if killedForMemory { parts.append("killed by the test for RSS") }
-        if killedForDisk { parts.append("killed by the test for writing too much") }
-        parts.append(String(format: "%.2f s", seconds))
-        parts.append("peak RSS \(peakRSSKiB / 1024) MiB")
-        return parts.joined(separator: ", ")
-    }
-}
-
-/// posix_spawn + wait4: the child's peak RSS, death by signal, a timeout, and a watchdog that kills a child whose
-/// RSS or output runs away before it takes the machine down.
-///
-/// Peak RSS on Linux: wait4's `ru_maxrss` is not the child's alone. At exec the kernel folds the high-water mark
-/// of the memory the process had before exec into `ru_maxrss`, and a posix_spawn child (vfork-style) had the
-/// *parent's* memory: so `ru_maxrss` is at least this test process's own peak RSS (hundreds of MB in a full test
-/// run). The child's real peak is therefore taken from `/proc/PID/status` `VmHWM` (the high-water mark of its
-/// post-exec memory), sampled every few milliseconds while it runs, and from `ru_maxrss` only when that exceeds
-/// this process's own peak (then it can only be the child's).
-enum HostileSpawn {
-    struct Failure: Error, CustomStringConvertible { var description: String }
-
-    private typealias AddChdir = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>?, UnsafePointer<CChar>?) -> Int32
-
-    /// Runs `executable arguments…` in `directory`; stdout and stderr go to files in `scratch`, stdin is
-    /// /dev/null. Environment: this process's, without the variables that pick a shard.
-    static func run(executable: String, arguments: [[UInt8]], directory: String, scratch: String, timeout: Double,
-                    killAboveKiB: Int, diskBudget: UInt64) throws -> HostileOutcome {
-        let outPath = scratch + "/stdout", errPath = scratch + "/stderr"
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addchdir_np") else {
-            throw Failure(description: "this C library has no posix_spawn_file_actions_addchdir_np (glibc ≥ 2.29 needed)")
-        }
-        let addChdir = unsafeBitCast(symbol, to: AddChdir.self)
-        guard addChdir(&actions, directory) == 0 else { throw Failure(description: "posix_spawn_file_actions_addchdir_np failed") }
-
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var all = sigset_t(), none = sigset_t()
-        sigfillset(&all)
-        sigemptyset(&none)
-        posix_spawnattr_setsigdefault(&attributes, &all)
-        posix_spawnattr_setsigmask(&attributes, &none)
-        posix_spawnattr_setpgroup(&attributes, 0)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETPGROUP))
-
-        func cStrings(_ list: [[UInt8]]) -> [UnsafeMutablePointer<CChar>?] {
-            list.map { bytes in
-                let p = UnsafeMutablePointer<CChar>.allocate(capacity: bytes.count + 1)
-                for (i, b) in bytes.enumerated() { p[i] = CChar(bitPattern: b) }
-                p[bytes.count] = 0
-                return p
-            } + [nil]
-        }
-        let argv = cStrings([Array(executable.utf8)] + arguments)
-        let unwanted = ["SLURM_ARRAY_TASK_ID", "SLURM_ARRAY_TASK_MIN", "SLURM_ARRAY_TASK_MAX", "SLURM_ARRAY_TASK_COUNT",
-                        "SLURM_ARRAY_JOB_ID", "JOB_COMPLETION_INDEX", "CONVBANK_SHARD_COUNT"]
-        let environment = ProcessInfo.processInfo.environment.filter { !unwanted.contains($0.key) }
-            .sorted { $0.key < $1.key }.map { Array("\($0.key)=\($0.value)".utf8) }
-        let envp = cStrings(environment)
-        defer {
-            for p in argv { p?.deallocate() }
-            for p in envp { p?.deallocate() }
-        }
-
-        let freeAtStart = HostileFS.freeBytes(directory)
-        let clock = ContinuousClock()
-        let start = clock.now
-        var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
-        guard spawned == 0 else { throw Failure(description: "posix_spawn \(executable): \(String(cString: strerror(spawned)))") }
-        // posix_spawn returns after the child's exec, so this bounds what exec folded into its ru_maxrss.
-        let ownPeakKiB = memoryKiB(path: "/proc/self/status").peak
-
-        var outcome = HostileOutcome()
-        var status: Int32 = 0
-        var usage = rusage()
-        var polls = 0
-        var sampledPeakKiB = 0
-        while true {
-            let reaped = wait4(pid, &status, WNOHANG, &usage)
-            if reaped == pid { break }
-            if reaped < 0 && errno != EINTR { throw Failure(description: "wait4: \(String(cString: strerror(errno)))") }
-            polls += 1
-            let memory = memoryKiB(path: "/proc/\(pid)/status")
-            sampledPeakKiB = max(sampledPeakKiB, memory.peak, memory.current)
-            if memory.current > killAboveKiB, !outcome.killedForMemory {
-                outcome.killedForMemory = true
-                kill(-pid, SIGKILL)
-                kill(pid, SIGKILL)
-            }
-            if polls % 16 == 0, !outcome.killedForDisk {
-                let written = HostileFS.size(outPath) + HostileFS.size(errPath)
-                let free = HostileFS.freeBytes(directory)
-                if UInt64(max(0, written)) > diskBudget || (freeAtStart > free && freeAtStart - free > diskBudget) {
-                    outcome.killedForDisk = true
-                    kill(-pid, SIGKILL)
-                    kill(pid, SIGKILL)
-                }
-            }
-            let elapsed = clock.now - start
-            if elapsed > .milliseconds(Int64(timeout * 1000)), !outcome.timedOut {
-                outcome.timedOut = true
-                kill(-pid, SIGKILL)
-                kill(pid, SIGKILL)
-            }
-            usleep(polls < 50 ? 2_000 : 10_000)
-        }
-        let elapsed = clock.now - start
-        outcome.seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        outcome.rusageMaxRSSKiB = Int(usage.ru_maxrss)
-        outcome.peakRSSKiB = outcome.rusageMaxRSSKiB > ownPeakKiB ? max(outcome.rusageMaxRSSKiB, sampledPeakKiB) : sampledPeakKiB
-        let low = status & 0x7F
-        if low == 0 {
-            outcome.exitCode = (status >> 8) & 0xFF
-        } else if low != 0x7F {
-            outcome.signal = low
-        }
-        outcome.stdout = HostileFS.readFile(outPath)
-        outcome.stderr = HostileFS.readFile(errPath)
-        return outcome
-    }
-
-    /// `VmHWM` (peak) and `VmRSS` (current) from a /proc/…/status file, in KiB (0 when unreadable, e.g. once the
-    /// process has exited).
-    static func memoryKiB(path: String) -> (peak: Int, current: Int) {
-        let fd = open(path, O_RDONLY)
-        guard fd >= 0 else { return (0, 0) }
-        defer { close(fd) }
-        var buffer = [UInt8](repeating: 0, count: 8192)
-        let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        guard n > 0 else { return (0, 0) }
-        var peak = 0, current = 0
-        for line in buffer[0..<n].split(separator: 0x0A) {
-            let isPeak = line.starts(with: Array("VmHWM:".utf8)), isCurrent = line.starts(with: Array("VmRSS:".utf8))
-            guard isPeak || isCurrent else { continue }
-            let digits = line.drop { $0 < 0x30 || $0 > 0x39 }.prefix { $0 >= 0x30 && $0 <= 0x39 }
-            let value = Int(String(decoding: digits, as: UTF8.self)) ?? 0
-            if isPeak { peak = value } else { current = value }
-        }
-        return (peak, current)
-    }
-
-    static func signalName(_ signal: Int32) -> String {
-        switch signal {
-        case SIGSEGV: "SIGSEGV"
-        case SIGILL: "SIGILL, a Swift trap"
-        case SIGTRAP: "SIGTRAP, a Swift trap"
-        case SIGABRT: "SIGABRT"
-        case SIGBUS: "SIGBUS"
-        case SIGFPE: "SIGFPE"
-        case SIGKILL: "SIGKILL"
-        case SIGPIPE: "SIGPIPE"
-        default: "signal \(signal)"
-        }
-    }
-}
-
 // MARK: - Image bytes
 
 /// Valid and hostile image files.
@@ -607,7 +343,7 @@ enum HostileImages {
     static let pngSignature: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
 
     /// A valid PNG of random colour type, bit depth and pixels.
-    static func validPNG(_ r: inout HostileRandom, maxSide: Int) -> (bytes: [UInt8], what: String) {
+    static func validPNG(_ r: inout SeededRandom, maxSide: Int) -> (bytes: [UInt8], what: String) {
         let width = r.int(1...max(1, maxSide)), height = r.int(1...max(1, maxSide))
         let color = r.pick([TestPNG.ColorType.gray, .rgb, .grayAlpha, .rgba])
         let depth = r.chance(0.25) ? 16 : 8
@@ -773,7 +509,7 @@ enum HostileImages {
     }
 
     /// A hostile EXIF (APP1) payload: orientation tags with wild counts, offsets and loops.
-    static func hostileEXIF(_ r: inout HostileRandom) -> (payload: [UInt8], what: String) {
+    static func hostileEXIF(_ r: inout SeededRandom) -> (payload: [UInt8], what: String) {
         let bigEndian = r.chance(0.5)
         func u16(_ v: Int) -> [UInt8] { bigEndian ? [UInt8((v >> 8) & 0xFF), UInt8(v & 0xFF)] : [UInt8(v & 0xFF), UInt8((v >> 8) & 0xFF)] }
         func u32(_ v: UInt32) -> [UInt8] {
@@ -853,7 +589,7 @@ extension HostileImages {
     /// A random hostile file. `allowFullBombs`: may return a file that really decodes to tens of megapixels.
     /// Damaged copies of valid images may still decode, so they are made from a PNG of at most `baseSide`
     /// pixels a side, and from the 157×121 JPEG fixtures only when `allowJPEGFixtures` (a light bank).
-    static func hostile(_ r: inout HostileRandom, kind forced: Int? = nil, allowFullBombs: Bool, baseSide: Int = 12,
+    static func hostile(_ r: inout SeededRandom, kind forced: Int? = nil, allowFullBombs: Bool, baseSide: Int = 12,
                         allowJPEGFixtures: Bool = true) -> HostileFile {
         let valid = validPNG(&r, maxSide: max(1, min(12, baseSide))).bytes
         let jpegNames = allowJPEGFixtures ? jpegFixtures() : []
@@ -1074,7 +810,7 @@ enum HostileValues {
 
     /// A built-in spec with random parameters; returns the spec and an estimate of (filters, largest kernel
     /// side, channels) for sizing the images (nil side when the spec should be refused).
-    static func builtin(_ r: inout HostileRandom) -> (spec: String, filters: Int, side: Int, channels: Int) {
+    static func builtin(_ r: inout SeededRandom) -> (spec: String, filters: Int, side: Int, channels: Int) {
         let name = r.pick(builtinNames)
         var pairs: [(String, String)] = []
         let keys = builtinParameters[name] ?? (r.chance(0.1) ? ["sigma"] : [])
@@ -1212,7 +948,7 @@ struct HostileBankChoice {
 struct HostileCaseBuilder {
     let work: String
     let probe: HostileProbe
-    var r: HostileRandom
+    var r: SeededRandom
     var notes: [String] = []
     var nextToken = 0
     /// Hostile files of this case whose header declares many pixels.
@@ -1233,7 +969,7 @@ struct HostileCaseBuilder {
     init(work: String, probe: HostileProbe, seed: UInt64, baseTimeout: Double) {
         self.work = work
         self.probe = probe
-        self.r = HostileRandom(seed: seed)
+        self.r = SeededRandom(seed: seed)
         self.baseTimeout = baseTimeout
     }
 
@@ -2003,7 +1739,7 @@ struct HostileBankPlan {
     /// Built-in names put in the filters list.
     var builtinEntries: [String] = []
 
-    func filterName(_ i: Int, _ r: inout HostileRandom) -> String {
+    func filterName(_ i: Int, _ r: inout SeededRandom) -> String {
         func padded(_ prefix: String, to length: Int) -> String {
             let fill = "abcdefghijklmnoprstuvwxy"
             var s = prefix
@@ -2031,7 +1767,7 @@ struct HostileBankPlan {
     }
 
     /// The bank JSON and the first filter's name.
-    func render(_ r: inout HostileRandom) -> (json: [UInt8], firstName: String?) {
+    func render(_ r: inout SeededRandom) -> (json: [UInt8], firstName: String?) {
         var out = "{\"name\": \"prop\""
         if let stride { out += ", \"stride\": \(stride)" }
         if let dilation { out += ", \"dilation\": \(dilation)" }
@@ -2041,7 +1777,7 @@ struct HostileBankPlan {
         let names = (0..<filters).map { filterName($0, &r) }
         let invalidAt = weights == .invalid ? r.below(max(1, filters * channels * kernel.0 * kernel.1)) : -1
         var counter = 0
-        func weight(_ r: inout HostileRandom) -> String {
+        func weight(_ r: inout SeededRandom) -> String {
             defer { counter += 1 }
             if counter == invalidAt { return r.pick(HostileValues.invalidWeights) }
             switch weights {
@@ -2050,7 +1786,7 @@ struct HostileBankPlan {
             default: return r.pick(HostileValues.smallWeights)
             }
         }
-        func bias(_ r: inout HostileRandom) -> String {
+        func bias(_ r: inout SeededRandom) -> String {
             switch weights {
             case .extreme: r.chance(0.3) ? r.pick(HostileValues.extremeWeights) : "0"
             case .invalid: r.chance(0.2) ? r.pick(HostileValues.invalidWeights) : "0"

@@ -1,3 +1,4 @@
+import ConvBankTestSupport
 import Testing
 @testable import ConvBankBatch
 @testable import ConvBankEngine
@@ -51,7 +52,7 @@ private func padIndex(_ i: Int, _ n: Int, _ mode: PaddingMode) -> Int? {
 
 /// Checks `maps` against a reference `(F, H_out, W_out)` array within float32 rounding of each filter's largest
 /// possible sum: `1e-5 · (max|input| · Σ|w_f| + |b_f|) + 1e-6`.
-func expectMatchesReference(_ maps: [Tensor], _ expected: NPYArray, bank: FilterBank, input image: Tensor,
+func expectMatchesReference(_ maps: [Tensor], _ expected: Float32NPY, bank: FilterBank, input image: Tensor,
                             sourceLocation: SourceLocation = #_sourceLocation) {
     #expect(maps.count == expected.shape[0], sourceLocation: sourceLocation)
     guard maps.count == expected.shape[0] else { return }

@@ -2,8 +2,7 @@ import Foundation
 import Testing
 
 /// Helpers for `PathBytesTests`: files and folders made and read by raw byte paths (names that are not UTF-8,
-/// paths longer than `PATH_MAX`), and a `convbank` run whose arguments are raw bytes (Foundation's `Process` only
-/// passes UTF-8).
+/// paths longer than `PATH_MAX`). A `convbank` run whose arguments are raw bytes is `CLI.run(bytes:)`.
 enum PathBytes {
     /// `text` as bytes, with each `%XX` replaced by that byte: `bytes("caf%E9.png")`.
     static func bytes(_ text: String) -> [UInt8] {
@@ -61,39 +60,6 @@ enum PathBytes {
             if name != [0x2E], name != [0x2E, 0x2E] { names.append(name) }
         }
         return names
-    }
-
-    /// Runs `convbank` with raw byte arguments (`posix_spawn`), stdout and stderr to files.
-    static func run(_ arguments: [[UInt8]]) throws -> CLI.Result {
-        try #require(FileManager.default.isExecutableFile(atPath: CLI.binary.path),
-                     "the convbank binary is missing at \(CLI.binary.path): run `swift build --build-tests` first")
-        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("convbank-raw-run-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: scratch) }
-        let outPath = scratch.appendingPathComponent("stdout").path, errPath = scratch.appendingPathComponent("stderr").path
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        let words = [Array(CLI.binary.path.utf8)] + arguments
-        var argv: [UnsafeMutablePointer<CChar>?] = words.map { word in
-            let p = UnsafeMutablePointer<CChar>.allocate(capacity: word.count + 1)
-            for (k, b) in word.enumerated() { p[k] = CChar(bitPattern: b) }
-            p[word.count] = 0
-            return p
-        } + [nil]
-        defer { for p in argv { p?.deallocate() } }
-        var pid = pid_t()
-        let spawned = posix_spawn(&pid, CLI.binary.path, &actions, nil, &argv, environ)
-        try #require(spawned == 0, "posix_spawn failed: \(String(cString: strerror(spawned)))")
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        #expect(status & 0x7F == 0, "convbank was killed by signal \(status & 0x7F)")
-        return CLI.Result(status: (status >> 8) & 0xFF,
-                          stdout: String(decoding: try Data(contentsOf: URL(fileURLWithPath: outPath)), as: UTF8.self),
-                          stderr: String(decoding: try Data(contentsOf: URL(fileURLWithPath: errPath)), as: UTF8.self))
     }
 
     // MARK: - Paths longer than PATH_MAX

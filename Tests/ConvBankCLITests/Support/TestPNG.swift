@@ -1,3 +1,4 @@
+import ConvBankTestSupport
 import Foundation
 
 /// A tiny PNG writer for test inputs of any colour type (the library encodes grayscale only). The zlib stream
@@ -50,6 +51,21 @@ enum TestPNG {
         return encode(width: width, height: height, color: color, bitDepth: bitDepth, samples: samples)
     }
 
+    /// An 8-bit RGB PNG of `width × height` with gradients and noise from `seed`: every seed gives other maps.
+    static func photo(width: Int, height: Int, seed: UInt64) -> [UInt8] {
+        var random = SeededRandom(seed: seed)
+        let a = random.below(7) + 1, b = random.below(5) + 1, c = random.below(256)
+        var samples: [Int] = []
+        samples.reserveCapacity(width * height * 3)
+        for y in 0..<height {
+            for x in 0..<width {
+                let noise = random.below(64)
+                samples += [(x * a + c) % 256, (y * b + noise) % 256, ((x + y) * 3 + noise * 2) % 256]
+            }
+        }
+        return encode(width: width, height: height, color: .rgb, bitDepth: 8, samples: samples)
+    }
+
     static func zlibStored(_ data: [UInt8]) -> [UInt8] {
         var out: [UInt8] = [0x78, 0x01]
         var offset = 0
@@ -88,66 +104,4 @@ enum TestPNG {
         }
         return b << 16 | a
     }
-}
-
-/// A reader of the `.npy` files `convbank apply --format npy` writes: NumPy format 1.0, `<f4`, C order, 2-D.
-struct NPYMatrix: Equatable {
-    var rows: Int, columns: Int
-    var values: [Float]
-
-    struct Malformed: Error, CustomStringConvertible { var description: String }
-
-    init(bytes: [UInt8]) throws {
-        guard bytes.count >= 10, bytes[0] == 0x93, Array(bytes[1...5]) == Array("NUMPY".utf8) else {
-            throw Malformed(description: "no NumPy magic")
-        }
-        guard bytes[6] == 1, bytes[7] == 0 else { throw Malformed(description: "version \(bytes[6]).\(bytes[7]), expected 1.0") }
-        let headerLength = Int(bytes[8]) | Int(bytes[9]) << 8
-        let dataStart = 10 + headerLength
-        guard dataStart % 64 == 0 else { throw Malformed(description: "data starts at \(dataStart), not a multiple of 64") }
-        guard bytes.count >= dataStart else { throw Malformed(description: "header longer than the file") }
-        let header = String(decoding: bytes[10..<dataStart], as: UTF8.self)
-        guard header.hasSuffix("\n") else { throw Malformed(description: "header does not end with a newline") }
-        guard header.contains("'descr': '<f4'") else { throw Malformed(description: "not <f4: \(header)") }
-        guard header.contains("'fortran_order': False") else { throw Malformed(description: "not C order: \(header)") }
-        guard let open = header.range(of: "'shape': ("), let close = header[open.upperBound...].firstIndex(of: ")") else {
-            throw Malformed(description: "no shape: \(header)")
-        }
-        let dims = header[open.upperBound..<close].split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-            .filter { !$0.isEmpty }.compactMap { Int($0) }
-        guard dims.count == 2 else { throw Malformed(description: "shape is not 2-D: \(header)") }
-        rows = dims[0]
-        columns = dims[1]
-        guard bytes.count == dataStart + 4 * rows * columns else {
-            throw Malformed(description: "\(bytes.count - dataStart) data bytes for shape (\(rows), \(columns))")
-        }
-        values = (0..<(rows * columns)).map { k in
-            let o = dataStart + 4 * k
-            return Float(bitPattern: UInt32(bytes[o]) | UInt32(bytes[o + 1]) << 8 | UInt32(bytes[o + 2]) << 16 | UInt32(bytes[o + 3]) << 24)
-        }
-    }
-
-    init(contentsOf url: URL) throws { try self.init(bytes: try bytes(of: url)) }
-
-    var shape: [Int] { [rows, columns] }
-    subscript(y: Int, x: Int) -> Float { values[y * columns + x] }
-}
-
-/// Bank JSON text for tests.
-enum TestBank {
-    /// One filter `name` with `weights[c][i][j]`.
-    static func single(name: String = "f", weights: [[[Double]]], bias: Double = 0, padding: String = "\"valid\"",
-                       stride: Int = 1, activation: String = "linear", paddingMode: String = "zeros") -> String {
-        """
-        {"name": "test", "stride": \(stride), "padding": \(padding), "padding_mode": "\(paddingMode)", "activation": "\(activation)",
-         "filters": [{"name": "\(name)", "bias": \(number(bias)), "weights": \(array(weights))}]}
-        """
-    }
-
-    static func array(_ w: [[[Double]]]) -> String {
-        "[" + w.map { c in "[" + c.map { r in "[" + r.map(number).joined(separator: ", ") + "]" }.joined(separator: ", ") + "]" }
-            .joined(separator: ", ") + "]"
-    }
-
-    static func number(_ v: Double) -> String { v == v.rounded() ? String(Int(v)) : String(v) }
 }
