@@ -46,13 +46,20 @@ fuzz: deps
 	bash fuzz/run.sh $(FUZZ_SECONDS)
 	bash fuzz/property.sh $(FUZZ_SECONDS)
 
-# DocC documentation of the ConvBank library (swift-docc-plugin) into .build/docs; fails on any docc warning.
+# DocC documentation of each library module (swift-docc-plugin), one catalog per module, into .build/docs/<module>;
+# fails on any docc warning. Each archive is served on its own: python3 -m http.server -d .build/docs/<module>.
+DOC_TARGETS := ConvBankEngine ConvBankImageIO ConvBankPictures ConvBankBatch
 docs: deps
-	@mkdir -p .build; status=0; \
-	$(SWIFT) package --allow-writing-to-directory .build/docs generate-documentation --target ConvBank \
-	  --warnings-as-errors --output-path .build/docs >.build/docs.log 2>&1 || status=$$?; cat .build/docs.log; \
+	@mkdir -p .build/docs; status=0; : >.build/docs.log; \
+	for target in $(DOC_TARGETS); do \
+	  $(SWIFT) package --allow-writing-to-directory .build/docs generate-documentation --target $$target \
+	    --warnings-as-errors --output-path .build/docs/$$target >>.build/docs.log 2>&1 || status=$$?; \
+	done; cat .build/docs.log; \
 	if [ $$status -ne 0 ] || grep -q "^warning:" .build/docs.log; then echo "make docs: failed (docc warnings are errors)"; exit 1; fi; \
-	echo "make docs: no warnings; browse with: python3 -m http.server -d .build/docs, then /documentation/convbank"
+	echo "make docs: no warnings; browse a module with python3 -m http.server -d .build/docs/MODULE, then:"; \
+	for target in $(DOC_TARGETS); do \
+	  echo "  $$target: .build/docs/$$target -> http://localhost:8000/documentation/$$(echo $$target | tr A-Z a-z)"; \
+	done
 
 # examples/library-consumer against the library: by path (maps equal to `convbank apply --format npy`, byte for
 # byte, and wall times), then by version from a throw-away clone of HEAD tagged 0.3.0.

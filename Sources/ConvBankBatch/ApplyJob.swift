@@ -3,12 +3,16 @@ import ConvBankImageIO
 import ConvBankPictures
 import Foundation
 
-/// Settings of `apply` that are not part of the bank.
+/// How a run processes each input, besides the bank: output format and normalization, threads, limits, contact
+/// sheets and partial maps. The defaults are `convbank apply`'s.
 public struct ApplySettings: Sendable {
+    /// The maps' file format (default 8-bit PNG).
     public var format: OutputFormat = .png
+    /// How PNG maps turn values into gray levels (default `clamp`); `npy` maps hold the values themselves.
     public var normalization: Normalization = .clamp
     /// Compression level of PNG outputs: libdeflate's 0 (stored) … 12 (smallest).
     public var pngLevel: Int = MapEncoder.defaultPNGLevel
+    /// Images with more pixels are refused from their header (default 2²⁸).
     public var maxPixels: Int = ImageCodec.defaultMaxPixels
     /// Threads for convolution and encoding.
     public var jobs: Int = 1
@@ -39,6 +43,7 @@ public struct ApplySettings: Sendable {
     /// Where the contact sheet of the input with output key `key` goes, relative to the output folder.
     public static func sheetPath(key: String) -> String { key + ".sheet.png" }
 
+    /// The tool's defaults: 8-bit PNG, `clamp`, one thread, no sheet, no partial maps.
     public init() {}
 }
 
@@ -123,6 +128,7 @@ extension ApplySettings {
 
 /// What processing one input produced.
 public struct ApplyResult: Sendable {
+    /// The input.
     public var item: InputItem
     /// Written maps (and partial maps), in filter order; absolute or relative as `outputRoot` was.
     public var outputs: [String]
@@ -224,9 +230,12 @@ private func writeMaps(_ maps: [Tensor], to paths: [String], settings: ApplySett
 
 /// Why one input failed.
 public enum InputError: Error, Sendable, CustomStringConvertible {
+    /// The file could not be read or decoded, or an output could not be written.
     case codec(ImageCodecError)
+    /// The bank cannot run on the image at `path` (channels, geometry, or over the memory budget).
     case convolution(path: String, ConvolutionError)
 
+    /// The codec error's own message, or `cannot filter 'PATH': REASON`.
     public var description: String {
         switch self {
         case .codec(let e): e.description

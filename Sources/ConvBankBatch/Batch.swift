@@ -6,6 +6,7 @@ import Foundation
 /// What a finished input left behind, written atomically as `DIR/<key>/.convbank-record.json` after all its
 /// files: a later run with the same input bytes and settings skips the input while every listed file exists.
 public struct RunRecord: Codable, Sendable, Equatable {
+    /// The input's path as the run was given it.
     public var input: String
     /// SHA-256 of the input file's bytes.
     public var inputSHA256: String
@@ -13,6 +14,7 @@ public struct RunRecord: Codable, Sendable, Equatable {
     public var settingsSHA256: String
     /// Files written, relative to the output folder.
     public var outputs: [String]
+    /// The input's pixel count (after orientation).
     public var pixels: Int
     /// Per map: min, max, mean, std, zero fraction, clipped fraction.
     public var statistics: [[Double]]
@@ -34,15 +36,33 @@ public struct RunRecord: Codable, Sendable, Equatable {
 
 /// How one input of a batch ended.
 public struct ItemReport: Sendable {
-    public enum Status: String, Sendable { case ok, skipped, failed }
+    /// How an input ended; the raw value is the manifest's `status`.
+    public enum Status: String, Sendable {
+        /// Processed: every file written, then the resume record.
+        case ok
+        /// Done by an earlier run with the same bytes and settings (its files all there), or a repeat of an input
+        /// the walk met already.
+        case skipped
+        /// Not processed: `error` says why; none of its files remain.
+        case failed
+    }
+
+    /// The input (or the path the walk reported).
     public var item: InputItem
+    /// How it ended.
     public var status: Status
     /// Files written (or found, when skipped), relative to the output folder.
     public var outputs: [String]
+    /// Why it failed (or was skipped as a repeat); nil otherwise.
     public var error: String?
+    /// Per map, in filter order (from the record, when skipped).
     public var statistics: [MapStatistics]
+    /// Per map, the fraction of values outside 0…255 (what an 8-bit `clamp` cannot show).
     public var clippedFractions: [Double]
+    /// The input's pixel count (after orientation); 0 when it failed.
     public var pixels: Int
+    /// SHA-256 of the input's bytes, as lowercase hex; nil when it failed before decoding (unreadable, over the
+    /// memory budget) or is a path the walk reported.
     public var inputSHA256: String?
     /// Seconds: reading and hashing, decoding, convolving, encoding and writing.
     public var seconds: (read: Double, decode: Double, convolve: Double, encode: Double)
@@ -52,11 +72,15 @@ public struct ItemReport: Sendable {
 /// `force`), reads and decodes one input ahead on a background thread, writes each input's record after its
 /// files, and appends one line per input to the manifest.
 public final class Batch: @unchecked Sendable {
+    /// The filters every input goes through.
     public let bank: FilterBank
     /// Gives the inputs one at a time (called on one background thread, in order); nil ends the batch.
     private let source: () -> InputItem?
+    /// Output format, normalization, threads and limits.
     public let settings: ApplySettings
+    /// The output folder: input `key`'s files go to `outputRoot/<key>/`.
     public let outputRoot: String
+    /// Whether every input is redone, even one an earlier run finished with the same bytes and settings.
     public let force: Bool
     /// The manifest's path (appended to; one JSON object per line).
     public let manifestPath: String
@@ -65,13 +89,21 @@ public final class Batch: @unchecked Sendable {
     /// Set when the manifest could not be opened or written (the run itself goes on).
     public private(set) var manifestProblem: String?
 
-    /// A batch over a fixed list of inputs.
+    /// A batch over a fixed list of inputs, `items`, in order; the other parameters are as for
+    /// `init(bank:source:settings:outputRoot:force:manifestName:)`.
     public convenience init(bank: FilterBank, items: [InputItem], settings: ApplySettings, outputRoot: String, force: Bool, manifestName: String) {
         let list = ItemList(items)
         self.init(bank: bank, source: list.next, settings: settings, outputRoot: outputRoot, force: force, manifestName: manifestName)
     }
 
     /// A batch over inputs produced on demand (an `InputWalk`), so the list of inputs is never held in memory.
+    /// - Parameters:
+    ///   - bank: The filters.
+    ///   - source: Gives the next input, or nil at the end; called in order on one background thread (the read-ahead).
+    ///   - settings: Output format, normalization, threads and limits.
+    ///   - outputRoot: The output folder; create it first, or the manifest cannot be written (`manifestProblem`).
+    ///   - force: Redo every input, even one already done with the same bytes and settings.
+    ///   - manifestName: The manifest's file name inside `outputRoot` (`RunFiles.manifest`).
     public init(bank: FilterBank, source: @escaping () -> InputItem?, settings: ApplySettings, outputRoot: String, force: Bool,
                 manifestName: String) {
         self.bank = bank
@@ -142,7 +174,8 @@ public final class Batch: @unchecked Sendable {
         return record
     }
 
-    /// Runs every input in order; `report` is called after each one (on the calling thread).
+    /// Runs every input in order; `report` is called after each one (on the calling thread), with the status, the
+    /// files, the statistics and the time spent. A failed input costs its report; the batch goes on.
     public func run(report: (ItemReport) -> Void) {
         let manifest = FileSystem.openDescriptor(manifestPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
         defer { if manifest >= 0 { close(manifest) } }

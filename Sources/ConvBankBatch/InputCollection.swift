@@ -27,6 +27,7 @@ public struct InputItem: Sendable, Equatable {
 
 /// Something the walk met and does not process, named so that a batch can report it on stderr and in the manifest.
 public struct InputProblem: Sendable, Equatable {
+    /// Whether the problem fails the run or is only noted.
     public enum Kind: Sendable, Equatable {
         /// An input or folder that cannot be read (missing argument, unreadable or too long folder, link loop): the
         /// run fails (exit status 1).
@@ -36,6 +37,7 @@ public struct InputProblem: Sendable, Equatable {
         case repeated
     }
 
+    /// Whether it fails the run.
     public var kind: Kind
     /// One line naming the path and the problem (paths as lossless strings: show it through `FileSystem.display`).
     public var message: String
@@ -43,6 +45,7 @@ public struct InputProblem: Sendable, Equatable {
     /// Otherwise it belongs to the shard of the item's `relative` path, like an input.
     public var everyShard: Bool
 
+    /// A problem of `kind`, described by `message`.
     public init(kind: Kind, message: String, everyShard: Bool) {
         self.kind = kind
         self.message = message
@@ -53,13 +56,16 @@ public struct InputProblem: Sendable, Equatable {
 /// All the inputs of a run at once: `InputWalk`'s items collected in a list (see `InputWalk` for the order and the
 /// naming rules). Convenient for small runs and tests; a batch walks lazily instead.
 public struct InputCollection: Sendable {
+    /// The inputs, in the walk's order.
     public var items: [InputItem] = []
     /// Problems met while walking (missing arguments, unreadable folders, loops), one line each; files reached
     /// again through the same path are left out of `items` and not listed here.
     public var problems: [String] = []
 
+    /// The file name extensions of inputs, lowercase (matched in any letter case).
     public static let imageExtensions: Set<String> = ["png", "jpg", "jpeg"]
 
+    /// Walks `arguments` to the end, as `InputWalk(arguments:exclude:outputLeaves:sheetSuffix:onProblem:)` does.
     /// - Parameters:
     ///   - arguments: image files and folders, in command-line order.
     ///   - exclude: a folder never entered (the output folder), if any.

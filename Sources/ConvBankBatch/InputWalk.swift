@@ -55,6 +55,14 @@ public final class InputWalk: Sequence, IteratorProtocol {
     // Collision bookkeeping, as 64-bit hashes.
     private var keys = Set<UInt64>(), folders = Set<UInt64>()
 
+    /// A walk over `arguments`; no folder is listed before the first `next()`.
+    /// - Parameters:
+    ///   - arguments: Image files and folders, in command-line order (lossless path strings, see `FileSystem`).
+    ///   - exclude: A folder never entered (the output folder), if any.
+    ///   - outputLeaves: The file names each input writes inside its own folder (`<filter>.<ext>`), so that no key
+    ///     becomes a folder where another input's file goes.
+    ///   - sheetSuffix: What each input writes beside its folder (`.sheet.png`), if anything.
+    ///   - onProblem: Called with the message of each `.failed` problem as it is met.
     public init(arguments: [String], exclude: String? = nil, outputLeaves: Set<String> = [], sheetSuffix: String? = nil,
                 onProblem: @escaping (String) -> Void = { _ in }) {
         self.arguments = arguments

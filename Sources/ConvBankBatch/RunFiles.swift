@@ -8,10 +8,14 @@ import Foundation
 /// `manifest.shard-K-of-N.jsonl`, `stats.shard-K-of-N.csv`, `index.shard-K-of-N.html` (so shards on one disk never
 /// share a file).
 public struct RunFiles: Sendable, Equatable {
+    /// The manifest: one JSON object per input, appended by each run (`Batch`'s `manifestName`).
     public var manifest: String
+    /// The statistics table (`--stats`): a CSV line per input and filter.
     public var statistics: String
+    /// The gallery page (`Gallery` in ConvBankPictures).
     public var gallery: String
 
+    /// The names for a run of `shard`, or for an unsharded run when nil.
     public init(shard: Shard?) {
         let suffix = shard.map { ".shard-\($0.index)-of-\($0.count)" } ?? ""
         manifest = "manifest\(suffix).jsonl"
@@ -20,11 +24,11 @@ public struct RunFiles: Sendable, Equatable {
     }
 
     /// The hidden spool the gallery's sections collect in while the run goes on (`.<gallery>.rows.tmp-PID-N`).
-    public var gallerySpool: String { gallery + ".rows" }
+    package var gallerySpool: String { gallery + ".rows" }
 
     /// Whether `name` (one path component) is, or could be for some shard, one of the run's own files: no input's
     /// output folder may take such a name at the top of the output folder.
-    public static func isRunFileName(_ name: String) -> Bool {
+    static func isRunFileName(_ name: String) -> Bool {
         (name.hasPrefix("manifest") && name.hasSuffix(".jsonl")) || (name.hasPrefix("index") && name.hasSuffix(".html"))
             || (name.hasPrefix("stats") && name.hasSuffix(".csv"))
     }

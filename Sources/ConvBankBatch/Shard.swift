@@ -8,21 +8,28 @@ import Foundation
 /// modulo `count`, equals `index` — stable across machines and listing orders, and balanced for any naming scheme.
 /// A walk problem about an argument or a folder (`InputProblem.everyShard`) belongs to every shard.
 public struct Shard: Hashable, Sendable, CustomStringConvertible {
-    public var index: Int, count: Int
+    /// K: which part, 0 ..< `count`.
+    public var index: Int
+    /// N: how many parts the run is split into (at least 1).
+    public var count: Int
 
+    /// Part `index` of `count`; nil unless `0 <= index < count`.
     public init?(index: Int, count: Int) {
         guard count >= 1, index >= 0, index < count else { return nil }
         self.index = index
         self.count = count
     }
 
-    /// Parses `K/N`.
+    /// Parses `K/N` (`0/4`); nil for anything else or out of range.
     public init?(parsing text: String) {
         let parts = text.split(separator: "/", omittingEmptySubsequences: false)
         guard parts.count == 2, let k = Int(parts[0]), let n = Int(parts[1]) else { return nil }
         self.init(index: k, count: n)
     }
 
+    /// Whether `item` belongs to this shard: the hash of its `relative` path modulo `count` is `index`, or it is a
+    /// problem every shard reports.
+    /// - Complexity: O(length of the path).
     public func contains(_ item: InputItem) -> Bool {
         if item.problem?.everyShard == true { return true }
         return Int(fnv1a64(FileSystem.bytes(of: item.relative)) % UInt64(count)) == index
@@ -56,12 +63,15 @@ public struct Shard: Hashable, Sendable, CustomStringConvertible {
         return nil
     }
 
+    /// `K/N`, as parsed.
     public var description: String { "\(index)/\(count)" }
 }
 
 /// Why the environment names no shard.
 public struct ShardError: Error, Sendable, CustomStringConvertible {
+    /// What is wrong with the variables, and what to do.
     public var reason: String
+    /// `reason`.
     public var description: String { reason }
 }
 

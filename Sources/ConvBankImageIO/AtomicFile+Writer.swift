@@ -46,9 +46,12 @@ extension AtomicFile {
             }
         }
 
+        /// Appends the UTF-8 bytes of `text` (after a failure: nothing).
         public func append(_ text: String) { append(Array(text.utf8)) }
 
-        /// Appends everything written so far to `other` (in chunks of 1 MiB, never all at once in memory).
+        /// Appends everything written so far to `other` (in chunks of 1 MiB, never all at once in memory): how a
+        /// file collected in pieces (the gallery's sections) joins the file that is committed. A read failure
+        /// becomes `other`'s failure.
         public func copy(to other: Writer) {
             guard failure == nil, fd >= 0 else { return }
             var offset: off_t = 0

@@ -6,8 +6,12 @@ import Foundation
 public enum AtomicFile {
     /// Writes `bytes` to `path`, creating missing parent folders. `path` is a lossless string (`FileSystem`): the
     /// file's name on disk has exactly its bytes.
+    /// - Parameters:
+    ///   - bytes: The file's whole contents.
+    ///   - path: Where the file goes; an existing file there is replaced only once the new one is complete.
     /// - Throws: `ImageCodecError` (`.unwritable`) naming the path and the system's reason (a path longer than
     ///   `PATH_MAX` or a name longer than `NAME_MAX` said as such); no partial file remains.
+    /// - Complexity: O(bytes.count).
     public static func write(_ bytes: [UInt8], to path: String) throws(ImageCodecError) {
         let folder = FileSystem.parent(of: path)
         let made = FileSystem.makeFolders(folder)
@@ -41,7 +45,7 @@ public enum AtomicFile {
     }
 
     /// Whether `name` is one of this type's temporary names (`.NAME.tmp-PID-NUMBER`).
-    public static func isTemporaryName(_ name: String) -> Bool {
+    package static func isTemporaryName(_ name: String) -> Bool {
         guard name.hasPrefix("."), let range = name.range(of: ".tmp-", options: .backwards) else { return false }
         let parts = name[range.upperBound...].split(separator: "-")
         return parts.count == 2 && parts.allSatisfy { !$0.isEmpty && $0.allSatisfy(\.isNumber) }

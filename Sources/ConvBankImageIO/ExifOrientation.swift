@@ -1,11 +1,27 @@
 import ConvBankEngine
+
 /// The EXIF `Orientation` tag (0x0112): how the stored pixels must be turned to display upright.
 /// Values 1…8 as in the EXIF/TIFF specification; anything else (0, missing, out of range) is `.up`.
 public enum ExifOrientation: Int, Sendable, CaseIterable {
-    case up = 1, mirrored = 2, rotated180 = 3, flipped = 4, transposed = 5, rotatedClockwise = 6, transversed = 7,
-         rotatedCounterClockwise = 8
+    /// 1: stored upright (also what a missing or unreadable tag means).
+    case up = 1
+    /// 2: mirrored left to right to display.
+    case mirrored = 2
+    /// 3: turned 180° to display.
+    case rotated180 = 3
+    /// 4: mirrored top to bottom to display.
+    case flipped = 4
+    /// 5: transposed to display (mirrored along the top-left to bottom-right diagonal): shown `(y, x)` is
+    /// stored `(x, y)`.
+    case transposed = 5
+    /// 6: turned 90° clockwise to display.
+    case rotatedClockwise = 6
+    /// 7: transversed to display (mirrored along the top-right to bottom-left diagonal).
+    case transversed = 7
+    /// 8: turned 90° counter-clockwise to display.
+    case rotatedCounterClockwise = 8
 
-    /// Whether applying it swaps width and height.
+    /// Whether applying it swaps width and height (values 5…8).
     public var swapsAxes: Bool { rawValue >= 5 }
 
     /// Reads the orientation from a JPEG's first `APP1` `Exif` segment (before the first scan). Never traps on

@@ -21,12 +21,13 @@ import Foundation
 /// than `NAME_MAX` (255 bytes) fails with `ENAMETOOLONG`, which `reason(_:path:)` spells out.
 public enum FileSystem {
     /// Escaped byte B is the scalar `escapeBase + B`; only B in 0x80…0xFF occurs.
-    public static let escapeBase: UInt32 = 0x10FF00
+    package static let escapeBase: UInt32 = 0x10FF00
     package static let escapedRange: ClosedRange<UInt32> = 0x10FF80...0x10FFFF
 
     // MARK: - Bytes and strings
 
-    /// The string for a file name or path read from the system (see the type's notes).
+    /// The string for a file name or path read from the system (see the type's notes): valid UTF-8 as its
+    /// characters, every other byte as one private-use scalar, so that `bytes(of:)` gives `bytes` back exactly.
     /// - Complexity: O(n).
     public static func string<Bytes: Collection>(fromBytes bytes: Bytes) -> String where Bytes.Element == UInt8 {
         let a = Array(bytes)
@@ -84,7 +85,7 @@ public enum FileSystem {
     /// Command-line arguments as their exact bytes: Swift's `CommandLine.arguments` (and so every argument parser)
     /// replaces bytes that are not UTF-8 with U+FFFD. Each of `parsed` that holds U+FFFD is replaced by the
     /// lossless string of the first not yet used raw `argv` entry that reads the same after that repair.
-    public static func commandLineArguments(_ parsed: [String]) -> [String] {
+    package static func commandLineArguments(_ parsed: [String]) -> [String] {
         guard parsed.contains(where: { $0.unicodeScalars.contains("\u{FFFD}") }) else { return parsed }
         var exact: [String: [String]] = [:]  // repaired text → lossless strings, in argv order
         for k in 1..<Int(CommandLine.argc) {
@@ -134,17 +135,17 @@ public enum FileSystem {
         }
     }
 
-    // MARK: - Folders for callers outside the library
+    // MARK: - Folders for the command-line tool
 
     /// Whether two paths name the same existing folder (same device and inode).
-    public static func isSameFolder(_ a: String, _ b: String) -> Bool {
+    package static func isSameFolder(_ a: String, _ b: String) -> Bool {
         guard let first = info(a), let second = info(b), isFolder(first) else { return false }
         return first.st_dev == second.st_dev && first.st_ino == second.st_ino
     }
 
     /// Creates folder `path` and its missing parents (nothing when it is a folder already).
     /// - Returns: nil on success, else why not (it is a file, or the system's reason).
-    public static func createFolder(_ path: String) -> String? {
+    package static func createFolder(_ path: String) -> String? {
         if let existing = info(path) { return isFolder(existing) ? nil : "it exists and is not a folder" }
         let code = makeFolders(path)
         return code == 0 ? nil : reason(code, path: path)

@@ -5,8 +5,18 @@ import Foundation
 /// A decoded image: raw samples as floats, in the file's own channels (gray 1, gray+alpha 2, RGB 3, RGBA 4;
 /// palette PNGs and CMYK JPEGs arrive as RGB), turned upright by its EXIF orientation.
 public struct DecodedImage: Sendable {
-    public enum Format: String, Sendable { case png = "PNG", jpeg = "JPEG" }
+    /// The file formats read, told apart by their first bytes; the raw value is the name used in messages.
+    public enum Format: String, Sendable {
+        /// PNG: 8 or 16 bits per sample after expansion (1-, 2- and 4-bit gray and palette images become 8-bit).
+        case png = "PNG"
+        /// JPEG: 8 bits per sample.
+        case jpeg = "JPEG"
+    }
+
+    /// The samples as `Float`, unscaled (0…255 for 8-bit files, 0…65535 for 16-bit ones), `height × width ×
+    /// channels` with the file's channels, upright.
     public var tensor: Tensor
+    /// The format the bytes were in.
     public var format: Format
     /// Bits per sample in the file after expansion: 8 or 16.
     public var bitDepth: Int
@@ -22,12 +32,13 @@ public enum ImageCodec {
     public static let defaultMaxPixels = 1 << 28
 
     /// The largest file worth reading under a pixel limit: 16-bit RGBA samples plus 64 MiB (saturating).
-    public static func fileSizeLimit(maxPixels: Int) -> Int {
+    package static func fileSizeLimit(maxPixels: Int) -> Int {
         let (bytes, overflow) = max(maxPixels, 1).multipliedReportingOverflow(by: 8)
         return overflow || bytes > Int.max - (64 << 20) ? Int.max : bytes + (64 << 20)
     }
 
-    /// The format the bytes start with, if any.
+    /// The format the bytes start with, if any: the PNG signature, or a JPEG's `FF D8 FF`.
+    /// - Complexity: O(1).
     public static func sniff(_ bytes: [UInt8]) -> DecodedImage.Format? {
         if bytes.starts(with: [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]) { return .png }
         if bytes.starts(with: [0xFF, 0xD8, 0xFF]) { return .jpeg }
@@ -37,6 +48,7 @@ public enum ImageCodec {
     /// What an image's header says, read without decoding: enough to work out the memory that decoding and
     /// filtering it will need before any of it is allocated.
     public struct Header: Sendable, Equatable {
+        /// The file's format.
         public var format: DecodedImage.Format
         /// Width and height after the EXIF orientation (JPEG).
         public var extent: Extent2D
@@ -93,8 +105,13 @@ public enum ImageCodec {
         }
     }
 
-    /// Reads and decodes the file at `path`.
+    /// Reads and decodes the file at `path`: a PNG or a JPEG, told apart by its bytes, not its name.
+    /// - Parameters:
+    ///   - path: The file; a lossless path string (see `FileSystem`).
+    ///   - maxPixels: Images with more pixels are refused from their header, before any decoding; a larger file
+    ///     than such an image could take is refused before it is read.
     /// - Throws: `ImageCodecError` naming the file: unreadable, not an image, corrupt or truncated, too large.
+    /// - Complexity: O(file size + pixels).
     public static func decode(path: String, maxPixels: Int = defaultMaxPixels) throws(ImageCodecError) -> DecodedImage {
         // A file can hold at most 16-bit RGBA samples plus some slack; anything larger is not worth reading.
         let limit = ImageCodec.fileSizeLimit(maxPixels: maxPixels)
@@ -103,6 +120,12 @@ public enum ImageCodec {
     }
 
     /// Decodes PNG or JPEG bytes (told apart by their signature, not the file name).
+    /// - Parameters:
+    ///   - bytes: The whole file.
+    ///   - path: Named in errors only.
+    ///   - maxPixels: Images with more pixels are refused from their header, before any decoding.
+    /// - Throws: `ImageCodecError` naming `path`: not an image, unsupported, corrupt or truncated (a decoder
+    ///   warning is an error too), too large, out of memory.
     /// - Complexity: O(pixels).
     public static func decode(bytes: [UInt8], path: String, maxPixels: Int = defaultMaxPixels) throws(ImageCodecError) -> DecodedImage {
         guard let format = sniff(bytes) else {
@@ -221,7 +244,9 @@ public enum ImageCodec {
         return try result.get()
     }
 
-    /// 16-bit variant of `encodePNG(gray8:…)`.
+    /// Encodes a 16-bit grayscale image as PNG: `encodePNG(gray8:width:height:level:path:)` with `UInt16`
+    /// samples (`width · height`, row-major).
+    /// - Throws: `ImageCodecError` (`.unwritable`) if encoding fails.
     public static func encodePNG(gray16 samples: [UInt16], width: Int, height: Int, level: Int = 6, path: String = "") throws(ImageCodecError) -> [UInt8] {
         precondition(samples.count == width * height)
         let result = samples.withUnsafeBytes { raw in Result { () throws(ImageCodecError) in try encode(raw.baseAddress!, width, height, 1, 16, level, path) } }
@@ -229,6 +254,7 @@ public enum ImageCodec {
     }
 
     /// Encodes interleaved 8-bit RGB samples (`width · height · 3`, row-major) as a PNG: pictures for people.
+    /// - Throws: `ImageCodecError` (`.unwritable`) if encoding fails.
     public static func encodePNG(rgb8 samples: [UInt8], width: Int, height: Int, level: Int = 6, path: String = "") throws(ImageCodecError) -> [UInt8] {
         precondition(samples.count == width * height * 3)
         let result = samples.withUnsafeBytes { raw in Result { () throws(ImageCodecError) in try encode(raw.baseAddress!, width, height, 3, 8, level, path) } }

@@ -1,6 +1,8 @@
 import ConvBankEngine
+
 /// Why an image could not be read or a map could not be written, naming the file.
 public struct ImageCodecError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// What went wrong, in the terms of the contract (the message is in `detail`).
     public enum Kind: Sendable, Equatable {
         /// The file could not be opened or read.
         case unreadable
@@ -18,16 +20,20 @@ public struct ImageCodecError: Error, Sendable, Equatable, CustomStringConvertib
         case unwritable
     }
 
+    /// What went wrong.
     public var kind: Kind
+    /// The file read or written (empty when encoding to memory without a destination).
     public var path: String
     /// The decoder's own message, or the system's.
     public var detail: String
 
+    /// An error of `kind` about `path`, with `detail` as its message.
     public init(_ kind: Kind, path: String, detail: String) {
         self.kind = kind
         self.path = path
         self.detail = detail
     }
 
+    /// `cannot decode 'PATH': DETAIL`, or `cannot write 'PATH': DETAIL` for `.unwritable`.
     public var description: String { "cannot \(kind == .unwritable ? "write" : "decode") '\(path)': \(detail)" }
 }

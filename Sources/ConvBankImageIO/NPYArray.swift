@@ -1,13 +1,18 @@
 import ConvBankEngine
+
 /// A NumPy `.npy` array read as `Double`s: format versions 1–3, C order, dtypes `f2`/`f4`/`f8`, `i1`…`i8`, `u1`…`u8`
 /// in either byte order (what `numpy.save` writes for a Keras `get_weights()` array or a PyTorch tensor's `.numpy()`).
 public struct NPYArray: Sendable, Equatable {
+    /// The dimensions, outermost first (`()` is a scalar: one value).
     public var shape: [Int]
     /// Values in C (row-major) order.
     public var values: [Double]
 
+    /// Why bytes are not an `.npy` array this type reads.
     public struct FormatError: Error, Sendable, CustomStringConvertible {
+        /// The problem, in one line.
         public var reason: String
+        /// `reason`.
         public var description: String { reason }
     }
 

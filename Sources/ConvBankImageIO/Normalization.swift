@@ -1,5 +1,6 @@
 import ConvBankEngine
 internal import CImageIO
+
 /// How `png`/`png16` outputs map a feature map's values to gray levels `0…max` (255 or 65535).
 /// Rounding is to nearest with halves away from zero; arithmetic is in `Double`.
 public enum Normalization: String, CaseIterable, Codable, Sendable {
@@ -18,7 +19,7 @@ public enum Normalization: String, CaseIterable, Codable, Sendable {
     ///   `abs`), which is what clipping loses under `clamp`.
     /// - Complexity: O(values.count).
     @discardableResult
-    public func levels8(_ values: UnsafeBufferPointer<Float>, into out: UnsafeMutableBufferPointer<UInt8>) -> Int {
+    package func levels8(_ values: UnsafeBufferPointer<Float>, into out: UnsafeMutableBufferPointer<UInt8>) -> Int {
         precondition(out.count == values.count)
         var clipped = 0
         switch self {
@@ -65,5 +66,6 @@ public enum OutputFormat: String, CaseIterable, Codable, Sendable {
     /// NumPy `.npy` 1.0, `<f4`, shape `(H, W)`: the values before any normalization.
     case npy
 
+    /// The file name extension: `png` for both PNG formats, `npy`.
     public var fileExtension: String { self == .npy ? "npy" : "png" }
 }

@@ -1,5 +1,6 @@
 import ConvBankEngine
 import ConvBankImageIO
+
 /// How a normalised map value `t` in `[0, 1]` becomes a colour on a contact sheet.
 ///
 /// - `gray`: `t = 0` is black, `t = 1` white (`round(255 · t)` on each channel).
@@ -13,7 +14,9 @@ import ConvBankImageIO
 /// are floats in [0, 1] with six decimals; each becomes an 8-bit channel as `round(255 · v)`, which gives the
 /// published hex endpoints #440154 and #fde725.
 public enum Colormap: String, CaseIterable, Codable, Sendable {
+    /// Black to white.
     case gray
+    /// matplotlib's viridis: dark blue through teal and green to yellow.
     case viridis
 
     /// The colour of normalised value `t` (clamped to `[0, 1]`; NaN counts as 0).
@@ -37,7 +40,7 @@ public enum Colormap: String, CaseIterable, Codable, Sendable {
     }
 
     /// How the low and high ends read in a label: "black"/"white" or "dark blue"/"yellow".
-    public var endNames: (low: String, high: String) {
+    var endNames: (low: String, high: String) {
         switch self {
         case .gray: ("black", "white")
         case .viridis: ("dark blue", "yellow")

@@ -75,7 +75,7 @@ public enum ContactSheet {
     /// The bytes that `render` and encoding its picture take for an input of `input` extent and maps of `maps`
     /// extents: the RGB picture, its PNG (at most about its size again), and one stretched copy of a map at a time.
     /// Saturates at `Int.max`; worked out before anything is drawn, for the memory budget.
-    public static func memoryBytes(input: Extent2D, maps: [Extent2D], cellSize: Int = 256, textScale: Int = 1) -> Int {
+    package static func memoryBytes(input: Extent2D, maps: [Extent2D], cellSize: Int = 256, textScale: Int = 1) -> Int {
         let shown = ([input] + maps).map { displaySize(width: $0.width, height: $0.height, cellSize: cellSize) }
         let layout = Layout(cellSize: cellSize, textScale: textScale, count: maps.count + 1, shown: shown)
         let largest = maps.map { (Saturating($0.height) * $0.width).value }.max() ?? 0

@@ -7,33 +7,36 @@ import Foundation
 /// before and after the activation; below, the whole-image view — the input, each channel's partial map, a `+`
 /// between them, `=` and the filter's map, with the explained pixel boxed on every map.
 ///
-/// Rendering is split in two: `layout(…)` is a pure function from the explanation (and the maps' value ranges) to
-/// the boxes, texts and map slots of the picture, and `render(…)` paints that layout. `labels(…)` lists every text
-/// drawn, so tests (and people) can check the numbers without reading pixels.
+/// `labels(explanation:bankName:imageExtent:partialMaps:map:)` lists every text the picture draws, so the numbers can
+/// be checked without reading pixels; `html(explanation:image:partialMaps:map:bankName:colormap:)` is the same content
+/// as a self-contained web page.
 public enum ExplainPicture {
     // MARK: - Colours
 
-    public static let background = Picture.Color(gray: 250)
-    public static let textColor = Picture.Color(gray: 20)
-    public static let dimText = Picture.Color(gray: 105)
-    public static let cellBorder = Picture.Color(gray: 150)
-    public static let valueFill = Picture.Color(255, 255, 255)
+    static let background = Picture.Color(gray: 250)
+    static let textColor = Picture.Color(gray: 20)
+    static let dimText = Picture.Color(gray: 105)
+    static let cellBorder = Picture.Color(gray: 150)
+    static let valueFill = Picture.Color(255, 255, 255)
     /// The fill of a receptive-field cell that lies in the padding (under `paddingHatch` stripes).
-    public static let paddingFill = Picture.Color(255, 222, 173)
+    static let paddingFill = Picture.Color(255, 222, 173)
     /// The diagonal stripes over `paddingFill`.
-    public static let paddingHatch = Picture.Color(226, 160, 90)
-    public static let weightFill = Picture.Color(222, 235, 255)
-    public static let productFill = Picture.Color(226, 246, 226)
-    public static let elidedFill = Picture.Color(gray: 232)
-    public static let partialColor = Picture.Color(30, 90, 200)
-    public static let resultColor = Picture.Color(190, 20, 20)
+    static let paddingHatch = Picture.Color(226, 160, 90)
+    static let weightFill = Picture.Color(222, 235, 255)
+    static let productFill = Picture.Color(226, 246, 226)
+    static let elidedFill = Picture.Color(gray: 232)
+    static let partialColor = Picture.Color(30, 90, 200)
+    static let resultColor = Picture.Color(190, 20, 20)
     /// The box that marks the explained pixel (output maps) and the receptive field (input).
-    public static let marker = Picture.Color(240, 20, 20)
+    static let marker = Picture.Color(240, 20, 20)
 
     // MARK: - Layout model
 
+    // Rendering is split in two: `layout(…)` is a pure function from the explanation (and the maps' value ranges) to
+    // the boxes, texts and map slots of the picture, and `render(…)` paints that layout; tests check the layout.
+
     /// What a grid cell shows.
-    public enum CellKind: Sendable, Equatable {
+    enum CellKind: Sendable, Equatable {
         /// An input value inside the image.
         case value
         /// An input value in the padding (supplied by the padding mode), drawn hatched and marked `*`.
@@ -45,51 +48,51 @@ public enum ExplainPicture {
     }
 
     /// A grid cell: a filled, framed rectangle with centred text.
-    public struct Cell: Sendable, Equatable {
-        public var x: Int, y: Int, width: Int, height: Int
-        public var kind: CellKind
-        public var text: String
-        public var scale: Int
+    struct Cell: Sendable, Equatable {
+        var x: Int, y: Int, width: Int, height: Int
+        var kind: CellKind
+        var text: String
+        var scale: Int
     }
 
     /// One line of text, its top-left corner at `(x, y)`.
-    public struct Label: Sendable, Equatable {
-        public var text: String
-        public var x: Int, y: Int
-        public var scale: Int
-        public var color: Picture.Color
+    struct Label: Sendable, Equatable {
+        var text: String
+        var x: Int, y: Int
+        var scale: Int
+        var color: Picture.Color
     }
 
     /// Where a map goes: `index` 0…C-1 is the partial map of the filter's channel `index`, `-1` the input image,
     /// `C` the filter's map. `marker` is the box to draw on it, in picture coordinates.
-    public struct MapSlot: Sendable, Equatable {
-        public var index: Int
-        public var x: Int, y: Int, width: Int, height: Int
-        public var marker: (x: Int, y: Int, width: Int, height: Int)
+    struct MapSlot: Sendable, Equatable {
+        var index: Int
+        var x: Int, y: Int, width: Int, height: Int
+        var marker: (x: Int, y: Int, width: Int, height: Int)
 
-        public static func == (a: MapSlot, b: MapSlot) -> Bool {
+        static func == (a: MapSlot, b: MapSlot) -> Bool {
             a.index == b.index && a.x == b.x && a.y == b.y && a.width == b.width && a.height == b.height
                 && a.marker == b.marker
         }
     }
 
     /// Everything drawn, in picture coordinates.
-    public struct Layout: Sendable {
-        public var width: Int
-        public var height: Int
-        public var cells: [Cell] = []
-        public var labels: [Label] = []
-        public var maps: [MapSlot] = []
+    struct Layout: Sendable {
+        var width: Int
+        var height: Int
+        var cells: [Cell] = []
+        var labels: [Label] = []
+        var maps: [MapSlot] = []
         /// Horizontal rules: x, y, width.
-        public var rules: [(x: Int, y: Int, width: Int)] = []
+        var rules: [(x: Int, y: Int, width: Int)] = []
         /// Small swatches (legend): rectangle and kind.
-        public var swatches: [(x: Int, y: Int, width: Int, height: Int, kind: CellKind)] = []
+        var swatches: [(x: Int, y: Int, width: Int, height: Int, kind: CellKind)] = []
     }
 
     /// Kernels with more rows or columns than this show their first and last three, with `…` between.
-    public static let maxGridSide = 7
+    static let maxGridSide = 7
     /// Filters with more channels than this show the first five and the last two channel rows and partial maps.
-    public static let maxChannelRows = 8
+    static let maxChannelRows = 8
 
     /// The rows (or columns) of an `n`-long kernel axis that are shown; `nil` is a `…`.
     static func shownIndices(_ n: Int) -> [Int?] {
@@ -103,17 +106,17 @@ public enum ExplainPicture {
 
     /// A number in a grid cell: integers without decimals, others with 4 significant digits — keeping a trailing
     /// `.0` when a non-integer rounds to an integer there (`-1.000`, not `-1`).
-    public static func short(_ v: Float) -> String {
+    static func short(_ v: Float) -> String {
         let text = ContactSheet.format(v)
         guard v.isFinite, v != v.rounded(), !text.contains("."), !text.contains("e") else { return text }
         return String(format: "%#.4g", Double(v))
     }
 
     /// A number in the sum lines: integers without decimals, others with every digit (shortest round trip).
-    public static func full(_ v: Float) -> String { formatNumber(v) }
+    static func full(_ v: Float) -> String { formatNumber(v) }
 
     /// The lines of arithmetic under the channel rows: the channel sum, the bias, the activation.
-    public static func sumLines(_ e: PixelExplanation) -> [String] {
+    static func sumLines(_ e: PixelExplanation) -> [String] {
         let sum = e.partials.map(full).joined(separator: " + ")
         let channels = e.partials.count == 1 ? "channel 0 only: " : "sum of the \(e.partials.count) channel partials: "
         return [
@@ -123,7 +126,16 @@ public enum ExplainPicture {
         ]
     }
 
-    /// Every text of the picture, in drawing order (what `render` writes, before `Picture.displayText`).
+    /// Every text of the picture: the lines and captions in drawing order, then the numbers of the grid cells —
+    /// what `render(explanation:image:partialMaps:map:bankName:colormap:)` writes, before
+    /// `Picture.displayText(_:)` turns typographic characters into their ASCII look-alikes.
+    /// - Parameters:
+    ///   - explanation: The explained pixel.
+    ///   - bankName: Shown in the title.
+    ///   - imageExtent: The input's size, for the facts line (default: the map's size, `explanation.output`).
+    ///   - partialMaps: The filter's per-channel partial maps; they only add their value ranges and values to the
+    ///     captions, and may be left out.
+    ///   - map: The filter's map; likewise optional.
     public static func labels(explanation: PixelExplanation, bankName: String, imageExtent: Extent2D? = nil,
                               partialMaps: [Tensor] = [], map: Tensor? = nil) -> [String] {
         let l = layout(explanation: explanation, bankName: bankName, imageExtent: imageExtent ?? explanation.output,
@@ -133,8 +145,8 @@ public enum ExplainPicture {
 
     /// The picture's layout. `partialMaps` and `map` only add their value ranges and values to the captions (they
     /// may be empty / nil); the maps' display sizes come from `explanation.output` and `imageExtent`.
-    public static func layout(explanation e: PixelExplanation, bankName: String, imageExtent: Extent2D,
-                              partialMaps: [Tensor] = [], map: Tensor? = nil) -> Layout {
+    static func layout(explanation e: PixelExplanation, bankName: String, imageExtent: Extent2D,
+                       partialMaps: [Tensor] = [], map: Tensor? = nil) -> Layout {
         var out = Layout(width: 0, height: 0)
         let margin = 20
         let lh2 = Picture.lineHeight(scale: 2)
@@ -386,8 +398,16 @@ public enum ExplainPicture {
 
     // MARK: - Rendering
 
-    /// The picture of `explanation` (filter `f`'s output pixel) on `image` (already adapted to the bank's channels):
-    /// `partialMaps` are `bank.partialMaps(of: f, in: image)`, `map` is filter `f`'s map.
+    /// The picture of `explanation`, one output pixel of filter `f`.
+    /// - Parameters:
+    ///   - explanation: What `FilterBank.explain(_:filter:x:y:)` (ConvBankEngine) says about the pixel.
+    ///   - image: The input, already adapted to the bank's channels.
+    ///   - partialMaps: Filter `f`'s partial maps (`ConvolutionPlan.partialMaps(of:in:jobs:kernels:)`), one per
+    ///     channel it reads, in channel order: the raw cross-correlation of each channel with its kernel slice, before
+    ///     the bias and the activation.
+    ///   - map: Filter `f`'s map.
+    ///   - bankName: Shown in the title.
+    ///   - colormap: How every map is coloured, each over its own range.
     /// - Complexity: O(picture pixels + image pixels · maps).
     public static func render(explanation: PixelExplanation, image: Tensor, partialMaps: [Tensor], map: Tensor, bankName: String,
                               colormap: Colormap = .viridis) -> Picture {
@@ -461,8 +481,9 @@ public enum ExplainPicture {
 
     // MARK: - HTML
 
-    /// The same content as `render` as a self-contained HTML page: tables for the grids (padding cells hatched and
-    /// marked `*`), the sum lines, and the input and maps as inline PNG data URIs (no external URLs).
+    /// The same content as `render(explanation:image:partialMaps:map:bankName:colormap:)` (same parameters) as a
+    /// self-contained HTML page: tables for the grids (padding cells hatched and marked `*`), the sum lines, and the
+    /// input and maps as inline PNG data URIs (no external URLs).
     /// - Throws: `ImageCodecError` if a PNG cannot be encoded.
     public static func html(explanation e: PixelExplanation, image: Tensor, partialMaps: [Tensor], map: Tensor, bankName: String,
                             colormap: Colormap = .viridis) throws(ImageCodecError) -> String {

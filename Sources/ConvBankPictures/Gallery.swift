@@ -1,5 +1,6 @@
 import ConvBankEngine
 import ConvBankImageIO
+
 /// A static HTML page (`index.html`) showing every input's maps as thumbnails, for browsing a run's output.
 ///
 /// The page is HTML5 with inline CSS only: no script, no external URL, so it works opened from the file system
@@ -18,6 +19,7 @@ public enum Gallery {
         /// The map's numbers (before normalisation).
         public var statistics: MapStatistics
 
+        /// A map entry; `file` is relative to `index.html`.
         public init(name: String, file: String, statistics: MapStatistics) {
             self.name = name
             self.file = file
@@ -36,6 +38,7 @@ public enum Gallery {
         /// Why the input failed, if it did.
         public var error: String?
 
+        /// An input's row: `maps` in bank order, or none and an `error` for an input that failed.
         public init(title: String, sheet: String? = nil, maps: [MapEntry], error: String? = nil) {
             self.title = title
             self.sheet = sheet
@@ -54,7 +57,14 @@ public enum Gallery {
             + rows.map(section).joined() + footer
     }
 
-    /// The page up to its first input: title, style and the summary line.
+    /// The page up to its first input: title, style and the summary line. With `section(_:)` per input and
+    /// `footer`, the page is written piece by piece (the tool's `index.html` grows with the run, not in memory):
+    /// `header`, then `section(_:)` of each row, then `footer` is `html(bankName:rows:)` when `inputs` is the number
+    /// of rows and `failed` the number with an error.
+    /// - Parameters:
+    ///   - bankName: Shown in the page's title and heading.
+    ///   - inputs: The number of inputs, for the summary line.
+    ///   - failed: How many of them failed, for the summary line.
     public static func header(bankName: String, inputs: Int, failed: Int) -> String {
         """
             <!DOCTYPE html>
@@ -105,7 +115,8 @@ public enum Gallery {
         figure.sheet img { width: auto; max-width: 320px; }
         """
 
-    /// One input's part of the page.
+    /// One input's part of the page: its title, its error if it failed, its contact sheet and its maps.
+    /// - Complexity: O(length of the row's text and paths).
     public static func section(_ row: Row) -> String {
         var html = "<section class=\"input\">\n<h2>\(escape(FileSystem.display(row.title)))</h2>\n"
         if let error = row.error {
@@ -149,7 +160,7 @@ public enum Gallery {
 
     /// `text` with `&`, `<`, `>`, `"` and `'` replaced by character references: safe in element content and in
     /// quoted attribute values.
-    public static func escape(_ text: String) -> String {
+    static func escape(_ text: String) -> String {
         var out = ""
         out.reserveCapacity(text.utf8.count)
         for character in text {
@@ -168,7 +179,7 @@ public enum Gallery {
     /// A relative path as a URL path: every byte of its name on disk (`FileSystem.bytes(of:)`: UTF-8, and a byte
     /// that is not UTF-8 as itself) except `A–Z a–z 0–9 - . _ ~` and `/` as `%XX` (upper-case hex), so ` `, `#`,
     /// `?`, `%`, `:` and non-ASCII letters cannot change the URL's meaning.
-    public static func percentEncode(_ path: String) -> String {
+    static func percentEncode(_ path: String) -> String {
         var out = ""
         for byte in FileSystem.bytes(of: path) {
             switch byte {

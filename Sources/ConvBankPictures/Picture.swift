@@ -1,15 +1,20 @@
 import ConvBankEngine
 import ConvBankImageIO
+
 /// An 8-bit RGB picture for people to look at (contact sheets): interleaved, row-major, top row first.
 ///
 /// Pixel `(x, y)` is `rgb[3 * (y * width + x) ..< 3 * (y * width + x) + 3]`. Drawing operations clip to the picture.
 public struct Picture: Sendable, Equatable {
     /// An 8-bit sRGB colour.
     public struct Color: Sendable, Hashable {
+        /// Red, 0…255.
         public var red: UInt8
+        /// Green, 0…255.
         public var green: UInt8
+        /// Blue, 0…255.
         public var blue: UInt8
 
+        /// A colour from its red, green and blue levels.
         public init(_ red: UInt8, _ green: UInt8, _ blue: UInt8) {
             self.red = red
             self.green = green
@@ -19,11 +24,15 @@ public struct Picture: Sendable, Equatable {
         /// A gray level: `red == green == blue == level`.
         public init(gray level: UInt8) { self.init(level, level, level) }
 
+        /// `(0, 0, 0)`.
         public static let black = Color(0, 0, 0)
+        /// `(255, 255, 255)`.
         public static let white = Color(255, 255, 255)
     }
 
+    /// Pixels per row.
     public var width: Int
+    /// Rows.
     public var height: Int
     /// `width · height · 3` samples, interleaved R, G, B.
     public var rgb: [UInt8]
@@ -108,7 +117,8 @@ public struct Picture: Sendable, Equatable {
         }
     }
 
-    /// The picture as an 8-bit RGB PNG (libpng via `ImageCodec.encodePNG(rgb8:…)`, zlib level `level`, 0–9).
+    /// The picture as an 8-bit RGB PNG (`ImageCodec.encodePNG(rgb8:width:height:level:path:)` of ConvBankImageIO;
+    /// `level` is libdeflate's, 0 (stored) … 12 (smallest)).
     /// - Throws: `ImageCodecError` (`.unwritable`) if libpng fails.
     /// - Complexity: O(width · height).
     public func pngBytes(level: Int = 6) throws(ImageCodecError) -> [UInt8] {
