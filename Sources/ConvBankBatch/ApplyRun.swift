@@ -78,9 +78,13 @@ public final class ApplyRun {
 
     /// Checks the arguments and creates the output folder.
     /// - Parameters:
+    ///   - bank: the filters and their settings.
+    ///   - settings: format, normalization, limits, threads, sheets, partials.
     ///   - inputs: files and folders, in the byte-preserving form of `FileSystem.commandLineArguments`.
     ///   - output: the output folder, likewise.
     ///   - shard: the shard to run; nil takes one from a Slurm or Kubernetes job's `environment`, if any.
+    ///   - environment: the variables a job scheduler sets (`ProcessInfo.processInfo.environment`); empty: none.
+    ///   - force: redo inputs whose outputs are complete and come from the same bytes and settings.
     ///   - statistics: write `stats.csv` (shard-suffixed when sharded).
     ///   - gallery: write `index.html` (needs `png` or `png16` maps).
     /// - Throws: `SetupError.usage` when the output is an input folder, partial maps would overwrite a map or the
