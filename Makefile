@@ -4,7 +4,7 @@ APT_PACKAGES := libpng-dev libjpeg-dev libdeflate-dev pkg-config zlib1g-dev qemu
 BANK ?= edges
 OUT ?= out
 
-.PHONY: deps build run test test-slurm bench fuzz docs consumer clean
+.PHONY: deps build run test test-slurm bench bench-big fuzz docs consumer clean
 
 # Installs missing system packages when root (apt-get update first); otherwise only checks.
 deps:
@@ -37,6 +37,12 @@ test-slurm: deps
 bench: deps
 	$(SWIFT) build -c release
 	bash bench/run.sh $(PHOTOS)
+
+# One ~1-gigapixel gray PNG through `sobel` with the pixel limit lifted: wall time and peak RSS (bench/big.sh;
+# BIG_DIR holds the generated image, BIG_TIMEOUT bounds the run). Not part of `make bench`: it takes minutes.
+bench-big: deps
+	$(SWIFT) build -c release --product convbank
+	bash bench/big.sh $(BIG_SIZE)
 
 # libFuzzer + ASan/UBSan over the PNG and JPEG decoders (fuzz/run.sh, from the committed seed corpus fuzz/seeds/),
 # then the hostile-input property test with many cases and a fresh seed (fuzz/property.sh), FUZZ_SECONDS each;

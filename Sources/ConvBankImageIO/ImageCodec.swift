@@ -31,6 +31,9 @@ public enum ImageCodec {
     /// Images with more pixels than this are refused from their header: 2^28 ≈ 268 megapixels.
     public static let defaultMaxPixels = 1 << 28
 
+    /// How to lift the pixel limit, appended to the errors it causes.
+    public static let pixelLimitHelp = "the limit guards against decompression bombs: raise it with --max-pixels N (memory stays bounded by --max-memory)"
+
     /// The largest file worth reading under a pixel limit: 16-bit RGBA samples plus 64 MiB (saturating).
     package static func fileSizeLimit(maxPixels: Int) -> Int {
         let (bytes, overflow) = max(maxPixels, 1).multipliedReportingOverflow(by: 8)
@@ -150,7 +153,8 @@ public enum ImageCodec {
             case CIO_TOO_LARGE: .tooLarge
             default: .corrupt
             }
-            throw ImageCodecError(kind, path: path, detail: "\(format.rawValue): \(text.isEmpty ? "decoding failed" : text)")
+            let lift = kind == .tooLarge ? "; \(ImageCodec.pixelLimitHelp)" : ""
+            throw ImageCodecError(kind, path: path, detail: "\(format.rawValue): \(text.isEmpty ? "decoding failed" : text)\(lift)")
         }
         if raster.warnings > 0 {
             throw ImageCodecError(.corrupt, path: path, detail: "\(format.rawValue): \(text.isEmpty ? "damaged data" : text)")
@@ -215,7 +219,7 @@ public enum ImageCodec {
         guard fstat(fd, &info) == 0 else { throw ImageCodecError(.unreadable, path: path, detail: String(cString: strerror(errno))) }
         guard (info.st_mode & S_IFMT) == S_IFREG else { throw ImageCodecError(.unreadable, path: path, detail: "not a regular file") }
         let size = Int(info.st_size)
-        guard size <= limit else { throw ImageCodecError(.tooLarge, path: path, detail: "file of \(size) bytes is larger than any image within the pixel limit") }
+        guard size <= limit else { throw ImageCodecError(.tooLarge, path: path, detail: "file of \(size) bytes is larger than any image within the pixel limit; \(ImageCodec.pixelLimitHelp)") }
         var bytes = [UInt8](repeating: 0, count: size)
         var done = 0
         while done < size {

@@ -204,4 +204,18 @@ import Testing
         #expect(ImageCodec.header(of: Array(png.prefix(20))) == nil)
         #expect(ImageCodec.header(of: [0xFF, 0xD8, 0xFF, 0xDA, 0, 2]) == nil)
     }
+
+    /// An image over the pixel limit is refused from its header, and the message says how to lift the limit.
+    @Test func pixelLimitMessageSaysHowToLiftIt() throws {
+        let png = try ImageCodec.encodePNG(gray8: [1, 2, 3, 4, 5, 6], width: 3, height: 2)
+        #expect(try ImageCodec.decode(bytes: png, path: "six.png", maxPixels: 6).tensor.storage == [1, 2, 3, 4, 5, 6])
+        do {
+            _ = try ImageCodec.decode(bytes: png, path: "six.png", maxPixels: 5)
+            Issue.record("a 6-pixel image passed a 5-pixel limit")
+        } catch {
+            #expect(error.kind == .tooLarge)
+            #expect("\(error)".contains("3×2 pixels is above the limit of 5 pixels"), "\(error)")
+            #expect("\(error)".contains("raise it with --max-pixels"), "\(error)")
+        }
+    }
 }
