@@ -69,7 +69,7 @@ public enum KernelLevel: Int, Sendable, CaseIterable, Comparable, CustomStringCo
 
 extension ConvolutionPlan {
     /// Output rows per work item.
-    static let bandRows = 8
+    static let workRows = 8
 
     /// Runs the plan on `image` (its size and channels must match the plan).
     /// - Parameters:
@@ -158,11 +158,20 @@ extension ConvolutionPlan {
     /// all its blocks on the workers together.
     func runDirectBlocks(_ chunk: Range<Int>, planes: UnsafePointer<Float>, outputs: [UnsafeMutablePointer<Float>], jobs: Int,
                          kernels: KernelLevel) {
+        runDirectBands(Array(chunk), rows: chunk.map { 0..<filters[blocks[$0].filters.lowerBound].geometry.output.height }, windowStart: 0,
+                       planes: planes, outputs: outputs, jobs: jobs, kernels: kernels)
+    }
+
+    /// Output rows `rows[k]` of direct block `blockList[k]`, for every block listed, on the workers together: the phase
+    /// planes' row 0 is padded row `windowStart`, and `outputs` (the listed blocks' filters, in order) receive the rows
+    /// from their first value.
+    func runDirectBands(_ blockList: [Int], rows: [Range<Int>], windowStart: Int, planes: UnsafePointer<Float>,
+                        outputs: [UnsafeMutablePointer<Float>], jobs: Int, kernels: KernelLevel) {
         outputs.withUnsafeBufferPointer { outputList in
             var directJobs: [DirectJob] = []
             var items: [(job: Int, rows: Range<Int>)] = []
             var nextOutput = 0
-            for b in chunk {
+            for (b, band) in zip(blockList, rows) {
                 let block = blocks[b]
                 let out = filters[block.filters.lowerBound].geometry.output
                 let first = bank.filters[block.filters.lowerBound]
@@ -170,14 +179,15 @@ extension ConvolutionPlan {
                     input: planes + first.firstChannel * channelStride, channel_stride: channelStride, row_stride: rowStride,
                     tap_offsets: block.tapOffsets, taps_per_channel: first.kernel.height * first.kernel.width, channels: first.channels,
                     weights: block.weights, biases: block.biases, filters: block.filters.count,
-                    outputs: outputList.baseAddress! + nextOutput, out_width: out.width, out_stride: out.width, origin: 0,
+                    outputs: outputList.baseAddress! + nextOutput, out_width: out.width, out_stride: out.width,
+                    origin: (band.lowerBound * bank.stride.height - windowStart) * rowStride,
                     row_step: bank.stride.height * rowStride, activation: epilogue.kernelActivation))
                 nextOutput += block.filters.count
-                for start in stride(from: 0, to: out.height, by: ConvolutionPlan.bandRows) {
-                    items.append((directJobs.count - 1, start..<min(start + ConvolutionPlan.bandRows, out.height)))
+                for start in stride(from: 0, to: band.count, by: ConvolutionPlan.workRows) {
+                    items.append((directJobs.count - 1, start..<min(start + ConvolutionPlan.workRows, band.count)))
                 }
             }
-            let work = items, jobsList = directJobs, widths = blocks[chunk].map(\.width), epilogue = self.epilogue
+            let work = items, jobsList = directJobs, widths = blockList.map { blocks[$0].width }, epilogue = self.epilogue
             parallelFor(work.count, jobs: jobs) { k in
                 let item = work[k]
                 let job = jobsList[item.job]
@@ -201,9 +211,9 @@ extension ConvolutionPlan {
                 tap_offsets: block.tapOffsets, taps_per_channel: taps, channels: 1, weights: filterWeights[f].base + c * taps, biases: zero.base,
                 filters: 1, outputs: outputList, out_width: out.width, out_stride: out.width, origin: 0,
                 row_step: bank.stride.height * rowStride, activation: Int(CCK_ACTIVATION_NONE))
-            let bands = (out.height + ConvolutionPlan.bandRows - 1) / ConvolutionPlan.bandRows
+            let bands = (out.height + ConvolutionPlan.workRows - 1) / ConvolutionPlan.workRows
             parallelFor(bands, jobs: jobs) { band in
-                let rows = (band * ConvolutionPlan.bandRows)..<min((band + 1) * ConvolutionPlan.bandRows, out.height)
+                let rows = (band * ConvolutionPlan.workRows)..<min((band + 1) * ConvolutionPlan.workRows, out.height)
                 dispatchDirect(job, rows: rows, blockWidth: 1, kernels: kernels)
             }
         }
@@ -216,20 +226,27 @@ extension ConvolutionPlan {
     /// `partial_c[y][x] = Σ_k Σ_i u_ck[i] · R_ck[y·sh + i·dh][x]` (terms in order, one accumulator per channel) that
     /// also adds the channel partials, the bias and the activation as the direct path does.
     /// - Parameter channel: nil for the filter's map; a channel for its partial map alone (no bias, no activation).
+    /// - Parameter rows: the output rows to compute (nil: all), into `output` from its first value; the phase planes'
+    ///   row 0 is padded row `windowStart`.
     func runPasses(filter f: Int, channel: Int?, planes: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, jobs: Int,
-                   kernels: KernelLevel) {
+                   kernels: KernelLevel, rows outputRows: Range<Int>? = nil, windowStart: Int = 0) {
         let plan = filters[f], filter = bank.filters[f], buffers = passes[f]!
-        let out = plan.geometry.output
+        let whole = plan.geometry.output
+        let outputRows = outputRows ?? 0..<whole.height
+        let out = Extent2D(height: outputRows.count, width: whole.width)
         let kh = filter.kernel.height, kw = filter.kernel.width, terms = plan.separable!.terms
-        let scratch = ScratchGeometry(plan: plan, filter: filter, bank: bank)
+        // Laid out for the plan's band (the column offsets use its term stride); this band may be shorter.
+        let layout = ScratchGeometry(filter: filter, bank: bank, outputRows: min(bandRows ?? whole.height, whole.height), outputWidth: whole.width)
+        let scratch = ScratchGeometry(filter: filter, bank: bank, outputRows: out.height, outputWidth: whole.width)
+        precondition(scratch.rows <= layout.rows, "a band longer than the plan's")
         let channels = channel.map { $0..<($0 + 1) } ?? 0..<filter.channels
         let planesCount = channels.count * terms
-        let channelScratch = terms * scratch.termStride
+        let channelScratch = terms * layout.termStride
         var r = [Float](repeating: 0, count: channelScratch * channels.count)
         r.withUnsafeMutableBufferPointer { rBuffer in
             let rBase = rBuffer.baseAddress!
             // Row passes: one single-channel job per (channel, term), writing R_ck's rows `scratch.rowStride` floats apart.
-            let targets = (0..<planesCount).map { rBase + $0 * scratch.termStride }
+            let targets = (0..<planesCount).map { rBase + $0 * layout.termStride }
             targets.withUnsafeBufferPointer { targetList in
                 let rowJobs = (0..<planesCount).map { plane in
                     let c = channels.lowerBound + plane / terms, k = plane % terms
@@ -237,12 +254,13 @@ extension ConvolutionPlan {
                         input: planes + (filter.firstChannel + c) * channelStride, channel_stride: 0, row_stride: scratch.rowStride,
                         tap_offsets: buffers.rowOffsets, taps_per_channel: kw, channels: 1, weights: buffers.rowWeights + (c * terms + k) * kw,
                         biases: zero.base, filters: 1, outputs: targetList.baseAddress! + plane, out_width: out.width, out_stride: scratch.rowStride,
-                        origin: plan.originRow * rowStride, row_step: rowStride, activation: Int(CCK_ACTIVATION_NONE))
+                        origin: (plan.originRow + outputRows.lowerBound * bank.stride.height - windowStart) * rowStride, row_step: rowStride,
+                        activation: Int(CCK_ACTIVATION_NONE))
                 }
-                let bands = (scratch.rows + ConvolutionPlan.bandRows - 1) / ConvolutionPlan.bandRows
+                let bands = (scratch.rows + ConvolutionPlan.workRows - 1) / ConvolutionPlan.workRows
                 parallelFor(bands * planesCount, jobs: jobs) { k in
                     let plane = k % planesCount, band = k / planesCount
-                    let range = (band * ConvolutionPlan.bandRows)..<min((band + 1) * ConvolutionPlan.bandRows, scratch.rows)
+                    let range = (band * ConvolutionPlan.workRows)..<min((band + 1) * ConvolutionPlan.workRows, scratch.rows)
                     dispatchDirect(rowJobs[plane], rows: range, blockWidth: 1, kernels: kernels)
                 }
             }
@@ -255,9 +273,9 @@ extension ConvolutionPlan {
                     weights: buffers.columnWeights + channels.lowerBound * terms * kh, biases: channel == nil ? buffers.bias : zero.base,
                     filters: 1, outputs: outputList, out_width: out.width, out_stride: out.width, origin: 0,
                     row_step: bank.stride.height * scratch.rowStride, activation: epilogue.kernelActivation)
-                let outBands = (out.height + ConvolutionPlan.bandRows - 1) / ConvolutionPlan.bandRows
+                let outBands = (out.height + ConvolutionPlan.workRows - 1) / ConvolutionPlan.workRows
                 parallelFor(outBands, jobs: jobs) { band in
-                    let range = (band * ConvolutionPlan.bandRows)..<min((band + 1) * ConvolutionPlan.bandRows, out.height)
+                    let range = (band * ConvolutionPlan.workRows)..<min((band + 1) * ConvolutionPlan.workRows, out.height)
                     dispatchDirect(columnJob, rows: range, blockWidth: 1, kernels: kernels)
                     epilogue.finish(columnJob.outputs[0] + range.lowerBound * out.width, count: range.count * out.width)
                 }
@@ -281,7 +299,7 @@ func dispatchDirect(_ job: DirectJob, rows: Range<Int>, blockWidth: Int, kernels
 
 /// Calls `body` with a mutable base pointer for each array `indices` names (in that order), each array's access
 /// open for the whole call. Nests one closure per index: callers pass a bounded number.
-private func withMutablePointers<R>(_ arrays: inout [[Float]], _ indices: [Int], _ body: ([UnsafeMutablePointer<Float>]) -> R) -> R {
+func withMutablePointers<R>(_ arrays: inout [[Float]], _ indices: [Int], _ body: ([UnsafeMutablePointer<Float>]) -> R) -> R {
     var taken = indices.map { i -> [Float] in
         let array = arrays[i]
         arrays[i] = []

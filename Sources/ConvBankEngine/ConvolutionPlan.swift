@@ -122,6 +122,10 @@ public struct ConvolutionPlan: Sendable {
     /// Column phases (the horizontal stride): phase `p` holds padded columns `p, p + sw, …`, so every tap
     /// reads 16 consecutive floats for 16 neighbouring outputs.
     let phaseWidth: Int, rowStride: Int, phaseStride: Int, channelStride: Int
+    /// Padded rows the phase planes hold at once: the whole padded height, or a `ConvolutionStream`'s window.
+    let windowRows: Int
+    /// Output rows per filter computed at once: nil for the whole map, or a `ConvolutionStream`'s band.
+    let bandRows: Int?
     /// The direct filters, in blocks.
     let blocks: [Block]
     /// Per filter: its block (direct filters), nil for low-rank ones.
@@ -141,6 +145,13 @@ public struct ConvolutionPlan: Sendable {
     /// - Throws: `ConvolutionError` when a kernel does not fit, `reflect` cannot fill a pad, or the pads are absurd.
     /// - Complexity: O(Σ taps) for the bank.
     public init(bank: FilterBank, input: Extent2D) throws(ConvolutionError) {
+        try self.init(bank: bank, input: input, windowRows: nil, bandRows: nil)
+    }
+
+    /// Plans `bank` on inputs of `input` size, with phase planes of `windowRows` padded rows (nil: the whole padded
+    /// height), computing at most `bandRows` output rows per filter at a time (nil: all). A `ConvolutionStream` holds
+    /// only a window of rows at a time; its taps and low-rank scratch are laid out for that window and band.
+    init(bank: FilterBank, input: Extent2D, windowRows: Int?, bandRows: Int?) throws(ConvolutionError) {
         var geometries: [ConvolutionGeometry] = []
         var union = EdgeInsets.zero
         for index in bank.filters.indices {
@@ -174,7 +185,9 @@ public struct ConvolutionPlan: Sendable {
         // floats per phase row for that, so their loads run on into the next row (the lanes past the output are
         // discarded; the planes end with 16 spare floats).
         rowStride = phaseWidth + (sw <= 16 ? 16 : 0)
-        phaseStride = padded.height * rowStride
+        self.windowRows = min(windowRows ?? padded.height, padded.height)
+        self.bandRows = bandRows
+        phaseStride = self.windowRows * rowStride
         channelStride = phases * phaseStride
         var plans: [FilterPlan] = []
         for (g, filter) in zip(geometries, bank.filters) {
@@ -239,7 +252,8 @@ public struct ConvolutionPlan: Sendable {
                 rowOffsets.append((column % sw) * phaseStride + column / sw)
             }
             // The column pass reads the row-pass scratch: per term a plane of `rowStride`-float rows.
-            let scratch = ScratchGeometry(plan: plan, filter: filter, bank: bank)
+            let scratch = ScratchGeometry(filter: filter, bank: bank, outputRows: min(bandRows ?? plan.geometry.output.height, plan.geometry.output.height),
+                                          outputWidth: plan.geometry.output.width)
             var columnOffsets: [Int] = []
             for k in 0..<terms {
                 for i in 0..<kh { columnOffsets.append(k * scratch.termStride + i * bank.dilation.height * scratch.rowStride) }
@@ -335,23 +349,22 @@ public struct ConvolutionPlan: Sendable {
     }
 }
 
-/// The row-pass scratch of a low-rank filter: per channel and term, one plane of the padded rows the filter reads,
-/// each `out.width` values plus 16 spare floats (the kernels' 16-lane loads), and 16 spare floats per plane.
+/// The row-pass scratch of a low-rank filter for `outputRows` output rows at a time: per channel and term, one plane
+/// of the padded rows those outputs read, each `out.width` values plus 16 spare floats (the kernels' 16-lane loads),
+/// and 16 spare floats per plane.
 struct ScratchGeometry {
-    /// Padded rows the filter reads.
+    /// Padded rows the filter reads for `outputRows` output rows.
     let rows: Int
-    /// Floats from one scratch row to the next, from one term's plane to the next, and from one channel's terms
-    /// to the next.
+    /// Floats from one scratch row to the next, from one term's plane to the next.
     let rowStride: Int, termStride: Int
 
-    init(plan: ConvolutionPlan.FilterPlan, filter: Filter, bank: FilterBank) {
-        let out = plan.geometry.output
-        rows = (out.height - 1) * bank.stride.height + (filter.kernel.height - 1) * bank.dilation.height + 1
-        rowStride = out.width + 16
+    init(filter: Filter, bank: FilterBank, outputRows: Int, outputWidth: Int) {
+        rows = (outputRows - 1) * bank.stride.height + (filter.kernel.height - 1) * bank.dilation.height + 1
+        rowStride = outputWidth + 16
         termStride = rows * rowStride + 16
     }
 
-    /// One channel's scratch, in floats, computed without overflow (for memory estimates).
+    /// One channel's scratch for a whole map, in floats, computed without overflow (for memory estimates).
     static func floats(plan: ConvolutionPlan.FilterPlan, filter: Filter, bank: FilterBank, terms: Int) -> Saturating {
         let out = plan.geometry.output
         let rows = Saturating(out.height - 1) * bank.stride.height + Saturating(filter.kernel.height - 1) * bank.dilation.height + 1
