@@ -168,6 +168,18 @@ public func applyBank(_ bank: FilterBank, to item: InputItem, outputRoot: String
         let decodeSeconds = clock.lap()
         let image: Tensor
         do { image = try decoded.tensor.adapted(toChannels: bank.channels) } catch { throw InputError.convolution(path: item.path, error) }
+        if settings.streamsMaps {
+            // Maps written band by band, never held whole as floats.
+            let statistics: [MapStatistics]
+            do { statistics = try applyStreamed(bank, image: image, paths: files, settings: settings) } catch {
+                if case .convolution(_, let e) = error { throw InputError.convolution(path: item.path, e) }
+                throw error
+            }
+            var result = ApplyResult(item: item, outputs: files, pixels: image.height * image.width, statistics: statistics,
+                                     clippedFractions: statistics.map(\.clippedFraction8))
+            result.seconds = (decodeSeconds, clock.lap(), 0)
+            return result
+        }
         let plan: ConvolutionPlan
         do { plan = try ConvolutionPlan(bank: bank, input: image.extent) } catch { throw InputError.convolution(path: item.path, error) }
         let maps = plan.run(image, jobs: settings.jobs, kernels: settings.kernels)

@@ -183,8 +183,13 @@ extension ConvolutionPlan {
                     origin: (band.lowerBound * bank.stride.height - windowStart) * rowStride,
                     row_step: bank.stride.height * rowStride, activation: epilogue.kernelActivation))
                 nextOutput += block.filters.count
-                for start in stride(from: 0, to: band.count, by: ConvolutionPlan.workRows) {
-                    items.append((directJobs.count - 1, start..<min(start + ConvolutionPlan.workRows, band.count)))
+            }
+            // Row-band-major: the blocks of one band run one after another, while that band's input rows are still
+            // in cache (block-major order would stream the whole input from memory once per block).
+            let longest = rows.map(\.count).max() ?? 0
+            for start in stride(from: 0, to: longest, by: ConvolutionPlan.workRows) {
+                for (job, band) in rows.enumerated() where start < band.count {
+                    items.append((job, start..<min(start + ConvolutionPlan.workRows, band.count)))
                 }
             }
             let work = items, jobsList = directJobs, widths = blockList.map { blocks[$0].width }, epilogue = self.epilogue

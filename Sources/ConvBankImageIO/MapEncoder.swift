@@ -32,13 +32,7 @@ public enum MapEncoder {
     /// spaces and a newline so the data starts at a multiple of 64, then `<f4` values in C order.
     /// - Complexity: O(pixels).
     public static func npy(_ map: Tensor) -> [UInt8] {
-        var header = "{'descr': '<f4', 'fortran_order': False, 'shape': (\(map.height), \(map.width)), }"
-        let unpadded = 10 + header.utf8.count + 1
-        header += String(repeating: " ", count: (64 - unpadded % 64) % 64) + "\n"
-        var out: [UInt8] = [0x93] + Array("NUMPY".utf8) + [1, 0]
-        let length = UInt16(header.utf8.count)
-        out += [UInt8(length & 0xFF), UInt8(length >> 8)]
-        out += Array(header.utf8)
+        var out = npyHeader(height: map.height, width: map.width)
         let headerCount = out.count
         out += [UInt8](repeating: 0, count: map.storage.count * 4)
         out.withUnsafeMutableBytes { raw in
@@ -46,6 +40,18 @@ public enum MapEncoder {
                 for (k, v) in values.enumerated() { raw.storeBytes(of: v.bitPattern.littleEndian, toByteOffset: headerCount + 4 * k, as: UInt32.self) }
             }
         }
+        return out
+    }
+
+    /// The `.npy` header of an `(height, width)` `<f4` array: what `npy(_:)` writes before the values.
+    package static func npyHeader(height: Int, width: Int) -> [UInt8] {
+        var header = "{'descr': '<f4', 'fortran_order': False, 'shape': (\(height), \(width)), }"
+        let unpadded = 10 + header.utf8.count + 1
+        header += String(repeating: " ", count: (64 - unpadded % 64) % 64) + "\n"
+        var out: [UInt8] = [0x93] + Array("NUMPY".utf8) + [1, 0]
+        let length = UInt16(header.utf8.count)
+        out += [UInt8(length & 0xFF), UInt8(length >> 8)]
+        out += Array(header.utf8)
         return out
     }
 }
