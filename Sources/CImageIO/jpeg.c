@@ -1,5 +1,6 @@
 /* JPEG decode through libjpeg(-turbo), setjmp-protected. See include/CImageIO.h. */
 #include "CImageIO.h"
+#include "rows.h"
 #include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,6 +65,51 @@ static void cio_jpeg_progress(j_common_ptr cinfo) {
     }
 }
 
+/* The error manager both decoders use: error_exit longjmps to err->escape, damage warnings are refused. */
+static void cio_jpeg_init_error(j_decompress_ptr cinfo, struct cio_jpeg_error *err, char *message) {
+    cinfo->err = jpeg_std_error(&err->pub);
+    err->pub.error_exit = cio_jpeg_error_exit;
+    err->pub.emit_message = cio_jpeg_emit_message;
+    err->message = message;
+}
+
+/* After jpeg_read_header, for both decoders: refuses what is not decoded and, before jpeg_start_decompress
+ * allocates the image-sized buffers (jpeg_read_header allocates none), images over the pixel limit; chooses the
+ * output colour space. Call only under a live setjmp(err->escape): a refusal writes the message and *failure,
+ * then longjmps. Returns the cio_model of the output. */
+static uint32_t cio_jpeg_prepare(j_decompress_ptr cinfo, uint64_t max_pixels, volatile cio_status *failure) {
+    struct cio_jpeg_error *err = (struct cio_jpeg_error *)cinfo->err;
+    if (cinfo->data_precision != 8 || cinfo->jpeg_color_space == JCS_UNKNOWN) {
+        snprintf(err->message, CIO_MESSAGE_CAPACITY, "%d-bit samples or %d components of an unknown colour space are not supported",
+                 cinfo->data_precision, cinfo->num_components);
+        *failure = CIO_UNSUPPORTED;
+        longjmp(err->escape, 1);
+    }
+    if ((uint64_t)cinfo->image_width * (uint64_t)cinfo->image_height > max_pixels) {
+        snprintf(err->message, CIO_MESSAGE_CAPACITY, "%u×%u pixels is above the limit of %llu pixels",
+                 (unsigned)cinfo->image_width, (unsigned)cinfo->image_height, (unsigned long long)max_pixels);
+        *failure = CIO_TOO_LARGE;
+        longjmp(err->escape, 1);
+    }
+    switch (cinfo->jpeg_color_space) {
+    case JCS_GRAYSCALE:
+        cinfo->out_color_space = JCS_GRAYSCALE;
+        return CIO_MODEL_GRAY;
+    case JCS_CMYK:
+    case JCS_YCCK:
+        cinfo->out_color_space = JCS_CMYK;
+        return CIO_MODEL_CMYK;
+    default:
+        cinfo->out_color_space = JCS_RGB;
+        return CIO_MODEL_RGB;
+    }
+}
+
+/* 4-component JPEGs store inverted CMYK (Adobe's convention, as Photoshop writes and Pillow assumes). */
+static void cio_jpeg_uninvert(uint8_t *samples, size_t count) {
+    for (size_t i = 0; i < count; i++) samples[i] = (uint8_t)(255 - samples[i]);
+}
+
 cio_status cio_decode_jpeg(const uint8_t *bytes, size_t count, uint64_t max_pixels, cio_raster *out, char *message) {
     memset(out, 0, sizeof *out);
     message[0] = 0;
@@ -75,10 +121,7 @@ cio_status cio_decode_jpeg(const uint8_t *bytes, size_t count, uint64_t max_pixe
     struct cio_jpeg_error err;
     memset(&cinfo, 0, sizeof cinfo);
     memset(&err, 0, sizeof err);
-    cinfo.err = jpeg_std_error(&err.pub);
-    err.pub.error_exit = cio_jpeg_error_exit;
-    err.pub.emit_message = cio_jpeg_emit_message;
-    err.message = message;
+    cio_jpeg_init_error(&cinfo, &err, message);
     uint8_t *volatile samples = NULL;
     volatile cio_status failure = CIO_CORRUPT;
     if (setjmp(err.escape)) {
@@ -96,35 +139,8 @@ cio_status cio_decode_jpeg(const uint8_t *bytes, size_t count, uint64_t max_pixe
      * first 14 bytes, for JFIF and Adobe's colour transform), in O(1) each from memory, and keeps nothing. EXIF
      * orientation is read by Swift (ExifOrientation.swift) from the bytes. A segment is at most 64 KiB anyway. */
     jpeg_read_header(&cinfo, TRUE);
-    if (cinfo.data_precision != 8 || cinfo.jpeg_color_space == JCS_UNKNOWN) {
-        snprintf(message, CIO_MESSAGE_CAPACITY, "%d-bit samples or %d components of an unknown colour space are not supported",
-                 cinfo.data_precision, cinfo.num_components);
-        failure = CIO_UNSUPPORTED;
-        longjmp(err.escape, 1);
-    }
     /* Before jpeg_start_decompress, which allocates the image-sized buffers: jpeg_read_header allocates none. */
-    if ((uint64_t)cinfo.image_width * (uint64_t)cinfo.image_height > max_pixels) {
-        snprintf(message, CIO_MESSAGE_CAPACITY, "%u×%u pixels is above the limit of %llu pixels",
-                 (unsigned)cinfo.image_width, (unsigned)cinfo.image_height, (unsigned long long)max_pixels);
-        failure = CIO_TOO_LARGE;
-        longjmp(err.escape, 1);
-    }
-    uint32_t model;
-    switch (cinfo.jpeg_color_space) {
-    case JCS_GRAYSCALE:
-        cinfo.out_color_space = JCS_GRAYSCALE;
-        model = CIO_MODEL_GRAY;
-        break;
-    case JCS_CMYK:
-    case JCS_YCCK:
-        cinfo.out_color_space = JCS_CMYK;
-        model = CIO_MODEL_CMYK;
-        break;
-    default:
-        cinfo.out_color_space = JCS_RGB;
-        model = CIO_MODEL_RGB;
-        break;
-    }
+    uint32_t model = cio_jpeg_prepare(&cinfo, max_pixels, &failure);
     jpeg_start_decompress(&cinfo);
     uint32_t width = cinfo.output_width, height = cinfo.output_height, channels = (uint32_t)cinfo.output_components;
     size_t row_bytes = (size_t)width * channels;
@@ -143,11 +159,7 @@ cio_status cio_decode_jpeg(const uint8_t *bytes, size_t count, uint64_t max_pixe
         longjmp(err.escape, 1);
     }
     jpeg_finish_decompress(&cinfo);
-    if (model == CIO_MODEL_CMYK) {
-        /* 4-component JPEGs store inverted CMYK (Adobe's convention, as Photoshop writes and Pillow assumes). */
-        size_t total = row_bytes * height;
-        for (size_t i = 0; i < total; i++) samples[i] = (uint8_t)(255 - samples[i]);
-    }
+    if (model == CIO_MODEL_CMYK) cio_jpeg_uninvert(samples, row_bytes * height);
     out->width = width;
     out->height = height;
     out->channels = channels;
@@ -157,4 +169,117 @@ cio_status cio_decode_jpeg(const uint8_t *bytes, size_t count, uint64_t max_pixe
     out->samples = samples;
     jpeg_destroy_decompress(&cinfo);
     return CIO_OK;
+}
+
+/* ---- Row decoding (cio_rows_*, rows.c) ----
+ *
+ * jpeg_read_scanlines hands out rows in order for every JPEG. Open reads the header (jpeg_read_header, then
+ * jpeg_calc_output_dimensions for the output size, nothing image-sized allocated); the first read calls
+ * jpeg_start_decompress. A baseline (single-scan) JPEG then streams: libjpeg keeps one MCU row of coefficients and
+ * a few rows of samples. A multi-scan JPEG (progressive, or sequential in several scans) cannot: in
+ * jpeg_start_decompress libjpeg reads every scan into its own whole-image coefficient arrays (2 bytes per sample
+ * of each component at its sampling), and rows come out of those — still without a whole-image sample raster.
+ *
+ * Defences, as in cio_decode_jpeg and through the same code: the pixel limit before jpeg_start_decompress
+ * (cio_jpeg_prepare), every damage warning refused at once (cio_jpeg_emit_message: a file cut short fails at the
+ * row where its data ends, where libjpeg would start inventing gray), the scan cap (cio_jpeg_progress), no saved
+ * markers; the read that delivers the last row calls jpeg_finish_decompress, which reads on to EOI. */
+struct cio_jpeg_rows {
+    struct cio_row_decoder base; /* first: rows.c sees only this */
+    struct jpeg_decompress_struct cinfo;
+    struct cio_jpeg_error err;   /* err.escape is set by each call's own setjmp */
+    struct jpeg_progress_mgr progress;
+    uint32_t model;
+    size_t row_bytes;
+    int started;                 /* jpeg_start_decompress has run */
+};
+
+static uint64_t cio_jpeg_coefficient_bytes(j_decompress_ptr cinfo) {
+    if (!jpeg_has_multiple_scans(cinfo)) return 0;
+    uint64_t bytes = 0;
+    for (int ci = 0; ci < cinfo->num_components; ci++) {
+        const jpeg_component_info *c = &cinfo->comp_info[ci];
+        uint64_t across = (c->width_in_blocks + c->h_samp_factor - 1) / c->h_samp_factor * c->h_samp_factor;
+        uint64_t down = (c->height_in_blocks + c->v_samp_factor - 1) / c->v_samp_factor * c->v_samp_factor;
+        bytes += across * down * sizeof(JBLOCK);
+    }
+    return bytes;
+}
+
+struct cio_row_decoder *cio_jpeg_rows_open(const uint8_t *bytes, size_t count, uint64_t max_pixels,
+                                           cio_row_header *header, char *message, cio_status *status) {
+    if (count < 3 || bytes[0] != 0xFF || bytes[1] != 0xD8) {
+        snprintf(message, CIO_MESSAGE_CAPACITY, "not a JPEG file (no SOI marker)");
+        *status = CIO_NOT_IMAGE;
+        return NULL;
+    }
+    struct cio_jpeg_rows *d = (struct cio_jpeg_rows *)calloc(1, sizeof *d);
+    if (!d) {
+        *status = CIO_NO_MEMORY;
+        return NULL;
+    }
+    d->base.format = CIO_FORMAT_JPEG;
+    cio_jpeg_init_error(&d->cinfo, &d->err, message);
+    volatile cio_status failure = CIO_CORRUPT;
+    if (setjmp(d->err.escape)) {
+        jpeg_destroy_decompress(&d->cinfo);
+        free(d);
+        *status = failure;
+        return NULL;
+    }
+    jpeg_create_decompress(&d->cinfo);
+    d->progress.progress_monitor = cio_jpeg_progress;
+    d->cinfo.progress = &d->progress;
+    jpeg_mem_src(&d->cinfo, (const unsigned char *)bytes, (unsigned long)count);
+    /* No jpeg_save_markers, as in cio_decode_jpeg. */
+    jpeg_read_header(&d->cinfo, TRUE);
+    d->model = cio_jpeg_prepare(&d->cinfo, max_pixels, &failure);
+    jpeg_calc_output_dimensions(&d->cinfo); /* what jpeg_start_decompress will give, without starting */
+    uint32_t width = d->cinfo.output_width, height = d->cinfo.output_height;
+    uint32_t channels = (uint32_t)d->cinfo.output_components;
+    d->row_bytes = (size_t)width * channels;
+    d->base.height = height;
+    header->format = CIO_FORMAT_JPEG;
+    header->width = width;
+    header->height = height;
+    header->channels = channels;
+    header->bit_depth = 8;
+    header->model = d->model;
+    header->row_bytes = d->row_bytes;
+    header->multi_scan = jpeg_has_multiple_scans(&d->cinfo) ? 1 : 0;
+    header->whole_image_bytes = cio_jpeg_coefficient_bytes(&d->cinfo);
+    return &d->base;
+}
+
+cio_status cio_jpeg_rows_read(struct cio_row_decoder *decoder, uint8_t *dst, uint32_t rows, char *message) {
+    struct cio_jpeg_rows *d = (struct cio_jpeg_rows *)decoder;
+    j_decompress_ptr cinfo = &d->cinfo;
+    d->err.message = message; /* this call's buffer */
+    if (setjmp(d->err.escape)) return CIO_CORRUPT; /* libjpeg's state is now undefined: the decoder is dead */
+    if (!d->started) {
+        jpeg_start_decompress(cinfo); /* multi-scan: reads every scan here */
+        d->started = 1;
+        if (cinfo->output_width * (size_t)cinfo->output_components != d->row_bytes ||
+            cinfo->output_height != d->base.height) {
+            snprintf(message, CIO_MESSAGE_CAPACITY, "output size changed after the header");
+            return CIO_CORRUPT;
+        }
+    }
+    for (uint32_t i = 0; i < rows; i++) {
+        JSAMPROW row = dst + (size_t)i * d->row_bytes;
+        if (jpeg_read_scanlines(cinfo, &row, 1) != 1) { /* suspension cannot happen with a memory source */
+            snprintf(message, CIO_MESSAGE_CAPACITY, "image data ends early (truncated)");
+            return CIO_CORRUPT;
+        }
+        if (d->model == CIO_MODEL_CMYK) cio_jpeg_uninvert(row, d->row_bytes);
+        d->base.next_row++;
+    }
+    if (d->base.next_row == d->base.height) jpeg_finish_decompress(cinfo); /* on to EOI, damage still refused */
+    return CIO_OK;
+}
+
+void cio_jpeg_rows_close(struct cio_row_decoder *decoder) {
+    struct cio_jpeg_rows *d = (struct cio_jpeg_rows *)decoder;
+    jpeg_destroy_decompress(&d->cinfo);
+    free(d);
 }

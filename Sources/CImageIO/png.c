@@ -1,5 +1,6 @@
 /* PNG decoding through libpng's classic API, setjmp-protected. See include/CImageIO.h. */
 #include "CImageIO.h"
+#include "rows.h"
 #include <libdeflate.h>
 #include <png.h>
 #include <setjmp.h>
@@ -109,19 +110,114 @@ static int cio_host_is_little_endian(void) {
     return *(const uint8_t *)&probe == 1;
 }
 
-cio_status cio_decode_png(const uint8_t *bytes, size_t count, uint64_t max_pixels, cio_raster *out, char *message) {
-    memset(out, 0, sizeof *out);
-    message[0] = 0;
+/* Checks that need no libpng: the signature, and that IHDR comes first (libpng's handlers of ancillary chunks
+ * checked that, skipping them unread does not: an ancillary chunk's name starts with a lower-case letter;
+ * libpng itself refuses anything else before IHDR). CIO_OK, or the status with the message written. */
+static cio_status cio_png_preflight(const uint8_t *bytes, size_t count, char *message) {
     if (count < 8 || png_sig_cmp((png_const_bytep)bytes, 0, 8) != 0) {
         snprintf(message, CIO_MESSAGE_CAPACITY, "not a PNG file (bad signature)");
         return CIO_NOT_IMAGE;
     }
-    /* IHDR comes first: libpng's handlers of ancillary chunks checked that, skipping them unread does not (an
-     * ancillary chunk's name starts with a lower-case letter; libpng itself refuses anything else before IHDR). */
     if (count >= 16 && bytes[12] >= 'a' && bytes[12] <= 'z' && cio_png_is_chunk_name(bytes + 12)) {
         snprintf(message, CIO_MESSAGE_CAPACITY, "%.4s: missing IHDR", (const char *)(bytes + 12));
         return CIO_CORRUPT;
     }
+    return CIO_OK;
+}
+
+/* What the decoded rows look like. */
+struct cio_png_layout {
+    png_uint_32 width, height;
+    uint32_t channels, model, depth; /* of the samples handed out (palette: 3 channels of RGB, 8-bit) */
+    int palette;                     /* libpng's rows hold one index per pixel, mapped through PLTE afterwards */
+    int interlaced;
+    size_t row_bytes;                /* of libpng's rows: indices for a palette image */
+    size_t out_row_bytes;            /* of the rows handed out */
+};
+
+/* Everything up to the first row, for both decoders: the reader, the chunk policy and libpng's limits (README.md,
+ * "Decoder bombs"), png_read_info, the pixel limit from IHDR before anything image-sized is allocated, the colour
+ * type, the transforms and the row size. Call only under a live setjmp(png_jmpbuf(png)): a refusal writes the
+ * message and *failure, then longjmps. */
+static void cio_png_start(png_structp png, png_infop info, struct cio_png_state *state, uint64_t max_pixels,
+                          volatile cio_status *failure, struct cio_png_layout *layout) {
+    char *message = state->message;
+    png_set_read_fn(png, state, cio_png_read);
+    /* libpng refuses sides over 1,000,000 by default; the caller's pixel limit is what bounds memory. */
+    png_set_user_limits(png, 0x7fffffff, 0x7fffffff);
+    png_set_chunk_malloc_max(png, CIO_PNG_CHUNK_MALLOC_MAX);
+    png_set_chunk_cache_max(png, CIO_PNG_CHUNK_CACHE_MAX);
+    /* Only IHDR, PLTE, IDAT and IEND are used: every other chunk, known (text, iCCP, sPLT, eXIf, gAMA, …) or
+     * not, is skipped unread — nothing inflated, allocated or kept. tRNS too (ignored, see CImageIO.h). An
+     * unknown critical chunk is still an error. */
+    png_set_keep_unknown_chunks(png, PNG_HANDLE_CHUNK_NEVER, NULL, -1);
+    png_set_keep_unknown_chunks(png, PNG_HANDLE_CHUNK_NEVER, (png_const_bytep) "tRNS", 1);
+    png_read_info(png, info);
+
+    png_uint_32 w = 0, h = 0;
+    int depth = 0, color_type = 0, interlace = 0;
+    png_get_IHDR(png, info, &w, &h, &depth, &color_type, &interlace, NULL, NULL);
+    layout->width = w;
+    layout->height = h;
+    if ((uint64_t)w * (uint64_t)h > max_pixels) {
+        snprintf(message, CIO_MESSAGE_CAPACITY, "%u×%u pixels is above the limit of %llu pixels", (unsigned)w,
+                 (unsigned)h, (unsigned long long)max_pixels);
+        *failure = CIO_TOO_LARGE;
+        png_longjmp(png, 1);
+    }
+    layout->depth = depth == 16 ? 16 : 8;
+    layout->palette = color_type == PNG_COLOR_TYPE_PALETTE;
+    layout->interlaced = interlace != PNG_INTERLACE_NONE;
+    switch (color_type) {
+    case PNG_COLOR_TYPE_GRAY: layout->channels = 1; layout->model = CIO_MODEL_GRAY; break;
+    case PNG_COLOR_TYPE_GRAY_ALPHA: layout->channels = 2; layout->model = CIO_MODEL_GRAY_ALPHA; break;
+    case PNG_COLOR_TYPE_RGB: layout->channels = 3; layout->model = CIO_MODEL_RGB; break;
+    case PNG_COLOR_TYPE_RGB_ALPHA: layout->channels = 4; layout->model = CIO_MODEL_RGBA; break;
+    case PNG_COLOR_TYPE_PALETTE: layout->channels = 3; layout->model = CIO_MODEL_RGB; break;
+    default:
+        snprintf(message, CIO_MESSAGE_CAPACITY, "unknown PNG colour type %d", color_type);
+        png_longjmp(png, 1);
+    }
+    /* Raw samples only: no png_set_expand (it would turn tRNS into alpha), no gamma, no shift. */
+    if (layout->palette) {
+        png_set_packing(png); /* 1/2/4-bit indices → one byte each; mapped through PLTE afterwards */
+    } else if (depth < 8) {
+        png_set_expand_gray_1_2_4_to_8(png);
+    }
+    if (depth == 16 && cio_host_is_little_endian()) png_set_swap(png);
+    png_set_interlace_handling(png);
+    png_read_update_info(png, info);
+
+    size_t row_bytes = png_get_rowbytes(png, info);
+    size_t expected_row = (size_t)w * (layout->palette ? 1 : layout->channels) * (layout->depth / 8);
+    if (row_bytes != expected_row) {
+        snprintf(message, CIO_MESSAGE_CAPACITY, "unexpected row size %zu (expected %zu)", row_bytes, expected_row);
+        *failure = CIO_UNSUPPORTED;
+        png_longjmp(png, 1);
+    }
+    layout->row_bytes = row_bytes;
+    layout->out_row_bytes = (size_t)w * layout->channels * (layout->depth / 8);
+    state->height = h;
+    state->interlaced = layout->interlaced;
+}
+
+/* Palette indices → RGB. An index past the palette reads as black, as libpng's zero-filled 256-entry palette does. */
+static void cio_png_expand_palette(const png_color *entries, int entry_count, const uint8_t *indices, uint8_t *rgb,
+                                   size_t pixels) {
+    for (size_t i = 0; i < pixels; i++) {
+        int index = indices[i];
+        png_color colour = index < entry_count ? entries[index] : (png_color){0, 0, 0};
+        rgb[3 * i] = colour.red;
+        rgb[3 * i + 1] = colour.green;
+        rgb[3 * i + 2] = colour.blue;
+    }
+}
+
+cio_status cio_decode_png(const uint8_t *bytes, size_t count, uint64_t max_pixels, cio_raster *out, char *message) {
+    memset(out, 0, sizeof *out);
+    message[0] = 0;
+    cio_status preflight = cio_png_preflight(bytes, count, message);
+    if (preflight != CIO_OK) return preflight;
     struct cio_png_state state = {.message = message, .bytes = bytes, .count = count, .offset = 0};
     png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &state, cio_png_error, cio_png_warning);
     if (!png) return CIO_NO_MEMORY;
@@ -139,71 +235,27 @@ cio_status cio_decode_png(const uint8_t *bytes, size_t count, uint64_t max_pixel
     volatile uint32_t channels = 0, model = 0, out_depth = 8;
     volatile int palette = 0;
     if (setjmp(png_jmpbuf(png)) == 0) {
-        png_set_read_fn(png, &state, cio_png_read);
-        /* libpng refuses sides over 1,000,000 by default; the caller's pixel limit is what bounds memory. */
-        png_set_user_limits(png, 0x7fffffff, 0x7fffffff);
-        png_set_chunk_malloc_max(png, CIO_PNG_CHUNK_MALLOC_MAX);
-        png_set_chunk_cache_max(png, CIO_PNG_CHUNK_CACHE_MAX);
-        /* Only IHDR, PLTE, IDAT and IEND are used: every other chunk, known (text, iCCP, sPLT, eXIf, gAMA, …) or
-         * not, is skipped unread — nothing inflated, allocated or kept. tRNS too (ignored, see CImageIO.h). An
-         * unknown critical chunk is still an error. */
-        png_set_keep_unknown_chunks(png, PNG_HANDLE_CHUNK_NEVER, NULL, -1);
-        png_set_keep_unknown_chunks(png, PNG_HANDLE_CHUNK_NEVER, (png_const_bytep) "tRNS", 1);
-        png_read_info(png, info);
-
-        png_uint_32 w = 0, h = 0;
-        int depth = 0, color_type = 0, interlace = 0;
-        png_get_IHDR(png, info, &w, &h, &depth, &color_type, &interlace, NULL, NULL);
-        width = w;
+        struct cio_png_layout layout;
+        cio_png_start(png, info, &state, max_pixels, &failure, &layout);
+        png_uint_32 h = layout.height;
+        width = layout.width;
         height = h;
-        if ((uint64_t)w * (uint64_t)h > max_pixels) {
-            snprintf(message, CIO_MESSAGE_CAPACITY, "%u×%u pixels is above the limit of %llu pixels", (unsigned)w,
-                     (unsigned)h, (unsigned long long)max_pixels);
-            failure = CIO_TOO_LARGE;
-            png_longjmp(png, 1);
-        }
-        out_depth = depth == 16 ? 16 : 8;
-        palette = color_type == PNG_COLOR_TYPE_PALETTE;
-        switch (color_type) {
-        case PNG_COLOR_TYPE_GRAY: channels = 1; model = CIO_MODEL_GRAY; break;
-        case PNG_COLOR_TYPE_GRAY_ALPHA: channels = 2; model = CIO_MODEL_GRAY_ALPHA; break;
-        case PNG_COLOR_TYPE_RGB: channels = 3; model = CIO_MODEL_RGB; break;
-        case PNG_COLOR_TYPE_RGB_ALPHA: channels = 4; model = CIO_MODEL_RGBA; break;
-        case PNG_COLOR_TYPE_PALETTE: channels = 3; model = CIO_MODEL_RGB; break;
-        default:
-            snprintf(message, CIO_MESSAGE_CAPACITY, "unknown PNG colour type %d", color_type);
-            png_longjmp(png, 1);
-        }
-        /* Raw samples only: no png_set_expand (it would turn tRNS into alpha), no gamma, no shift. */
-        if (palette) {
-            png_set_packing(png); /* 1/2/4-bit indices → one byte each; mapped through PLTE below */
-        } else if (depth < 8) {
-            png_set_expand_gray_1_2_4_to_8(png);
-        }
-        if (depth == 16 && cio_host_is_little_endian()) png_set_swap(png);
-        png_set_interlace_handling(png);
-        png_read_update_info(png, info);
-
-        size_t row_bytes = png_get_rowbytes(png, info);
-        size_t expected_row = (size_t)w * (palette ? 1 : channels) * (out_depth / 8);
-        if (row_bytes != expected_row) {
-            snprintf(message, CIO_MESSAGE_CAPACITY, "unexpected row size %zu (expected %zu)", row_bytes, expected_row);
-            failure = CIO_UNSUPPORTED;
-            png_longjmp(png, 1);
-        }
+        channels = layout.channels;
+        model = layout.model;
+        out_depth = layout.depth;
+        palette = layout.palette;
+        size_t row_bytes = layout.row_bytes;
         size_t total = row_bytes * (size_t)h;
         uint8_t *target = (uint8_t *)malloc(total ? total : 1);
         rows = (png_bytep *)malloc(sizeof(png_bytep) * (h ? h : 1));
         if (!target || !rows) {
             free(target);
-            snprintf(message, CIO_MESSAGE_CAPACITY, "out of memory for %u×%u pixels", (unsigned)w, (unsigned)h);
+            snprintf(message, CIO_MESSAGE_CAPACITY, "out of memory for %u×%u pixels", (unsigned)layout.width, (unsigned)h);
             failure = CIO_NO_MEMORY;
             png_longjmp(png, 1);
         }
-        if (palette) indices = target; else samples = target;
+        if (layout.palette) indices = target; else samples = target;
         for (png_uint_32 y = 0; y < h; y++) rows[y] = target + (size_t)y * row_bytes;
-        state.height = h;
-        state.interlaced = interlace != PNG_INTERLACE_NONE;
         state.in_image = 1;
         png_read_image(png, rows);
         state.in_image = 0;
@@ -240,14 +292,7 @@ cio_status cio_decode_png(const uint8_t *bytes, size_t count, uint64_t max_pixel
             cio_png_release(&png, &info, samples, indices, rows);
             return CIO_NO_MEMORY;
         }
-        for (size_t i = 0; i < pixels; i++) {
-            int index = indices[i];
-            /* An index past the palette reads as black, as libpng's zero-filled 256-entry palette does. */
-            png_color colour = index < entry_count ? entries[index] : (png_color){0, 0, 0};
-            rgb[3 * i] = colour.red;
-            rgb[3 * i + 1] = colour.green;
-            rgb[3 * i + 2] = colour.blue;
-        }
+        cio_png_expand_palette(entries, entry_count, indices, rgb, pixels);
         free(indices);
         indices = NULL;
         samples = rgb;
@@ -263,6 +308,189 @@ cio_status cio_decode_png(const uint8_t *bytes, size_t count, uint64_t max_pixel
     out->warnings = 0;
     out->samples = samples;
     return CIO_OK;
+}
+
+/* ---- Row decoding (cio_rows_*, rows.c) ----
+ *
+ * A non-interlaced PNG streams: each read calls png_read_row once per row, straight into the caller's buffer (a
+ * palette image's indices go through a one-row buffer and PLTE). An interlaced (Adam7) PNG cannot: every pass
+ * covers the whole image and only the last fills the odd rows, so the first read decodes it whole with
+ * png_read_image into a buffer the decoder keeps (its samples, or one index per pixel), and reads hand rows out
+ * of it. That is the whole-image decoder's own raster (not its float tensor), and callers need no second path.
+ *
+ * The defences are the whole-image decoder's, through the same code: cio_png_start (chunk policy, libpng limits,
+ * the pixel limit from IHDR before any image-sized allocation), cio_png_read (the 8 KiB cap on what is read past
+ * the last row) and, in the read that delivers the last row, png_read_end or — when cio_png_read stopped libpng in
+ * trailing stream data — cio_png_check_rest (chunk walk to IEND, CRCs), exactly as cio_decode_png does. */
+struct cio_png_rows {
+    struct cio_row_decoder base; /* first: rows.c sees only this */
+    struct cio_png_state state;  /* reached from libpng's callbacks, so it must not move: on the heap */
+    png_structp png;
+    png_infop info;
+    struct cio_png_layout layout;
+    png_color palette[256];      /* PLTE, zero-filled: an index past it reads as black */
+    int palette_entries;
+    uint8_t *indices;            /* a palette image's row of indices while streaming */
+    uint8_t *whole;              /* interlaced: the whole image (libpng's rows), decoded at the first read */
+    int decoded;                 /* interlaced: the first read has decoded it (whole is freed after the last row) */
+    uint8_t *pending;            /* the caller's row being filled, for a stop inside the last row's png_read_row */
+};
+
+struct cio_row_decoder *cio_png_rows_open(const uint8_t *bytes, size_t count, uint64_t max_pixels,
+                                          cio_row_header *header, char *message, cio_status *status) {
+    *status = cio_png_preflight(bytes, count, message);
+    if (*status != CIO_OK) return NULL;
+    struct cio_png_rows *d = (struct cio_png_rows *)calloc(1, sizeof *d);
+    if (!d) {
+        *status = CIO_NO_MEMORY;
+        return NULL;
+    }
+    d->base.format = CIO_FORMAT_PNG;
+    d->state.message = message;
+    d->state.bytes = bytes;
+    d->state.count = count;
+    d->png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &d->state, cio_png_error, cio_png_warning);
+    if (d->png) d->info = png_create_info_struct(d->png);
+    if (!d->png || !d->info) {
+        png_destroy_read_struct(&d->png, NULL, NULL);
+        free(d);
+        *status = CIO_NO_MEMORY;
+        return NULL;
+    }
+    volatile cio_status failure = CIO_CORRUPT;
+    if (setjmp(png_jmpbuf(d->png))) {
+        png_destroy_read_struct(&d->png, &d->info, NULL);
+        free(d->indices);
+        free(d);
+        *status = failure;
+        return NULL;
+    }
+    cio_png_start(d->png, d->info, &d->state, max_pixels, &failure, &d->layout);
+    const struct cio_png_layout *layout = &d->layout;
+    if (layout->palette) {
+        /* libpng refuses a palette image whose PLTE does not come before IDAT ("Missing PLTE before IDAT"), so
+         * png_read_info has it; the whole-image decoder's later check says the same. */
+        png_colorp entries = NULL;
+        int entry_count = 0;
+        if (!png_get_PLTE(d->png, d->info, &entries, &entry_count)) {
+            snprintf(message, CIO_MESSAGE_CAPACITY, "palette image without a PLTE chunk");
+            png_longjmp(d->png, 1);
+        }
+        if (entry_count > 256) entry_count = 256;
+        if (entry_count < 0) entry_count = 0;
+        memcpy(d->palette, entries, sizeof(png_color) * (size_t)entry_count);
+        d->palette_entries = entry_count;
+        if (!layout->interlaced) {
+            d->indices = (uint8_t *)malloc(layout->row_bytes ? layout->row_bytes : 1);
+            if (!d->indices) {
+                snprintf(message, CIO_MESSAGE_CAPACITY, "out of memory for a row of %u pixels", (unsigned)layout->width);
+                failure = CIO_NO_MEMORY;
+                png_longjmp(d->png, 1);
+            }
+        }
+    }
+    d->base.height = layout->height;
+    header->format = CIO_FORMAT_PNG;
+    header->width = layout->width;
+    header->height = layout->height;
+    header->channels = layout->channels;
+    header->bit_depth = layout->depth;
+    header->model = layout->model;
+    header->row_bytes = layout->out_row_bytes;
+    header->interlaced = (uint32_t)layout->interlaced;
+    header->whole_image_bytes = layout->interlaced ? (uint64_t)layout->row_bytes * layout->height : 0;
+    return &d->base;
+}
+
+/* A row libpng has written to d->pending (or, for a palette image, to d->indices) is complete: expand it. */
+static void cio_png_rows_deliver(struct cio_png_rows *d) {
+    if (d->layout.palette) {
+        cio_png_expand_palette(d->palette, d->palette_entries, d->indices, d->pending, d->layout.width);
+    }
+    d->base.next_row++;
+}
+
+/* The first read of an interlaced image: decodes it whole into d->whole, as cio_decode_png does, end check
+ * included. Holds its own setjmp. */
+static cio_status cio_png_rows_decode_whole(struct cio_png_rows *d, char *message) {
+    png_uint_32 h = d->layout.height;
+    size_t row_bytes = d->layout.row_bytes, total = row_bytes * (size_t)h;
+    d->whole = (uint8_t *)malloc(total ? total : 1);
+    png_bytep *volatile rows = (png_bytep *)malloc(sizeof(png_bytep) * (h ? h : 1)); /* read after a longjmp */
+    if (!d->whole || !rows) {
+        free(rows);
+        snprintf(message, CIO_MESSAGE_CAPACITY, "out of memory for %u×%u pixels", (unsigned)d->layout.width, (unsigned)h);
+        return CIO_NO_MEMORY;
+    }
+    for (png_uint_32 y = 0; y < h; y++) rows[y] = d->whole + (size_t)y * row_bytes;
+    if (setjmp(png_jmpbuf(d->png))) {
+        free(rows);
+        if (!d->state.stopped) return CIO_CORRUPT;
+        /* Stopped past the last row: the pixels are complete; the file must still be whole (cio_decode_png). */
+        message[0] = 0;
+        return cio_png_check_rest(d->state.bytes, d->state.count, d->state.offset, message);
+    }
+    d->state.in_image = 1;
+    png_read_image(d->png, rows);
+    d->state.in_image = 0;
+    png_read_end(d->png, NULL);
+    free(rows);
+    return CIO_OK;
+}
+
+cio_status cio_png_rows_read(struct cio_row_decoder *decoder, uint8_t *dst, uint32_t rows, char *message) {
+    struct cio_png_rows *d = (struct cio_png_rows *)decoder;
+    const struct cio_png_layout *layout = &d->layout;
+    d->state.message = message; /* this call's buffer, for cio_png_error */
+    if (layout->interlaced) {
+        if (!d->decoded) {
+            cio_status status = cio_png_rows_decode_whole(d, message);
+            if (status != CIO_OK) return status;
+            d->decoded = 1;
+        }
+        for (uint32_t i = 0; i < rows; i++) {
+            const uint8_t *from = d->whole + (size_t)d->base.next_row * layout->row_bytes;
+            uint8_t *to = dst + (size_t)i * layout->out_row_bytes;
+            if (layout->palette) cio_png_expand_palette(d->palette, d->palette_entries, from, to, layout->width);
+            else memcpy(to, from, layout->row_bytes);
+            d->base.next_row++;
+        }
+        if (d->base.next_row == d->base.height) {
+            free(d->whole); /* every row handed out; rows.c refuses reads past the end */
+            d->whole = NULL;
+        }
+        return CIO_OK;
+    }
+    if (setjmp(png_jmpbuf(d->png))) {
+        if (!d->state.stopped) return CIO_CORRUPT;
+        /* cio_png_read stopped libpng in the data after the last row, inside that row's png_read_row: the row is
+         * complete in d->pending (or d->indices). The rest of the stream is ignored, as libpng's "Too much image
+         * data" is only a warning; the file must still be whole. */
+        cio_png_rows_deliver(d);
+        message[0] = 0;
+        return cio_png_check_rest(d->state.bytes, d->state.count, d->state.offset, message);
+    }
+    d->state.in_image = 1;
+    for (uint32_t i = 0; i < rows; i++) {
+        d->pending = dst + (size_t)i * layout->out_row_bytes;
+        png_read_row(d->png, layout->palette ? d->indices : d->pending, NULL);
+        cio_png_rows_deliver(d);
+    }
+    if (d->base.next_row == d->base.height) {
+        /* The last row: the end check cio_decode_png makes. A file cut after the image data is truncated too;
+         * nothing is inflated here (the zlib stream has ended, every chunk after it is skipped). */
+        d->state.in_image = 0;
+        png_read_end(d->png, NULL);
+    }
+    return CIO_OK;
+}
+
+void cio_png_rows_close(struct cio_row_decoder *decoder) {
+    struct cio_png_rows *d = (struct cio_png_rows *)decoder;
+    png_destroy_read_struct(&d->png, &d->info, NULL);
+    free(d->indices);
+    free(d->whole);
+    free(d);
 }
 
 void cio_free(void *pointer) { free(pointer); }

@@ -3,7 +3,8 @@
  * Each exported function does one whole job (decode one byte buffer, or encode one grayscale image into
  * memory) and holds the setjmp for that job in its own frame, so a libpng/libjpeg error comes back as a
  * status and a message in a caller-owned buffer, never as abort() or exit(). State is per call: the
- * functions may run concurrently on different threads.
+ * functions may run concurrently on different threads. The row decoder (cio_rows_*) spreads one decode over
+ * several calls, with its state on the heap between them; each of those calls holds its own setjmp too.
  */
 #ifndef CIMAGEIO_H
 #define CIMAGEIO_H
@@ -55,6 +56,55 @@ cio_status cio_decode_png(const uint8_t *bytes, size_t count, uint64_t max_pixel
 /* Decodes a JPEG at libjpeg's defaults (islow IDCT, fancy upsampling): gray → 1 channel, colour → RGB,
  * CMYK/YCCK → true CMYK (CIO_MODEL_CMYK). EXIF orientation is not applied here. */
 cio_status cio_decode_jpeg(const uint8_t *bytes, size_t count, uint64_t max_pixels, cio_raster *out, char *message);
+
+/* Row decoding: the same samples as cio_decode_png / cio_decode_jpeg, handed out a few rows at a time, so that
+ * memory grows with the width of an image rather than its area (README.md, "Row decoding").
+ *
+ *   cio_row_decoder *d = cio_rows_open(bytes, count, max_pixels, &header, message, &status);
+ *   while (rows left) status = cio_rows_read(d, buffer, n, message);   (n × header.row_bytes bytes)
+ *   cio_rows_close(d);
+ *
+ * The decoder reads `bytes` until it is closed: they must stay valid and unchanged. Every call that enters
+ * libpng/libjpeg holds its own setjmp, so errors come back as a status and a message, as with the whole-image
+ * functions; the decoder's state lives on the heap between calls. After a read fails the decoder is dead: later
+ * reads return the same status and message, and only cio_rows_close is useful. A decoder is used by one thread at
+ * a time; different decoders may run concurrently. */
+typedef struct cio_row_decoder cio_row_decoder;
+
+typedef enum {
+    CIO_FORMAT_PNG = 0,
+    CIO_FORMAT_JPEG = 1,
+} cio_format;
+
+typedef struct {
+    uint32_t format;                          /* cio_format */
+    uint32_t width, height, channels, bit_depth, model; /* of the rows handed out, as in cio_raster */
+    uint64_t row_bytes;                       /* width × channels × bit_depth/8: one row, no padding */
+    /* Bytes the decoder holds for the whole image from the first read to the last row (0 when it streams):
+     * an interlaced PNG is decoded whole at the first read (its samples; one index per pixel for a palette image);
+     * for a multi-scan (progressive) JPEG, libjpeg reads every scan into its whole-image coefficient arrays
+     * (2 bytes per sample of each component at its own sampling) before the first row comes out. */
+    uint64_t whole_image_bytes;
+    uint32_t interlaced;                      /* PNG: Adam7 */
+    uint32_t multi_scan;                      /* JPEG: progressive, or sequential in several scans */
+} cio_row_header;
+
+/* Opens a PNG (by its signature) or a JPEG (FF D8) and reads its header: for PNG everything before the first
+ * IDAT, for JPEG every marker before the first scan. Refuses what the whole-image decoders refuse at this stage,
+ * with the same status and message: bad signature, chunk before IHDR, pixel limit (before anything image-sized is
+ * allocated), unsupported kinds. Returns NULL with *status and message set on failure. Cheap: no pixels decoded. */
+cio_row_decoder *cio_rows_open(const uint8_t *bytes, size_t count, uint64_t max_pixels, cio_row_header *header,
+                               char *message, cio_status *status);
+
+/* Decodes the next `rows` rows into dst (rows × row_bytes bytes), interleaved exactly as the whole-image raster
+ * would hold them. The read that delivers the last row also checks the end of the file as the whole-image decoder
+ * does (PNG: IEND and CRCs, at most 8 KiB of stream inflated past the last row; JPEG: up to EOI, no damage), so
+ * the image is known whole only once the last row has been read with CIO_OK. Asking for more rows than are left
+ * returns CIO_UNSUPPORTED and reads nothing (the decoder stays usable). */
+cio_status cio_rows_read(cio_row_decoder *decoder, void *dst, uint32_t rows, char *message);
+
+/* Frees the decoder (NULL is ignored). Never enters libpng/libjpeg's error paths. */
+void cio_rows_close(cio_row_decoder *decoder);
 
 /* Encodes interleaved samples (1 gray, 2 gray+alpha, 3 RGB, 4 RGBA channels; 8- or 16-bit, 16-bit samples in
  * host order) as a PNG in memory with libpng-style adaptive row filtering, compressed by libdeflate at `level` (0…12; 0 stores).
