@@ -152,6 +152,8 @@ public final class Batch: @unchecked Sendable {
         // While this input is decoded ahead, the one before it is being filtered: both must fit the budget together.
         defer { previousNeed = need }
         if need > 0, (Saturating(need) + previousNeed).value > settings.maxMemory { return (.deferred(bytes, sha: sha), read, 0) }
+        // A streamed input is decoded band by band as it is filtered (the next band on another thread): nothing ahead.
+        if settings.streamsMaps { return (.deferred(bytes, sha: sha), read, 0) }
         let decoded = decode(bytes, of: item)
         return (.decoded(decoded, sha: sha), read, clock.lap())
     }
@@ -208,22 +210,25 @@ public final class Batch: @unchecked Sendable {
             case .decoded(let decoded, let sha):
                 process(item, decoded: decoded, sha: sha, into: &itemReport)
             case .deferred(let bytes, let sha):
-                var clock = Stopwatch()
-                let decoded = decode(bytes, of: item)
-                itemReport.seconds.decode = clock.lap()
-                process(item, decoded: decoded, sha: sha, into: &itemReport)
+                process(item, bytes: bytes, sha: sha, into: &itemReport)
             }
             if manifest >= 0 { appendManifestLine(manifest, itemReport) }
             report(itemReport)
         }
     }
 
-    /// Filters a decoded input and writes its record; fills in `report`.
-    private func process(_ item: InputItem, decoded: Result<DecodedImage, ImageCodecError>, sha: String, into itemReport: inout ItemReport) {
+    /// Filters a decoded input, or one given by its bytes (decoded there, whole or band by band), and writes its
+    /// record; fills in `report`.
+    private func process(_ item: InputItem, decoded: Result<DecodedImage, ImageCodecError>? = nil, bytes: [UInt8] = [], sha: String,
+                         into itemReport: inout ItemReport) {
         itemReport.inputSHA256 = sha
         FileSystem.removeFile(path(RunRecord.path(key: item.key)))  // the old record no longer vouches for anything
         do {
-            let result = try applyBank(bank, to: item, outputRoot: outputRoot, settings: settings, decoded: decoded)
+            let result = if let decoded {
+                try applyBank(bank, to: item, outputRoot: outputRoot, settings: settings, decoded: decoded)
+            } else {
+                try applyBank(bank, to: item, outputRoot: outputRoot, settings: settings, bytes: bytes)
+            }
             let outputs = settings.outputFiles(key: item.key, bank: bank)
             let record = RunRecord(input: item.path, inputSHA256: sha, settingsSHA256: fingerprint, outputs: outputs, pixels: result.pixels,
                                    statistics: result.statistics.map { [Double($0.minimum), Double($0.maximum), $0.mean, $0.standardDeviation, $0.zeroFraction, $0.clippedFraction8] })

@@ -111,26 +111,67 @@ final class MapSink: @unchecked Sendable {
     func abort() { writer?.abort() }
 }
 
-/// Runs `bank` over `image` as a stream into the map files `paths`, band by band; returns each map's statistics.
+/// Runs `bank` over `image` (adapted to the bank's channels) as a stream into the map files `paths`, band by band;
+/// returns each map's statistics.
 /// - Throws: the first failure, naming its file; nothing of this input's maps is left then.
 func applyStreamed(_ bank: FilterBank, image source: Tensor, paths: [String], settings: ApplySettings) throws(InputError) -> [MapStatistics] {
-    let extent = source.extent
+    var row = 0
+    return try applyStreamed(bank, input: source.extent, path: paths.first ?? "", paths: paths, settings: settings) { (count: Int) throws(ImageCodecError) -> Tensor in
+        let n = min(count, source.height - row)
+        var rows = [Float](repeating: 0, count: n * source.width * source.channels)
+        source.storage.withUnsafeBufferPointer { all in
+            rows.withUnsafeMutableBufferPointer { out in
+                for c in 0..<source.channels {
+                    (out.baseAddress! + c * n * source.width).update(from: all.baseAddress! + (c * source.height + row) * source.width, count: n * source.width)
+                }
+            }
+        }
+        row += n
+        return Tensor(height: n, width: source.width, channels: source.channels, storage: rows)
+    }
+}
+
+/// Runs `bank` over the rows `reader` decodes, as a stream into the map files `paths`: the next band is decoded on a
+/// background thread while the current one is filtered, so at most two bands of input are held besides the stream.
+/// - Throws: the first failure (a damaged file is found only when its rows are reached), naming its file; nothing
+///   of this input's maps is left then.
+func applyStreamed(_ bank: FilterBank, reader: ImageRowReader, path: String, paths: [String], settings: ApplySettings) throws(InputError) -> [MapStatistics] {
+    var ahead: ReadAhead<Result<Tensor, ImageCodecError>>?
+    var index = 0
+    return try applyStreamed(bank, input: Extent2D(height: reader.height, width: reader.width), path: path, paths: paths, settings: settings) {
+        (count: Int) throws(ImageCodecError) -> Tensor in
+        if ahead == nil {
+            ahead = ReadAhead { _ in
+                reader.rowsLeft > 0 ? Result { () throws(ImageCodecError) in try reader.nextRows(count) } : nil
+            }
+        }
+        defer { index += 1 }
+        guard let rows = ahead!.take(index) else { return Tensor(height: 0, width: reader.width, channels: reader.channels, storage: []) }
+        return try rows.get()
+    }
+}
+
+/// The stream itself: `supply(n)` gives the next `n` input rows (the file's channels; fewer only at the end), adapted
+/// here band by band to the bank's channels.
+private func applyStreamed(_ bank: FilterBank, input extent: Extent2D, path: String, paths: [String], settings: ApplySettings,
+                           supply: (Int) throws(ImageCodecError) -> Tensor) throws(InputError) -> [MapStatistics] {
     let stream: ConvolutionStream
     do {
         let plan = try ConvolutionPlan(bank: bank, input: extent)
         stream = try ConvolutionStream(bank: bank, input: extent, bandRows: ApplySettings.bandRows(mapWidths: plan.filters.map(\.geometry.output.width)),
                                        jobs: settings.jobs, kernels: settings.kernels)
     } catch {
-        throw .convolution(path: paths.first ?? "", error)
+        throw .convolution(path: path, error)
     }
     var sinks: [MapSink] = []
+    func abandon() { for sink in sinks { sink.abort() } }
     do throws(ImageCodecError) {
         for (path, filter) in zip(paths, stream.plan.filters) {
             sinks.append(try MapSink(path: path, width: filter.geometry.output.width, height: filter.geometry.output.height, settings: settings,
                                      open: paths.count <= MapSink.openFilesLimit))
         }
     } catch {
-        for sink in sinks { sink.abort() }
+        abandon()
         throw .codec(error)
     }
     var accumulators = [MapStatistics.Accumulator](repeating: MapStatistics.Accumulator(), count: sinks.count)
@@ -140,19 +181,19 @@ func applyStreamed(_ bank: FilterBank, image source: Tensor, paths: [String], se
     }
     // Input rows in pieces of about one band's worth.
     let piece = max(stream.bandRows * bank.stride.height, 1)
-    var row = 0
-    while row < extent.height {
-        let n = min(piece, extent.height - row)
-        var rows = [Float](repeating: 0, count: n * extent.width * source.channels)
-        source.storage.withUnsafeBufferPointer { all in
-            rows.withUnsafeMutableBufferPointer { out in
-                for c in 0..<source.channels {
-                    (out.baseAddress! + c * n * extent.width).update(from: all.baseAddress! + (c * extent.height + row) * extent.width, count: n * extent.width)
-                }
-            }
+    while stream.rowsPushed < extent.height {
+        let raw: Tensor
+        do { raw = try supply(min(piece, extent.height - stream.rowsPushed)) } catch {
+            abandon()
+            throw .codec(error)
         }
-        stream.push(Tensor(height: n, width: extent.width, channels: source.channels, storage: rows), emit: emit)
-        row += n
+        precondition(raw.height > 0, "the rows ended early")
+        let rows: Tensor
+        do { rows = try raw.adapted(toChannels: bank.channels) } catch {
+            abandon()
+            throw .convolution(path: path, error)
+        }
+        stream.push(rows, emit: emit)
     }
     stream.finish(emit: emit)
     let failures = ResultSlots<ImageCodecError>(count: sinks.count)
@@ -165,8 +206,40 @@ func applyStreamed(_ bank: FilterBank, image source: Tensor, paths: [String], se
         }
     }
     if let first = failures.values.compactMap({ $0 }).first {
-        for sink in sinks { sink.abort() }
+        abandon()
         throw .codec(first)
     }
     return accumulators.map(\.statistics)
+}
+
+/// Processes one input from its file's bytes: streamed from its rows (`ImageRowReader`) when every output is per
+/// value (`ApplySettings.streamsMaps`) and the file streams, so neither the image nor its maps are ever held whole;
+/// otherwise decoded whole and run by `applyBank(_:to:outputRoot:settings:decoded:)`.
+/// - Throws: `InputError` naming the file; no map of this input remains then.
+func applyBank(_ bank: FilterBank, to item: InputItem, outputRoot: String, settings: ApplySettings, bytes: [UInt8]) throws(InputError) -> ApplyResult {
+    var clock = Stopwatch()
+    func whole() throws(InputError) -> ApplyResult {
+        let decoded = Result { () throws(ImageCodecError) in try ImageCodec.decode(bytes: bytes, path: item.path, maxPixels: settings.maxPixels) }
+        var result = try applyBank(bank, to: item, outputRoot: outputRoot, settings: settings, decoded: decoded)
+        result.seconds.decode += clock.lap()
+        return result
+    }
+    guard settings.streamsMaps else { return try whole() }
+    let files = settings.outputFiles(key: item.key, bank: bank).map { (outputRoot as NSString).appendingPathComponent($0) }
+    let stale = files + [(outputRoot as NSString).appendingPathComponent(ApplySettings.sheetPath(key: item.key))]
+    let reader: ImageRowReader
+    do { reader = try ImageRowReader(bytes: bytes, path: item.path, maxPixels: settings.maxPixels) } catch {
+        for path in stale { FileSystem.removeFile(path) }
+        throw .codec(error)
+    }
+    guard reader.isStreamable else { return try whole() }
+    let statistics: [MapStatistics]
+    do { statistics = try applyStreamed(bank, reader: reader, path: item.path, paths: files, settings: settings) } catch {
+        for path in stale { FileSystem.removeFile(path) }
+        throw error
+    }
+    var result = ApplyResult(item: item, outputs: files, pixels: reader.height * reader.width, statistics: statistics,
+                             clippedFractions: statistics.map(\.clippedFraction8))
+    result.seconds = (0, clock.lap(), 0)
+    return result
 }
