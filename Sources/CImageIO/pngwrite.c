@@ -2,35 +2,48 @@
  *
  * The file is a standard PNG (signature, IHDR, one or more IDAT, IEND, each chunk with its CRC-32), read back
  * identically by libpng, Pillow and pngcheck. Each row gets the filter (None, Sub, Up, Average, Paeth) whose
- * output has the smallest sum of absolute values taken as signed bytes: libpng's own heuristic. */
+ * output has the smallest sum of absolute values taken as signed bytes: libpng's own heuristic.
+ * The pieces the streaming writer (pngstream.c) shares are defined here and declared in pngshared.h. */
 #include "CImageIO.h"
+#include "pngshared.h"
 #include <libdeflate.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* Hot loops get AVX-512 and AVX2 copies beside the portable one; the loader picks one per CPU. */
-#if defined(__x86_64__) && defined(__clang__) && defined(__linux__)
-#define CIO_VECTOR_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define CIO_VECTOR_CLONES
-#endif
+const uint8_t cio_png_signature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
 
-static void put32(uint8_t *p, uint32_t v) {
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
+uint32_t cio_png_crc(const uint8_t *type_and_data, size_t count) { return libdeflate_crc32(0, type_and_data, count); }
+
+size_t cio_png_put_chunk(uint8_t *out, const char type[4], const uint8_t *data, size_t length) {
+    cio_put32(out, (uint32_t)length);
+    memcpy(out + 4, type, 4);
+    if (length && data != out + 8) memcpy(out + 8, data, length);
+    cio_put32(out + 8 + length, cio_png_crc(out + 4, length + 4));
+    return length + 12;
 }
 
-/* Appends a chunk (length, type, data, CRC over type and data) at out; returns the bytes written. */
-static size_t put_chunk(uint8_t *out, const char type[4], const uint8_t *data, size_t length) {
-    put32(out, (uint32_t)length);
-    memcpy(out + 4, type, 4);
-    if (length) memcpy(out + 8, data, length);
-    uint32_t crc = libdeflate_crc32(0, out + 4, length + 4);
-    put32(out + 8 + length, crc);
-    return length + 12;
+void cio_png_ihdr(uint8_t ihdr[13], uint32_t width, uint32_t height, uint32_t channels, uint32_t bit_depth) {
+    static const uint8_t color_types[5] = {0, 0, 4, 2, 6};
+    cio_put32(ihdr, width);
+    cio_put32(ihdr + 4, height);
+    ihdr[8] = (uint8_t)bit_depth;
+    ihdr[9] = color_types[channels];
+    ihdr[10] = 0; /* deflate */
+    ihdr[11] = 0; /* adaptive filtering */
+    ihdr[12] = 0; /* not interlaced */
+}
+
+void cio_png_pack_row(const void *samples, size_t count, uint32_t bit_depth, uint8_t *out) {
+    if (bit_depth == 16) {
+        const uint16_t *src = (const uint16_t *)samples;
+        for (size_t i = 0; i < count; i++) {
+            out[2 * i] = (uint8_t)(src[i] >> 8);
+            out[2 * i + 1] = (uint8_t)src[i];
+        }
+    } else {
+        memcpy(out, samples, count);
+    }
 }
 
 static inline __attribute__((always_inline)) uint32_t cost(const uint8_t *row, size_t n) {
@@ -48,9 +61,8 @@ static inline __attribute__((always_inline)) uint8_t paeth(uint8_t a, uint8_t b,
     return (pa <= pb && pa <= pc) ? a : (pb <= pc ? b : c);
 }
 
-/* Filters one row (`cur`, with `prev` the previous raw row or zeros) into dst[0] = filter type, dst[1…n]. */
 CIO_VECTOR_CLONES
-static void filter_row(const uint8_t *cur, const uint8_t *prev, size_t n, size_t bpp, uint8_t *dst, uint8_t *scratch) {
+void cio_png_filter_row(const uint8_t *cur, const uint8_t *prev, size_t n, size_t bpp, uint8_t *dst, uint8_t *scratch) {
     uint8_t *cand[5] = {scratch, scratch + n, scratch + 2 * n, scratch + 3 * n, scratch + 4 * n};
     for (size_t i = 0; i < n; i++) {
         uint8_t a = i >= bpp ? cur[i - bpp] : 0, b = prev[i], c = i >= bpp ? prev[i - bpp] : 0;
@@ -78,7 +90,6 @@ cio_status cio_encode_png(const void *samples, uint32_t width, uint32_t height, 
     *out_bytes = NULL;
     *out_count = 0;
     message[0] = 0;
-    static const uint8_t color_types[5] = {0, 0, 4, 2, 6};
     if ((bit_depth != 8 && bit_depth != 16) || channels < 1 || channels > 4 || width == 0 || height == 0 ||
         width > 0x7FFFFFFF || height > 0x7FFFFFFF) {
         snprintf(message, CIO_MESSAGE_CAPACITY, "cannot encode %u×%u, %u channels at %u bits", (unsigned)width,
@@ -101,16 +112,8 @@ cio_status cio_encode_png(const void *samples, uint32_t width, uint32_t height, 
     memset(rows + n, 0, n); /* the row above the first is zeros */
     uint8_t *cur = rows, *prev = rows + n;
     for (uint32_t y = 0; y < height; y++) {
-        if (bit_depth == 16) {
-            const uint16_t *src = (const uint16_t *)samples + (size_t)y * width * channels;
-            for (size_t i = 0; i < (size_t)width * channels; i++) {
-                cur[2 * i] = (uint8_t)(src[i] >> 8);
-                cur[2 * i + 1] = (uint8_t)src[i];
-            }
-        } else {
-            memcpy(cur, (const uint8_t *)samples + (size_t)y * n, n);
-        }
-        filter_row(cur, prev, n, bpp, filtered + (size_t)y * (n + 1), scratch);
+        cio_png_pack_row((const uint8_t *)samples + (size_t)y * n, (size_t)width * channels, bit_depth, cur);
+        cio_png_filter_row(cur, prev, n, bpp, filtered + (size_t)y * (n + 1), scratch);
         uint8_t *t = prev;
         prev = cur;
         cur = t;
@@ -130,24 +133,17 @@ cio_status cio_encode_png(const void *samples, uint32_t width, uint32_t height, 
         status = CIO_CORRUPT;
         goto done;
     }
-    static const uint8_t signature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
     size_t at = 0;
-    memcpy(png, signature, 8);
+    memcpy(png, cio_png_signature, 8);
     at += 8;
     uint8_t ihdr[13];
-    put32(ihdr, width);
-    put32(ihdr + 4, height);
-    ihdr[8] = (uint8_t)bit_depth;
-    ihdr[9] = color_types[channels];
-    ihdr[10] = 0; /* deflate */
-    ihdr[11] = 0; /* adaptive filtering */
-    ihdr[12] = 0; /* not interlaced */
-    at += put_chunk(png + at, "IHDR", ihdr, 13);
+    cio_png_ihdr(ihdr, width, height, channels, bit_depth);
+    at += cio_png_put_chunk(png + at, "IHDR", ihdr, 13);
     for (size_t offset = 0; offset < compressed; offset += 0x40000000) {
         size_t length = compressed - offset < 0x40000000 ? compressed - offset : 0x40000000;
-        at += put_chunk(png + at, "IDAT", stream + offset, length);
+        at += cio_png_put_chunk(png + at, "IDAT", stream + offset, length);
     }
-    at += put_chunk(png + at, "IEND", NULL, 0);
+    at += cio_png_put_chunk(png + at, "IEND", NULL, 0);
     free(stream);
     *out_bytes = png;
     *out_count = at;

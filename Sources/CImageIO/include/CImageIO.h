@@ -1,10 +1,12 @@
-/* CImageIO: the only code that calls libpng and libjpeg. No Swift API of its own.
+/* CImageIO: the only code that calls libpng, libjpeg, libdeflate and zlib. No Swift API of its own.
  *
  * Each exported function does one whole job (decode one byte buffer, or encode one grayscale image into
  * memory) and holds the setjmp for that job in its own frame, so a libpng/libjpeg error comes back as a
  * status and a message in a caller-owned buffer, never as abort() or exit(). State is per call: the
- * functions may run concurrently on different threads. The row decoder (cio_rows_*) spreads one decode over
- * several calls, with its state on the heap between them; each of those calls holds its own setjmp too.
+ * functions may run concurrently on different threads. Two APIs spread one job over several calls, with their
+ * state on the heap between them: the row decoder (cio_rows_*), each of whose calls holds its own setjmp too, and
+ * the streaming PNG writer (cio_png_stream_*), which needs no setjmp (zlib returns error codes) and reports its
+ * errors the same way.
  */
 #ifndef CIMAGEIO_H
 #define CIMAGEIO_H
@@ -21,6 +23,8 @@ typedef enum {
     CIO_CORRUPT = 3,      /* libpng/libjpeg reported an error, or the data ended early */
     CIO_NO_MEMORY = 4,
     CIO_TOO_LARGE = 5,    /* width × height above the caller's limit (checked from the header) */
+    CIO_WRITE_FAILED = 6, /* a streaming writer's write callback reported failure */
+    CIO_MISUSE = 7,       /* a streaming writer called out of order (too many rows, finish before the last row) */
 } cio_status;
 
 /* Colour model of decoded samples. */
@@ -111,6 +115,40 @@ void cio_rows_close(cio_row_decoder *decoder);
  * *out_bytes is malloc'ed: free with cio_free. */
 cio_status cio_encode_png(const void *samples, uint32_t width, uint32_t height, uint32_t channels, uint32_t bit_depth,
                           int level, uint8_t **out_bytes, size_t *out_count, char *message);
+
+/* Streaming PNG encoder for gray 8- and 16-bit images: rows go in as they are produced, the file comes out
+ * through `write` as it is compressed, so memory is O(width) plus zlib's fixed state (≈ 260 KiB), whatever the
+ * height. Same file layout and row filters as cio_encode_png (signature, IHDR, IDAT chunks of at most
+ * CIO_PNG_STREAM_IDAT bytes of one zlib stream, IEND); the zlib stream is zlib's `deflate`, not libdeflate, so
+ * the bytes differ from cio_encode_png's while the pixels are the same.
+ *
+ *   cio_png_stream_open → cio_png_stream_write_rows … → cio_png_stream_finish → cio_png_stream_close
+ *
+ * `write(context, bytes, count)` must take all `count` bytes and return 0, or return non-zero to fail the stream
+ * (CIO_WRITE_FAILED). The first failure is sticky: every later call returns it again with the same message, and
+ * nothing more is written. cio_png_stream_close frees the stream at any point (the file is then incomplete).
+ * One stream is used by one thread at a time; different streams are independent. */
+typedef int (*cio_png_write_fn)(void *context, const uint8_t *bytes, size_t count);
+typedef struct cio_png_stream cio_png_stream;
+
+#define CIO_PNG_STREAM_IDAT 65536
+
+/* Starts a PNG of width × height gray samples at bit_depth 8 or 16 and writes the signature and IHDR. `level` is
+ * cio_encode_png's 0…12 (libdeflate's scale), mapped to zlib's by speed: 0 stores, 1 (the default) is zlib's
+ * Z_RLE strategy, 2…12 zlib levels 4…9 (table and measurements in pngstream.c). On success
+ * *out is the stream (close it with cio_png_stream_close); on failure *out is NULL and nothing needs freeing. */
+cio_status cio_png_stream_open(uint32_t width, uint32_t height, uint32_t bit_depth, int level, cio_png_write_fn write,
+                               void *context, cio_png_stream **out, char *message);
+
+/* Appends `rows` rows of width samples (uint8_t, or host-order uint16_t at 16 bits), top first, no padding.
+ * More rows than the height in all is CIO_MISUSE. */
+cio_status cio_png_stream_write_rows(cio_png_stream *stream, const void *samples, uint32_t rows, char *message);
+
+/* Ends the zlib stream and writes the last IDAT and IEND. CIO_MISUSE if fewer than height rows were given. */
+cio_status cio_png_stream_finish(cio_png_stream *stream, char *message);
+
+/* Frees the stream (NULL is allowed). */
+void cio_png_stream_close(cio_png_stream *stream);
 
 /* 8-bit gray levels of a feature map: `clamp` (absolute = 0) or `abs` (absolute = 1), rounding half away from
  * zero, NaN → 0. Returns how many values lie outside [-0.5, 255.5) (what clamping loses). */
