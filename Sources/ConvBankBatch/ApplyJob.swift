@@ -118,7 +118,14 @@ extension ApplySettings {
         guard let header = ImageCodec.header(of: bytes), header.extent.height > 0, header.extent.width > 0,
               (Saturating(header.extent.height) * header.extent.width).value <= maxPixels else { return 0 }
         let needed: Int
-        do { needed = try memoryNeeded(bank: bank, header: header, fileBytes: bytes.count) } catch { throw .convolution(path: path, error) }
+        do {
+            // A streamed input needs a window of rows, not the image (when its rows stream: see `ImageRowReader`).
+            if streamsMaps, let reader = try? ImageRowReader(bytes: bytes, path: path, maxPixels: maxPixels), reader.isStreamable {
+                needed = try memoryNeededStreamed(bank: bank, reader: reader, fileBytes: bytes.count)
+            } else {
+                needed = try memoryNeeded(bank: bank, header: header, fileBytes: bytes.count)
+            }
+        } catch { throw .convolution(path: path, error) }
         if needed > maxMemory {
             throw .convolution(path: path, .overMemoryBudget(needed: needed, budget: maxMemory, input: header.extent))
         }

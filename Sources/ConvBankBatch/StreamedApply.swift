@@ -16,27 +16,47 @@ extension ApplySettings {
         return min(max((8 << 20) / bytesPerRow, 16), 256)
     }
 
-    /// What a streamed input holds at its peak besides its decoded rows: the stream's window and bands, and each
-    /// map's encoder — `npy` a band, `png` its 8-bit levels (one byte a pixel) and `png16` two, plus the compressed
-    /// file while it is written (at most a little over the levels).
-    func streamedMemory(plan: ConvolutionPlan, stream: Int) -> Saturating {
-        var total = Saturating(stream)
-        let bytesPerLevel = format == .png ? 1 : 2
-        var largest = Saturating(0)
+    /// The bytes a streamed input needs at its peak: the file (the batch's copy and the reader's), what the decoder
+    /// holds for the whole image (`ImageRowReader.wholeImageBytes`: an interlaced PNG, a multi-scan JPEG), two bands of
+    /// decoded rows and one adapted, the stream (`ConvolutionStream.memoryBytes`), and the maps' encoders: `npy` a
+    /// band; `png`/`png16` their gray levels (1 or 2 bytes a pixel) and the compressed file being written, or, past
+    /// `MapSink.levelsLimit`, a streaming writer per map (zlib's state and a few rows). Saturates at `Int.max`.
+    /// - Throws: `ConvolutionError` when the bank cannot run on an image of this size.
+    func memoryNeededStreamed(bank: FilterBank, reader: ImageRowReader, fileBytes: Int) throws(ConvolutionError) -> Int {
+        let extent = Extent2D(height: reader.height, width: reader.width)
+        let plan = try ConvolutionPlan(bank: bank, input: extent)
+        let bandRows = Self.bandRows(mapWidths: plan.filters.map(\.geometry.output.width))
+        var total = Saturating(fileBytes) * 2 + reader.wholeImageBytes
+        let piece = Saturating(min((Saturating(bandRows) * bank.stride.height).value, extent.height)) * extent.width
+        total = total + piece * ((2 * reader.channels + bank.channels) * MemoryLayout<Float>.stride)
+        total = total + (try ConvolutionStream.memoryBytes(bank: bank, input: extent, bandRows: bandRows))
+        let bytesPerLevel = format == .png16 ? 2 : 1
+        var levels = Saturating(0), largest = Saturating(0)
         for filter in plan.filters {
             let area = Saturating(filter.geometry.output.height) * filter.geometry.output.width
-            if format != .npy { total = total + area * bytesPerLevel }
+            levels = levels + area * bytesPerLevel
             largest = Saturating(max(largest.value, area.value))
         }
-        if format != .npy { total = total + largest * (bytesPerLevel * min(max(jobs, 1), plan.filters.count)) }
-        return total
+        switch format {
+        case .npy:
+            // A band of bytes per map while it is written (or, past the open-files limit, the whole file in memory).
+            total = total + (plan.filters.count <= MapSink.openFilesLimit ? Saturating(bandRows) * extent.width * 4 : levels * 4)
+        case .png, .png16:
+            if plan.filters.count <= MapSink.openFilesLimit && levels.value > MapSink.levelsLimit {
+                total = total + Saturating(plan.filters.count) * (512 << 10)
+            } else {
+                total = total + levels + largest * (bytesPerLevel * min(max(jobs, 1), plan.filters.count))
+            }
+        }
+        return total.value
     }
 }
 
 /// One map file written band by band: `npy` rows go straight to the file (or, for banks of more than
-/// `openFilesLimit` filters, whose files cannot all be open at once, to memory until `commit`); `png`/`png16` keep the
-/// map's gray levels (1 or 2 bytes a pixel, never the floats) and compress them at `commit`. The bytes equal
-/// `MapEncoder.encode`'s.
+/// `openFilesLimit` filters, whose files cannot all be open at once, to memory until `commit`). `png`/`png16` keep the
+/// map's gray levels (1 or 2 bytes a pixel, never the floats) and compress them at `commit` with libdeflate, so the
+/// bytes equal `MapEncoder.encode`'s — unless the input's levels would pass `levelsLimit`: then each map streams
+/// through `MapStreamWriter` (zlib), and only a band is held.
 final class MapSink: @unchecked Sendable {
     let path: String
     let width: Int, height: Int
@@ -45,12 +65,19 @@ final class MapSink: @unchecked Sendable {
     private var levels8: [UInt8] = [], levels16: [UInt16] = []
     /// `npy` bytes held until `commit` when the file is not open.
     private var held: [UInt8] = []
+    /// The streaming PNG writer, for maps too large to keep as levels.
+    private var pngStream: MapStreamWriter?
 
+    /// The most bytes of gray levels an input's PNG maps may hold together before they stream instead.
+    static let levelsLimit = 64 << 20
     /// The most map files a stream keeps open at once.
     static let openFilesLimit = 64
     private(set) var rows = 0
 
-    init(path: String, width: Int, height: Int, settings: ApplySettings, open: Bool) throws(ImageCodecError) {
+    /// - Parameters:
+    ///   - open: whether `npy` rows go to the file as they come (else to memory until `commit`).
+    ///   - streamPNG: whether `png`/`png16` rows stream through `MapStreamWriter` (else they are kept as levels).
+    init(path: String, width: Int, height: Int, settings: ApplySettings, open: Bool, streamPNG: Bool) throws(ImageCodecError) {
         precondition(settings.streamsMaps)
         self.path = path
         self.width = width
@@ -65,15 +92,27 @@ final class MapSink: @unchecked Sendable {
             } else {
                 held = MapEncoder.npyHeader(height: height, width: width)
             }
-        case .png: levels8.reserveCapacity(width * height)
-        case .png16: levels16.reserveCapacity(width * height)
+        case .png, .png16:
+            if streamPNG {
+                pngStream = try MapStreamWriter(path: path, width: width, height: height, format: settings.format,
+                                                normalization: settings.normalization, pngLevel: settings.pngLevel)
+            } else if settings.format == .png {
+                levels8.reserveCapacity(width * height)
+            } else {
+                levels16.reserveCapacity(width * height)
+            }
         }
     }
 
     /// Adds the next rows of the map (a whole number of rows, top first).
-    func append(_ band: UnsafeBufferPointer<Float>) {
+    /// - Throws: a streamed PNG's write failure, naming the file.
+    func append(_ band: UnsafeBufferPointer<Float>) throws(ImageCodecError) {
         precondition(band.count % width == 0 && rows + band.count / width <= height, "rows beyond the map")
         rows += band.count / width
+        if let pngStream {
+            try pngStream.append(rows: band, count: band.count / width)
+            return
+        }
         switch settings.format {
         case .npy:
             var bytes = [UInt8](repeating: 0, count: band.count * 4)
@@ -96,6 +135,10 @@ final class MapSink: @unchecked Sendable {
     /// - Precondition: every row was appended.
     func commit() throws(ImageCodecError) {
         precondition(rows == height, "the map is not complete")
+        if let pngStream {
+            try pngStream.commit()
+            return
+        }
         switch settings.format {
         case .npy:
             if let writer { try writer.commit() } else { try AtomicFile.write(held, to: path) }
@@ -108,7 +151,10 @@ final class MapSink: @unchecked Sendable {
     }
 
     /// Removes whatever was written.
-    func abort() { writer?.abort() }
+    func abort() {
+        writer?.abort()
+        pngStream?.abort()
+    }
 }
 
 /// Runs `bank` over `image` (adapted to the bank's channels) as a stream into the map files `paths`, band by band;
@@ -165,19 +211,23 @@ private func applyStreamed(_ bank: FilterBank, input extent: Extent2D, path: Str
     }
     var sinks: [MapSink] = []
     func abandon() { for sink in sinks { sink.abort() } }
+    let open = paths.count <= MapSink.openFilesLimit
+    let levels = stream.plan.filters.reduce(Saturating(0)) { $0 + Saturating($1.geometry.output.height) * $1.geometry.output.width }
+        * (settings.format == .png16 ? 2 : 1)
+    let streamPNG = open && settings.format != .npy && levels.value > MapSink.levelsLimit
     do throws(ImageCodecError) {
         for (path, filter) in zip(paths, stream.plan.filters) {
             sinks.append(try MapSink(path: path, width: filter.geometry.output.width, height: filter.geometry.output.height, settings: settings,
-                                     open: paths.count <= MapSink.openFilesLimit))
+                                     open: open, streamPNG: streamPNG))
         }
     } catch {
         abandon()
         throw .codec(error)
     }
     var accumulators = [MapStatistics.Accumulator](repeating: MapStatistics.Accumulator(), count: sinks.count)
-    let emit: (Int, Int, UnsafeBufferPointer<Float>) -> Void = { f, _, band in
+    let emit: (Int, Int, UnsafeBufferPointer<Float>) throws(ImageCodecError) -> Void = { f, _, band in
         accumulators[f].add(band)
-        sinks[f].append(band)
+        try sinks[f].append(band)
     }
     // Input rows in pieces of about one band's worth.
     let piece = max(stream.bandRows * bank.stride.height, 1)
@@ -193,9 +243,15 @@ private func applyStreamed(_ bank: FilterBank, input extent: Extent2D, path: Str
             abandon()
             throw .convolution(path: path, error)
         }
-        stream.push(rows, emit: emit)
+        do { try stream.push(rows, emit: emit) } catch {
+            abandon()
+            throw .codec(error)
+        }
     }
-    stream.finish(emit: emit)
+    do { try stream.finish(emit: emit) } catch {
+        abandon()
+        throw .codec(error)
+    }
     let failures = ResultSlots<ImageCodecError>(count: sinks.count)
     let list = sinks
     parallelFor(list.count, jobs: settings.jobs) { k in
@@ -236,6 +292,12 @@ func applyBank(_ bank: FilterBank, to item: InputItem, outputRoot: String, setti
     let statistics: [MapStatistics]
     do { statistics = try applyStreamed(bank, reader: reader, path: item.path, paths: files, settings: settings) } catch {
         for path in stale { FileSystem.removeFile(path) }
+        // The input's folder was made for its maps before its damage showed: remove it again if it is empty (and
+        // its parents inside the output folder, for a nested key), as a whole-image decode would never have made it.
+        var folder = FileSystem.parent(of: files.first ?? outputRoot)
+        while folder.count > outputRoot.count, folder.hasPrefix(outputRoot), FileSystem.withCString(folder, { rmdir($0) }) == 0 {
+            folder = FileSystem.parent(of: folder)
+        }
         throw error
     }
     var result = ApplyResult(item: item, outputs: files, pixels: reader.height * reader.width, statistics: statistics,

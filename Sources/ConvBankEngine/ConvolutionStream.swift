@@ -95,11 +95,13 @@ public final class ConvolutionStream {
     private static func memoryBytes(plan: ConvolutionPlan, bandRows: Int) -> Int {
         let channels = plan.bank.channels, width = plan.input.width
         var total = Saturating(plan.channelStride) * channels + 16
-        total = total + Saturating(plan.windowRows + plan.insets.top + plan.insets.bottom + 1) * width * channels
-        for f in plan.filters {
-            total = total + Saturating(bandRows) * f.geometry.output.width
+        // Input rows: the window's, the vertical pads' sources, and one piece of about a band's input rows pushed.
+        let piece = min((Saturating(bandRows) * plan.bank.stride.height).value, plan.input.height)
+        total = total + (Saturating(plan.windowRows) + plan.insets.top + plan.insets.bottom + 1 + piece) * width * channels
+        for (f, filter) in zip(plan.filters, plan.bank.filters) {
+            total = total + Saturating(min(bandRows, f.geometry.output.height)) * f.geometry.output.width
             if let factors = f.separable {
-                total = total + (Saturating(bandRows) * plan.bank.stride.height + plan.windowRows) * (f.geometry.output.width + 16) * factors.terms
+                total = total + (Saturating(piece) + plan.windowRows) * (f.geometry.output.width + 16) * factors.terms * filter.channels
             }
         }
         return (total * MemoryLayout<Float>.stride).value
@@ -107,12 +109,12 @@ public final class ConvolutionStream {
 
     /// A band of output rows of one filter: `rows` rows of `width` values, top first, starting at output row
     /// `firstRow`. Valid only during the call.
-    public typealias Emit = (_ filter: Int, _ firstRow: Int, _ band: UnsafeBufferPointer<Float>) throws -> Void
+    public typealias Emit<E: Error> = (_ filter: Int, _ firstRow: Int, _ band: UnsafeBufferPointer<Float>) throws(E) -> Void
 
     /// Adds the next input rows (`rows.height` rows of the input's width and the bank's channels) and emits every
     /// output band they complete.
     /// - Precondition: the rows fit the input: width, channels, and no more rows in total than its height.
-    public func push(_ rows: Tensor, emit: Emit) rethrows {
+    public func push<E: Error>(_ rows: Tensor, emit: Emit<E>) throws(E) {
         let input = plan.input, channels = plan.bank.channels
         precondition(rows.width == input.width && rows.channels == channels, "rows do not match the stream's input")
         precondition(rowsPushed + rows.height <= input.height, "more rows than the image has")
@@ -147,14 +149,14 @@ public final class ConvolutionStream {
 
     /// Emits the rest, once every input row has been pushed.
     /// - Precondition: all `input.height` rows were pushed.
-    public func finish(emit: Emit) rethrows {
+    public func finish<E: Error>(emit: Emit<E>) throws(E) {
         precondition(rowsPushed == plan.input.height, "the stream has not had every input row")
         try drain(emit)
         precondition(zip(nextRow, plan.filters).allSatisfy { $0 == $1.geometry.output.height }, "rows left over")
     }
 
     /// Runs steps while some filter can compute rows.
-    private func drain(_ emit: Emit) rethrows {
+    private func drain<E: Error>(_ emit: Emit<E>) throws(E) {
         while let step = nextStep() { try run(step, emit) }
     }
 
@@ -188,7 +190,7 @@ public final class ConvolutionStream {
         return any ? Step(rows: rows, windowStart: start, windowEnd: end) : nil
     }
 
-    private func run(_ step: Step, _ emit: Emit) rethrows {
+    private func run<E: Error>(_ step: Step, _ emit: Emit<E>) throws(E) {
         fillWindow(step.windowStart..<step.windowEnd)
         // Bands of every direct filter in this step, computed together on the workers, then the low-rank ones.
         var bands = [[Float]](repeating: [], count: step.rows.count)
@@ -215,7 +217,8 @@ public final class ConvolutionStream {
             }
         }
         for f in plan.filters.indices where !step.rows[f].isEmpty {
-            try bands[f].withUnsafeBufferPointer { try emit(f, step.rows[f].lowerBound, $0) }
+            let first = step.rows[f].lowerBound
+            try bands[f].withUnsafeBufferPointer { band in Result { () throws(E) in try emit(f, first, band) } }.get()
             nextRow[f] = step.rows[f].upperBound
         }
         dropRawRows()

@@ -12,7 +12,7 @@ struct ConvolutionStreamTests {
         let stream = try ConvolutionStream(bank: bank, input: image.extent, bandRows: bandRows, jobs: jobs)
         var maps = stream.plan.filters.map { [Float](repeating: .nan, count: $0.geometry.output.height * $0.geometry.output.width) }
         var seen = stream.plan.filters.map { [Bool](repeating: false, count: $0.geometry.output.height) }
-        let emit: ConvolutionStream.Emit = { f, firstRow, band in
+        let emit: ConvolutionStream.Emit<Never> = { f, firstRow, band in
             let width = stream.plan.filters[f].geometry.output.width
             #expect(band.count % width == 0)
             for r in 0..<(band.count / width) {
@@ -31,10 +31,10 @@ struct ConvolutionStreamTests {
                     for x in 0..<image.width { rows[(c * n + r) * image.width + x] = image[row + r, x, c] }
                 }
             }
-            try stream.push(Tensor(height: n, width: image.width, channels: image.channels, storage: rows), emit: emit)
+            stream.push(Tensor(height: n, width: image.width, channels: image.channels, storage: rows), emit: emit)
             row += n
         }
-        try stream.finish(emit: emit)
+        stream.finish(emit: emit)
         #expect(seen.allSatisfy { $0.allSatisfy { $0 } }, "some output rows never emitted")
         let tensors = zip(stream.plan.filters, maps).map { plan, storage in
             Tensor(height: plan.geometry.output.height, width: plan.geometry.output.width, channels: 1, storage: storage)
