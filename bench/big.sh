@@ -3,6 +3,7 @@
 # `sobel` bank with the pixel limit lifted; prints `name value unit` lines: wall time, MP/s, peak RSS, exit status.
 #   bench/big.sh [WIDTH HEIGHT]     default 40000 25000; BIG_DIR (default .build/bench-big) holds the image and maps
 # The run is bounded by BIG_TIMEOUT seconds (default 1800). A refused input (over --max-memory) is reported as such.
+# Then bench/check_big.py compares rows of both maps with the formula (Pillow decodes; a virtualenv if needed).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 width=${1:-40000} height=${2:-25000}
@@ -27,3 +28,12 @@ echo "big-wall $wall s"
 awk -v r="$rss" 'BEGIN { printf "big-peak-memory %.0f MB\n", r / 1024 }'
 echo "big-exit $status"
 if [ "$status" != 0 ]; then sed 's/^/big-stderr: /' "$dir/stderr" | head -3; fi
+# The maps against the formula, decoded by Pillow (bench/check_big.py), in a virtualenv when the system has no Pillow.
+if [ "$status" = 0 ]; then
+    py=python3
+    if ! python3 -c 'import PIL, numpy' 2>/dev/null; then
+        [ -x .build/bench-venv/bin/python ] || { python3 -m venv .build/bench-venv && .build/bench-venv/bin/pip install -q pillow numpy; } >/dev/null 2>&1
+        py=.build/bench-venv/bin/python
+    fi
+    "$py" bench/check_big.py "$image" "$dir/out" || exit 1
+fi
