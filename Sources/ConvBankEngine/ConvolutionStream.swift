@@ -46,6 +46,8 @@ public final class ConvolutionStream {
 
     /// A stream of `bank` over an image of `input` size.
     /// - Parameters:
+    ///   - bank: the filters and their settings.
+    ///   - input: the image's size; its rows then come through `push(_:emit:)`.
     ///   - bandRows: output rows per filter and step (at least 1); larger bands mean fewer, larger kernel calls and
     ///     a larger window.
     ///   - jobs: threads working on each band; never changes the result.
