@@ -5,6 +5,7 @@
  * output has the smallest sum of absolute values taken as signed bytes: libpng's own heuristic.
  * The pieces the streaming writer (pngstream.c) shares are defined here and declared in pngshared.h. */
 #include "CImageIO.h"
+#include "deflate_rle.h"
 #include "pngshared.h"
 #include <libdeflate.h>
 #include <stdio.h>
@@ -119,14 +120,17 @@ cio_status cio_encode_png(const void *samples, uint32_t width, uint32_t height, 
         cur = t;
     }
 
-    size_t bound = libdeflate_zlib_compress_bound(compressor, filtered_size);
+    /* Level 1: literals and runs only (deflate_rle.c), much faster on feature maps and about as small. */
+    const int runs_only = level == 1;
+    size_t bound = runs_only ? cio_zlib_rle_bound(filtered_size) : libdeflate_zlib_compress_bound(compressor, filtered_size);
     size_t chunks = bound / 0x40000000 + 1; /* IDAT chunks of at most 1 GiB */
     png = malloc(8 + 25 + bound + 12 * chunks + 12);
     if (!png) goto done;
     /* The compressed stream goes where the IDAT data will be, then chunk headers are laid around it. */
     uint8_t *stream = malloc(bound);
     if (!stream) goto done;
-    size_t compressed = libdeflate_zlib_compress(compressor, filtered, filtered_size, stream, bound);
+    size_t compressed = runs_only ? cio_zlib_rle(filtered, filtered_size, stream, bound)
+                                  : libdeflate_zlib_compress(compressor, filtered, filtered_size, stream, bound);
     if (compressed == 0) {
         free(stream);
         snprintf(message, CIO_MESSAGE_CAPACITY, "compression failed");

@@ -41,7 +41,7 @@ extension Convbank {
         @Option(help: ArgumentHelp("Refuse an input (one error line; the batch goes on) when decoding and filtering it would need more memory than this, worked out from its header before anything is allocated. Default: three quarters of this machine's memory (or of the cgroup's limit).", valueName: "size"))
         var maxMemory = ByteCount(bytes: MemoryBudget.defaultBytes)
 
-        @Option(help: "PNG compression level: 0 (stored) to 12 (smallest); 1 is fast and within a few % of zlib's level 6.")
+        @Option(help: "PNG compression level: 0 (stored) to 12 (smallest); 1 is convbank's fast run-length encoder (about zlib level 6's size), 2-12 are libdeflate's.")
         var pngLevel = MapEncoder.defaultPNGLevel
 
         @Flag(help: "Write DIR/stats.csv (stats.shard-K-of-N.csv with --shard): per input and filter, min, max, mean, std and the fraction of zero outputs.")

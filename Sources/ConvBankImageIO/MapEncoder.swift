@@ -6,7 +6,8 @@ import Glibc
 
 /// Turns feature maps into file bytes.
 public enum MapEncoder {
-    /// libdeflate level 1 with adaptive row filters: about 2–3 % larger than zlib level 6, many times faster.
+    /// Level 1: adaptive row filters and convbank's run-length deflate encoder (literals and runs of one byte):
+    /// about 2.5× as fast as libdeflate level 1 on feature maps and a few percent smaller, about zlib level 6's size.
     public static let defaultPNGLevel = 1
 
     /// The bytes of `map` (one channel) in `format`; `normalization` applies to PNG only.

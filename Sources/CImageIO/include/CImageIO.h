@@ -111,7 +111,8 @@ cio_status cio_rows_read(cio_row_decoder *decoder, void *dst, uint32_t rows, cha
 void cio_rows_close(cio_row_decoder *decoder);
 
 /* Encodes interleaved samples (1 gray, 2 gray+alpha, 3 RGB, 4 RGBA channels; 8- or 16-bit, 16-bit samples in
- * host order) as a PNG in memory with libpng-style adaptive row filtering, compressed by libdeflate at `level` (0…12; 0 stores).
+ * host order) as a PNG in memory with libpng-style adaptive row filtering, compressed at `level` (0…12): 1 by the
+ * run-length encoder of deflate_rle.c, 0 and 2…12 by libdeflate at that level (0 stores).
  * *out_bytes is malloc'ed: free with cio_free. */
 cio_status cio_encode_png(const void *samples, uint32_t width, uint32_t height, uint32_t channels, uint32_t bit_depth,
                           int level, uint8_t **out_bytes, size_t *out_count, char *message);
