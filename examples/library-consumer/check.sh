@@ -67,7 +67,7 @@ done
 
 echo "== (b) by version: throw-away clone of HEAD tagged 0.3.0"
 clone="$work/convbank"
-git clone -q --no-hardlinks "$root" "$clone" && git -C "$clone" tag 0.3.0 || { echo "FAIL: cannot clone and tag"; exit 1; }
+git clone -q --no-hardlinks "$root" "$clone" && git -C "$clone" tag -f 0.3.0 >/dev/null || { echo "FAIL: cannot clone and tag"; exit 1; }
 echo "cloned $(git -C "$clone" rev-parse --short HEAD) ($(git -C "$clone" log -1 --format=%s | cut -c1-70)…), tagged 0.3.0"
 mkdir -p "$work/versioned"
 cp "$here/Package.swift" "$work/versioned/" && cp -R "$here/Sources" "$work/versioned/"
