@@ -68,6 +68,6 @@ typedef struct {
     double sum, sum_of_squares;
     size_t zeros, clipped;
 } cck_statistics;
-void cck_map_statistics(const float *values, size_t count, cck_statistics *out);
+void cck_map_statistics(const float *_Nonnull values, size_t count, cck_statistics *_Nonnull out);
 
 #endif
