@@ -31,7 +31,7 @@ libs="$(pkg-config --cflags --libs libpng libjpeg libdeflate)" || { echo "fuzz: 
 echo "fuzz: building $build/decode_fuzzer with $CLANG"
 # shellcheck disable=SC2086
 "$CLANG" -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined $linker \
-  -I Sources/CImageIO/include "$here/decode_fuzzer.c" Sources/CImageIO/png.c Sources/CImageIO/jpeg.c Sources/CImageIO/pngwrite.c \
+  -I Sources/CImageIO/include "$here/decode_fuzzer.c" Sources/CImageIO/png.c Sources/CImageIO/jpeg.c Sources/CImageIO/pngwrite.c Sources/CImageIO/deflate_rle.c \
   $libs -o "$build/decode_fuzzer" || { echo "fuzz: build failed" >&2; exit 2; }
 
 bash "$here/make_corpus.sh" "$corpus"

@@ -241,8 +241,9 @@ static void write_block(bit_writer *w, const uint8_t *in, size_t start, size_t e
 }
 
 size_t cio_zlib_rle_bound(size_t count) {
-    /* every byte a literal of at most 15 bits, plus per block headers, plus the 8 bytes put_bits stores ahead */
-    return count + count / 2 + count / 8 + (count / BLOCK_INPUT + 1) * 400 + 64;
+    /* every byte a literal of at most 15 bits (< 2 bytes), plus per block headers, plus the 8 bytes put_bits
+     * stores ahead */
+    return 2 * count + (count / BLOCK_INPUT + 1) * 400 + 64;
 }
 
 size_t cio_zlib_rle(const uint8_t *in, size_t count, uint8_t *out, size_t capacity) {

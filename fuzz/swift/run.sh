@@ -33,7 +33,7 @@ echo "fuzz: building $root/.build-fuzz/swift_decode_fuzzer"
   set -e
   cd "$out"
   rm -f ./*.o
-  for f in png jpeg pngwrite; do
+  for f in png jpeg pngwrite deflate_rle; do
     # shellcheck disable=SC2046
     "$CLANG" -g -O1 -fsanitize=fuzzer-no-link,address -I "$root/Sources/CImageIO/include" $(pkg-config --cflags libpng) \
       -c "$root/Sources/CImageIO/$f.c" -o "c_$f.o"
