@@ -10,7 +10,7 @@ public struct ApplySettings: Sendable {
     public var format: OutputFormat = .png
     /// How PNG maps turn values into gray levels (default `clamp`); `npy` maps hold the values themselves.
     public var normalization: Normalization = .clamp
-    /// Compression level of PNG outputs: libdeflate's 0 (stored) … 12 (smallest).
+    /// Compression level of PNG outputs: 0 (stored) … 12 (smallest); 1 is convbank's run-length encoder, 2…12 libdeflate's.
     public var pngLevel: Int = MapEncoder.defaultPNGLevel
     /// Images with more pixels are refused from their header (default 2²⁸).
     public var maxPixels: Int = ImageCodec.defaultMaxPixels

@@ -54,9 +54,9 @@ extension ApplySettings {
 
 /// One map file written band by band: `npy` rows go straight to the file (or, for banks of more than
 /// `openFilesLimit` filters, whose files cannot all be open at once, to memory until `commit`). `png`/`png16` keep the
-/// map's gray levels (1 or 2 bytes a pixel, never the floats) and compress them at `commit` with libdeflate, so the
-/// bytes equal `MapEncoder.encode`'s — unless the input's levels would pass `levelsLimit`: then each map streams
-/// through `MapStreamWriter` (zlib), and only a band is held.
+/// map's gray levels (1 or 2 bytes a pixel, never the floats) and compress them at `commit` with the whole-image PNG
+/// encoder, so the bytes equal `MapEncoder.encode`'s — unless the input's levels would pass `levelsLimit`: then each
+/// map streams through `MapStreamWriter` (zlib), and only a band is held.
 final class MapSink: @unchecked Sendable {
     let path: String
     let width: Int, height: Int

@@ -234,12 +234,13 @@ public enum ImageCodec {
         return bytes
     }
 
-    /// Encodes a grayscale image as PNG (libpng-style adaptive row filters, libdeflate) at 8 or 16 bits.
+    /// Encodes a grayscale image as PNG (libpng-style adaptive row filters; at level 1 convbank's run-length deflate
+    /// encoder, otherwise libdeflate) at 8 or 16 bits.
     /// - Parameters:
     ///   - samples: `width · height` values, row-major; `UInt8` for 8-bit, `UInt16` for 16-bit.
     ///   - width: pixels per row.
     ///   - height: rows.
-    ///   - level: libdeflate's compression level, 0 (stored) … 12 (smallest).
+    ///   - level: 0 (stored) … 12 (smallest): 1 the run-length encoder, 2…12 libdeflate's levels.
     ///   - path: the file the bytes are meant for, named in errors (may be empty).
     /// - Throws: `ImageCodecError` (`.unwritable`) if encoding fails.
     public static func encodePNG(gray8 samples: [UInt8], width: Int, height: Int, level: Int = 6, path: String = "") throws(ImageCodecError) -> [UInt8] {
