@@ -5,10 +5,12 @@ import ConvBankPictures
 import Foundation
 
 // convbank-bench: stage figures for `make bench`, one line each: `name value unit`. Medians of repeated runs.
-// Usage: convbank-bench [--repeats N] [--quick]
+// Usage: convbank-bench [--repeats N] [--only PREFIX] [--photos DIR]
+//   --only PREFIX runs only the figures whose names start with PREFIX (e.g. `--only W3` for hardware counters).
 
 let arguments = CommandLine.arguments
 let repeats = arguments.firstIndex(of: "--repeats").flatMap { Int(arguments[$0 + 1]) } ?? 5
+let only = arguments.firstIndex(of: "--only").map { arguments[$0 + 1] } ?? ""
 let jobs = ProcessInfo.processInfo.environment["BENCH_JOBS"].flatMap { Int($0) } ?? ProcessInfo.processInfo.activeProcessorCount
 keepLargeBuffersMapped()
 
@@ -24,6 +26,7 @@ func seconds(_ body: () -> Void) -> Double {
 }
 
 func report(_ name: String, _ value: Double, _ unit: String) {
+    guard name.hasPrefix(only) else { return }
     print("\(name) \(String(format: value >= 100 ? "%.0f" : "%.2f", value)) \(unit)")
 
 }
@@ -52,6 +55,7 @@ func randomBank(filters: Int, kernel: Int, channels: Int, stride: Int, padding: 
 
 /// GFLOP/s of the convolution stage (2 FLOP per multiply-add), median of `repeats`.
 func convFigure(_ name: String, bank: FilterBank, image: Tensor, kernels: KernelLevel = .best) {
+    guard name.hasPrefix(only) else { return }
     let plan = try! ConvolutionPlan(bank: bank, input: image.extent)
     var macs = 0.0
     for f in plan.filters.indices {
@@ -75,7 +79,7 @@ convFigure("W3-conv-64x7x7x3-s2-224", bank: w3, image: randomImage(224, 224, 3, 
 // Codec stages on real photos: `--photos DIR` (default SampleImages).
 let photoDir = arguments.firstIndex(of: "--photos").map { arguments[$0 + 1] } ?? "SampleImages"
 let photoPaths = InputCollection(arguments: [photoDir]).items.map(\.path)
-if !photoPaths.isEmpty {
+if !photoPaths.isEmpty, ["decode-1-thread", "png-encode-edge-maps", "png-ratio-edge-maps"].contains(where: { $0.hasPrefix(only) }) {
     let decodedImages = photoPaths.map { try! ImageCodec.decode(path: $0) }
     let megapixels = decodedImages.reduce(0.0) { $0 + Double($1.tensor.height * $1.tensor.width) / 1e6 }
     let decodeTimes = (0..<repeats).map { _ in seconds { for p in photoPaths { _ = try! ImageCodec.decode(path: p) } } }
