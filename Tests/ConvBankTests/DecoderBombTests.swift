@@ -354,8 +354,15 @@ enum BombPNG {
 
 /// Measurements a child process (an exit test) takes of itself.
 enum ChildProcess {
-    /// Peak resident memory of this process so far (`ru_maxrss`), in bytes.
+    /// Peak resident memory of this process so far, in bytes: `VmHWM` of `/proc/self/status`, which starts afresh in
+    /// an exec'd child (`getrusage`'s `ru_maxrss` can carry over the parent's peak there, which made the growth
+    /// measured against it meaningless).
     static func peakResidentBytes() -> Int {
+        if let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+           let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+           let kibibytes = line.split(whereSeparator: \.isWhitespace).dropFirst().first.flatMap({ Int($0) }) {
+            return kibibytes * 1024
+        }
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)
         return usage.ru_maxrss * 1024
