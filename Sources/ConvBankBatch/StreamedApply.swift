@@ -16,6 +16,17 @@ extension ApplySettings {
         return min(max((8 << 20) / bytesPerRow, 16), 256)
     }
 
+    /// Each filter's output size on `input`, from its geometry alone (no plan, no factorization); empty when a
+    /// filter does not fit, and then making the stream says why.
+    static func mapExtents(bank: FilterBank, input: Extent2D) -> [Extent2D] {
+        var extents: [Extent2D] = []
+        for f in bank.filters.indices {
+            guard let geometry = try? bank.geometry(of: f, input: input) else { return [] }
+            extents.append(geometry.output)
+        }
+        return extents
+    }
+
     /// The bytes a streamed input needs at its peak: the file (the batch's copy and the reader's), what the decoder
     /// holds for the whole image (`ImageRowReader.wholeImageBytes`: an interlaced PNG, a multi-scan JPEG), two bands of
     /// decoded rows and one adapted, the stream (`ConvolutionStream.memoryBytes`), and the maps' encoders: `npy` a
@@ -24,106 +35,86 @@ extension ApplySettings {
     /// - Throws: `ConvolutionError` when the bank cannot run on an image of this size.
     func memoryNeededStreamed(bank: FilterBank, reader: ImageRowReader, fileBytes: Int) throws(ConvolutionError) -> Int {
         let extent = Extent2D(height: reader.height, width: reader.width)
-        let plan = try ConvolutionPlan(bank: bank, input: extent)
-        let bandRows = Self.bandRows(mapWidths: plan.filters.map(\.geometry.output.width))
+        let maps = Self.mapExtents(bank: bank, input: extent)
+        let bandRows = Self.bandRows(mapWidths: maps.map(\.width))
         var total = Saturating(fileBytes) * 2 + reader.wholeImageBytes
         let piece = Saturating(min((Saturating(bandRows) * bank.stride.height).value, extent.height)) * extent.width
         total = total + piece * ((2 * reader.channels + bank.channels) * MemoryLayout<Float>.stride)
         total = total + (try ConvolutionStream.memoryBytes(bank: bank, input: extent, bandRows: bandRows))
         let bytesPerLevel = format == .png16 ? 2 : 1
         var levels = Saturating(0), largest = Saturating(0)
-        for filter in plan.filters {
-            let area = Saturating(filter.geometry.output.height) * filter.geometry.output.width
+        for map in maps {
+            let area = Saturating(map.height) * map.width
             levels = levels + area * bytesPerLevel
             largest = Saturating(max(largest.value, area.value))
         }
         switch format {
         case .npy:
             // A band of bytes per map while it is written (or, past the open-files limit, the whole file in memory).
-            total = total + (plan.filters.count <= MapSink.openFilesLimit ? Saturating(bandRows) * extent.width * 4 : levels * 4)
+            total = total + (maps.count <= MapSink.openFilesLimit ? Saturating(bandRows) * extent.width * 4 : levels * 4)
         case .png, .png16:
-            if plan.filters.count <= MapSink.openFilesLimit && levels.value > MapSink.levelsLimit {
-                total = total + Saturating(plan.filters.count) * (512 << 10)
+            if maps.count <= MapSink.openFilesLimit && levels.value > MapSink.levelsLimit {
+                total = total + Saturating(maps.count) * (512 << 10)
             } else {
-                total = total + levels + largest * (bytesPerLevel * min(max(jobs, 1), plan.filters.count))
+                total = total + levels + largest * (bytesPerLevel * min(max(jobs, 1), maps.count))
             }
         }
         return total.value
     }
 }
 
-/// One map file written band by band: `npy` rows go straight to the file (or, for banks of more than
-/// `openFilesLimit` filters, whose files cannot all be open at once, to memory until `commit`). `png`/`png16` keep the
-/// map's gray levels (1 or 2 bytes a pixel, never the floats) and compress them at `commit` with the whole-image PNG
-/// encoder, so the bytes equal `MapEncoder.encode`'s — unless the input's levels would pass `levelsLimit`: then each
-/// map streams through `MapStreamWriter` (zlib), and only a band is held.
+/// One map file written band by band. Streamed (`MapStreamWriter`, only a band held): `npy`, and `png`/`png16` once
+/// an input's gray levels would pass `levelsLimit`. Otherwise held until `commit`: `npy` bytes for banks of more than
+/// `openFilesLimit` filters, whose files cannot all be open at once; `png`/`png16` as the map's gray levels (1 or 2
+/// bytes a pixel, never the floats), compressed at `commit` by the whole-image PNG encoder, so the bytes equal
+/// `MapEncoder.encode`'s.
 final class MapSink: @unchecked Sendable {
     let path: String
     let width: Int, height: Int
     let settings: ApplySettings
-    private var writer: AtomicFile.Writer?
-    private var levels8: [UInt8] = [], levels16: [UInt16] = []
-    /// `npy` bytes held until `commit` when the file is not open.
-    private var held: [UInt8] = []
-    /// The streaming PNG writer, for maps too large to keep as levels.
-    private var pngStream: MapStreamWriter?
+    /// The file being written, when the map streams.
+    private var stream: MapStreamWriter?
+    /// What is held until `commit` otherwise: `npy` bytes (header first), or gray levels.
+    private var held: [UInt8] = [], levels16: [UInt16] = []
+    private(set) var rows = 0
 
     /// The most bytes of gray levels an input's PNG maps may hold together before they stream instead.
     static let levelsLimit = 64 << 20
     /// The most map files a stream keeps open at once.
     static let openFilesLimit = 64
-    private(set) var rows = 0
 
-    /// - Parameters:
-    ///   - open: whether `npy` rows go to the file as they come (else to memory until `commit`).
-    ///   - streamPNG: whether `png`/`png16` rows stream through `MapStreamWriter` (else they are kept as levels).
-    init(path: String, width: Int, height: Int, settings: ApplySettings, open: Bool, streamPNG: Bool) throws(ImageCodecError) {
+    /// - Parameter streamed: whether the rows go to the file as they come (else they are held until `commit`).
+    init(path: String, width: Int, height: Int, settings: ApplySettings, streamed: Bool) throws(ImageCodecError) {
         precondition(settings.streamsMaps)
         self.path = path
         self.width = width
         self.height = height
         self.settings = settings
-        switch settings.format {
-        case .npy:
-            if open {
-                let writer = try AtomicFile.Writer(path: path)
-                writer.append(MapEncoder.npyHeader(height: height, width: width))
-                self.writer = writer
-            } else {
-                held = MapEncoder.npyHeader(height: height, width: width)
-            }
-        case .png, .png16:
-            if streamPNG {
-                pngStream = try MapStreamWriter(path: path, width: width, height: height, format: settings.format,
-                                                normalization: settings.normalization, pngLevel: settings.pngLevel)
-            } else if settings.format == .png {
-                levels8.reserveCapacity(width * height)
-            } else {
-                levels16.reserveCapacity(width * height)
+        if streamed {
+            stream = try MapStreamWriter(path: path, width: width, height: height, format: settings.format,
+                                         normalization: settings.normalization, pngLevel: settings.pngLevel)
+        } else {
+            switch settings.format {
+            case .npy: held = MapEncoder.npyHeader(height: height, width: width)
+            case .png: held.reserveCapacity(width * height)  // appended band by band: no regrowth, no spare half
+            case .png16: levels16.reserveCapacity(width * height)
             }
         }
     }
 
     /// Adds the next rows of the map (a whole number of rows, top first).
-    /// - Throws: a streamed PNG's write failure, naming the file.
+    /// - Throws: a streamed file's write failure, naming it.
     func append(_ band: UnsafeBufferPointer<Float>) throws(ImageCodecError) {
         precondition(band.count % width == 0 && rows + band.count / width <= height, "rows beyond the map")
         rows += band.count / width
-        if let pngStream {
-            try pngStream.append(rows: band, count: band.count / width)
-            return
-        }
+        if let stream { return try stream.append(rows: band, count: band.count / width) }
         switch settings.format {
         case .npy:
-            var bytes = [UInt8](repeating: 0, count: band.count * 4)
-            bytes.withUnsafeMutableBytes { raw in
-                for (k, v) in band.enumerated() { raw.storeBytes(of: v.bitPattern.littleEndian, toByteOffset: 4 * k, as: UInt32.self) }
-            }
-            if let writer { writer.append(bytes) } else { held += bytes }
+            held += MapEncoder.npyValues(band)
         case .png:
-            let start = levels8.count
-            levels8.append(contentsOf: repeatElement(0, count: band.count))
-            levels8.withUnsafeMutableBufferPointer { all in
+            let start = held.count
+            held.append(contentsOf: repeatElement(0, count: band.count))
+            held.withUnsafeMutableBufferPointer { all in
                 _ = settings.normalization.levels8(band, into: UnsafeMutableBufferPointer(rebasing: all[start..<(start + band.count)]))
             }
         case .png16:
@@ -135,26 +126,18 @@ final class MapSink: @unchecked Sendable {
     /// - Precondition: every row was appended.
     func commit() throws(ImageCodecError) {
         precondition(rows == height, "the map is not complete")
-        if let pngStream {
-            try pngStream.commit()
-            return
-        }
+        if let stream { return try stream.commit() }
         switch settings.format {
-        case .npy:
-            if let writer { try writer.commit() } else { try AtomicFile.write(held, to: path) }
-            held = []
-        case .png: try AtomicFile.write(ImageCodec.encodePNG(gray8: levels8, width: width, height: height, level: settings.pngLevel), to: path)
+        case .npy: try AtomicFile.write(held, to: path)
+        case .png: try AtomicFile.write(ImageCodec.encodePNG(gray8: held, width: width, height: height, level: settings.pngLevel), to: path)
         case .png16: try AtomicFile.write(ImageCodec.encodePNG(gray16: levels16, width: width, height: height, level: settings.pngLevel), to: path)
         }
-        levels8 = []
+        held = []
         levels16 = []
     }
 
     /// Removes whatever was written.
-    func abort() {
-        writer?.abort()
-        pngStream?.abort()
-    }
+    func abort() { stream?.abort() }
 }
 
 /// Runs `bank` over `image` (adapted to the bank's channels) as a stream into the map files `paths`, band by band;
@@ -203,9 +186,8 @@ private func applyStreamed(_ bank: FilterBank, input extent: Extent2D, path: Str
                            supply: (Int) throws(ImageCodecError) -> Tensor) throws(InputError) -> [MapStatistics] {
     let stream: ConvolutionStream
     do {
-        let plan = try ConvolutionPlan(bank: bank, input: extent)
-        stream = try ConvolutionStream(bank: bank, input: extent, bandRows: ApplySettings.bandRows(mapWidths: plan.filters.map(\.geometry.output.width)),
-                                       jobs: settings.jobs, kernels: settings.kernels)
+        let bandRows = ApplySettings.bandRows(mapWidths: ApplySettings.mapExtents(bank: bank, input: extent).map(\.width))
+        stream = try ConvolutionStream(bank: bank, input: extent, bandRows: bandRows, jobs: settings.jobs, kernels: settings.kernels)
     } catch {
         throw .convolution(path: path, error)
     }
@@ -214,11 +196,11 @@ private func applyStreamed(_ bank: FilterBank, input extent: Extent2D, path: Str
     let open = paths.count <= MapSink.openFilesLimit
     let levels = stream.plan.filters.reduce(Saturating(0)) { $0 + Saturating($1.geometry.output.height) * $1.geometry.output.width }
         * (settings.format == .png16 ? 2 : 1)
-    let streamPNG = open && settings.format != .npy && levels.value > MapSink.levelsLimit
+    let streamed = open && (settings.format == .npy || levels.value > MapSink.levelsLimit)
     do throws(ImageCodecError) {
         for (path, filter) in zip(paths, stream.plan.filters) {
             sinks.append(try MapSink(path: path, width: filter.geometry.output.width, height: filter.geometry.output.height, settings: settings,
-                                     open: open, streamPNG: streamPNG))
+                                     streamed: streamed))
         }
     } catch {
         abandon()

@@ -145,13 +145,15 @@ public struct ConvolutionPlan: Sendable {
     /// - Throws: `ConvolutionError` when a kernel does not fit, `reflect` cannot fill a pad, or the pads are absurd.
     /// - Complexity: O(Σ taps) for the bank.
     public init(bank: FilterBank, input: Extent2D) throws(ConvolutionError) {
-        try self.init(bank: bank, input: input, windowRows: nil, bandRows: nil)
+        try self.init(bank: bank, input: input, bandRows: nil)
     }
 
-    /// Plans `bank` on inputs of `input` size, with phase planes of `windowRows` padded rows (nil: the whole padded
-    /// height), computing at most `bandRows` output rows per filter at a time (nil: all). A `ConvolutionStream` holds
-    /// only a window of rows at a time; its taps and low-rank scratch are laid out for that window and band.
-    init(bank: FilterBank, input: Extent2D, windowRows: Int?, bandRows: Int?) throws(ConvolutionError) {
+    /// Plans `bank` on inputs of `input` size, computing at most `bandRows` output rows per filter at a time (nil: the
+    /// whole map, with phase planes of the whole padded height). A `ConvolutionStream` holds only a window of padded
+    /// rows: a step may start each filter at a different padded row (their own origins and progress) and take up to
+    /// `bandRows` rows, so the window spans that spread, the band's strides and the tallest kernel. Its taps and
+    /// low-rank scratch are laid out for that window and band.
+    init(bank: FilterBank, input: Extent2D, bandRows: Int?) throws(ConvolutionError) {
         var geometries: [ConvolutionGeometry] = []
         var union = EdgeInsets.zero
         for index in bank.filters.indices {
@@ -185,8 +187,15 @@ public struct ConvolutionPlan: Sendable {
         // floats per phase row for that, so their loads run on into the next row (the lanes past the output are
         // discarded; the planes end with 16 spare floats).
         rowStride = phaseWidth + (sw <= 16 ? 16 : 0)
-        self.windowRows = min(windowRows ?? padded.height, padded.height)
-        self.bandRows = bandRows
+        var window = padded.height
+        if let bandRows {
+            let origins = geometries.map { union.top - $0.insets.top }
+            let span = bank.filters.map { ($0.kernel.height - 1) * bank.dilation.height + 1 }.max() ?? 1
+            let (bandSpan, overflow) = (max(bandRows, 1) - 1).multipliedReportingOverflow(by: bank.stride.height)
+            if !overflow { window = min(window, bandSpan.addingReportingOverflow(span + (origins.max() ?? 0) - (origins.min() ?? 0)).partialValue) }
+        }
+        self.windowRows = max(window, 1)
+        self.bandRows = bandRows.map { max($0, 1) }
         phaseStride = self.windowRows * rowStride
         channelStride = phases * phaseStride
         var plans: [FilterPlan] = []

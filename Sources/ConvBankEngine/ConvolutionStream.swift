@@ -55,7 +55,7 @@ public final class ConvolutionStream {
     /// - Throws: `ConvolutionError` when the bank cannot run on an image of this size.
     public init(bank: FilterBank, input: Extent2D, bandRows: Int = 64, jobs: Int = 1, kernels: KernelLevel = .best) throws(ConvolutionError) {
         let bandRows = max(bandRows, 1)
-        plan = try Self.windowPlan(bank: bank, input: input, bandRows: bandRows)
+        plan = try ConvolutionPlan(bank: bank, input: input, bandRows: bandRows)
         self.bandRows = bandRows
         self.jobs = jobs
         self.kernels = kernels
@@ -71,23 +71,10 @@ public final class ConvolutionStream {
         nextRow = [Int](repeating: 0, count: bank.filters.count)
     }
 
-    /// The plan a stream of `bank` over `input` runs: its phase planes hold a window of padded rows. A step may start
-    /// each filter at a different padded row (their own origins and progress) and take up to `bandRows` rows: the
-    /// window spans that spread, the band's strides and the tallest kernel.
-    static func windowPlan(bank: FilterBank, input: Extent2D, bandRows: Int) throws(ConvolutionError) -> ConvolutionPlan {
-        let whole = try ConvolutionPlan(bank: bank, input: input, windowRows: 1, bandRows: 1)
-        let spans = bank.filters.map { ($0.kernel.height - 1) * bank.dilation.height + 1 }
-        let origins = whole.filters.map(\.originRow)
-        let spread = (origins.max() ?? 0) - (origins.min() ?? 0)
-        let (bandSpan, overflow) = (max(bandRows, 1) - 1).multipliedReportingOverflow(by: bank.stride.height)
-        let window = overflow ? Int.max : bandSpan.addingReportingOverflow((spans.max() ?? 1) + spread).partialValue
-        return try ConvolutionPlan(bank: bank, input: input, windowRows: max(window, 1), bandRows: max(bandRows, 1))
-    }
-
     /// The bytes a stream of `bank` over `input` holds at its peak (see `memoryBytes`), without making one.
     /// - Throws: `ConvolutionError` when the bank cannot run on an image of this size.
     public static func memoryBytes(bank: FilterBank, input: Extent2D, bandRows: Int) throws(ConvolutionError) -> Int {
-        memoryBytes(plan: try windowPlan(bank: bank, input: input, bandRows: bandRows), bandRows: max(bandRows, 1))
+        memoryBytes(plan: try ConvolutionPlan(bank: bank, input: input, bandRows: bandRows), bandRows: max(bandRows, 1))
     }
 
     /// The bytes the stream holds at its peak (window planes, input rows, one band of every map and of the low-rank

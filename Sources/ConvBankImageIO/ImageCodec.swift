@@ -144,18 +144,8 @@ public enum ImageCodec {
             }
         }
         defer { cio_free(raster.samples) }
+        guard status == CIO_OK else { throw decodeError(status, message, format: format, path: path) }
         let text = message.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
-        guard status == CIO_OK else {
-            let kind: ImageCodecError.Kind = switch status {
-            case CIO_NOT_IMAGE: .notAnImage
-            case CIO_UNSUPPORTED: .unsupported
-            case CIO_NO_MEMORY: .noMemory
-            case CIO_TOO_LARGE: .tooLarge
-            default: .corrupt
-            }
-            let lift = kind == .tooLarge ? "; \(ImageCodec.pixelLimitHelp)" : ""
-            throw ImageCodecError(kind, path: path, detail: "\(format.rawValue): \(text.isEmpty ? "decoding failed" : text)\(lift)")
-        }
         if raster.warnings > 0 {
             throw ImageCodecError(.corrupt, path: path, detail: "\(format.rawValue): \(text.isEmpty ? "damaged data" : text)")
         }
@@ -200,6 +190,21 @@ public enum ImageCodec {
             }
         }
         return Tensor(height: height, width: width, channels: 3, storage: storage)
+    }
+
+    /// The decoders' error for a C status and message (the whole-image decoders and `ImageRowReader` alike):
+    /// its kind, the format, the message (or a generic one), and how to lift the pixel limit when that was hit.
+    static func decodeError(_ status: cio_status, _ message: [CChar], format: DecodedImage.Format, path: String) -> ImageCodecError {
+        let text = message.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+        let kind: ImageCodecError.Kind = switch status {
+        case CIO_NOT_IMAGE: .notAnImage
+        case CIO_UNSUPPORTED: .unsupported
+        case CIO_NO_MEMORY: .noMemory
+        case CIO_TOO_LARGE: .tooLarge
+        default: .corrupt
+        }
+        let lift = kind == .tooLarge ? "; \(pixelLimitHelp)" : ""
+        return ImageCodecError(kind, path: path, detail: "\(format.rawValue): \(text.isEmpty ? "decoding failed" : text)\(lift)")
     }
 
     /// Reads a whole regular file, refusing directories and files over `limit` bytes. `path` is a lossless string

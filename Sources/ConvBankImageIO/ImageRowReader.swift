@@ -91,7 +91,7 @@ public final class ImageRowReader {
         var message = [CChar](repeating: 0, count: Int(CIO_MESSAGE_CAPACITY))
         guard let decoder = cio_rows_open(input.baseAddress, bytes.count, UInt64(max(maxPixels, 0)), &header, &message, &status) else {
             input.deallocate()
-            throw Self.error(status, message, format: format, path: path)
+            throw ImageCodec.decodeError(status, message, format: format, path: path)
         }
         let orientation = format == .jpeg ? ExifOrientation.fromJPEG(bytes) : .up
         let cmyk = header.model == CIO_MODEL_CMYK.rawValue
@@ -197,7 +197,7 @@ public final class ImageRowReader {
         while done < rows {
             let batch = min(rows - done, batchRows)
             let status = cio_rows_read(decoder, scratch.baseAddress, UInt32(batch), &message)
-            guard status == CIO_OK else { throw Self.error(status, message, format: format, path: path) }
+            guard status == CIO_OK else { throw ImageCodec.decodeError(status, message, format: format, path: path) }
             convert(rows: batch, into: planes, planeStride: planeStride, firstRow: done)
             done += batch
             rowsRead += batch
@@ -261,19 +261,5 @@ public final class ImageRowReader {
         decoder = nil
         input?.deallocate()
         input = nil
-    }
-
-    /// The whole-image decoder's error for a C status and message (`ImageCodec.decode`).
-    private static func error(_ status: cio_status, _ message: [CChar], format: DecodedImage.Format, path: String) -> ImageCodecError {
-        let text = message.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
-        let kind: ImageCodecError.Kind = switch status {
-        case CIO_NOT_IMAGE: .notAnImage
-        case CIO_UNSUPPORTED: .unsupported
-        case CIO_NO_MEMORY: .noMemory
-        case CIO_TOO_LARGE: .tooLarge
-        default: .corrupt
-        }
-        let lift = kind == .tooLarge ? "; \(ImageCodec.pixelLimitHelp)" : ""
-        return ImageCodecError(kind, path: path, detail: "\(format.rawValue): \(text.isEmpty ? "decoding failed" : text)\(lift)")
     }
 }

@@ -33,15 +33,18 @@ public enum MapEncoder {
     /// spaces and a newline so the data starts at a multiple of 64, then `<f4` values in C order.
     /// - Complexity: O(pixels).
     public static func npy(_ map: Tensor) -> [UInt8] {
-        var out = npyHeader(height: map.height, width: map.width)
-        let headerCount = out.count
-        out += [UInt8](repeating: 0, count: map.storage.count * 4)
-        out.withUnsafeMutableBytes { raw in
-            map.storage.withUnsafeBufferPointer { values in
-                for (k, v) in values.enumerated() { raw.storeBytes(of: v.bitPattern.littleEndian, toByteOffset: headerCount + 4 * k, as: UInt32.self) }
-            }
+        map.storage.withUnsafeBufferPointer { npyHeader(height: map.height, width: map.width) + npyValues($0) }
+    }
+
+    /// `values` as `.npy` data: each `Float` as its little-endian 32-bit pattern (what `npy(_:)` writes after the
+    /// header; a map written band by band appends one band after another).
+    /// - Complexity: O(values.count).
+    package static func npyValues(_ values: UnsafeBufferPointer<Float>) -> [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: values.count * 4) { bytes, initialized in
+            let raw = UnsafeMutableRawBufferPointer(bytes)
+            for (k, v) in values.enumerated() { raw.storeBytes(of: v.bitPattern.littleEndian, toByteOffset: 4 * k, as: UInt32.self) }
+            initialized = values.count * 4
         }
-        return out
     }
 
     /// The `.npy` header of an `(height, width)` `<f4` array: what `npy(_:)` writes before the values.

@@ -76,7 +76,7 @@ public final class MapStreamWriter {
         self.file = file
         switch format {
         case .npy:
-            file.append(Self.npyHeader(height: height, width: width))
+            file.append(MapEncoder.npyHeader(height: height, width: width))
             if let failure = file.failure { throw fail(failure) }
         case .png, .png16:
             var stream: OpaquePointer?
@@ -113,11 +113,7 @@ public final class MapStreamWriter {
             let values = UnsafeBufferPointer(rebasing: rows[(row * width)..<((row + step) * width)])
             switch format {
             case .npy:
-                file.append([UInt8](unsafeUninitializedCapacity: values.count * 4) { bytes, initialized in
-                    let raw = UnsafeMutableRawBufferPointer(bytes)
-                    for (k, v) in values.enumerated() { raw.storeBytes(of: v.bitPattern.littleEndian, toByteOffset: 4 * k, as: UInt32.self) }
-                    initialized = values.count * 4
-                })
+                file.append(MapEncoder.npyValues(values))
                 if let failure = file.failure { throw fail(failure) }
             case .png:
                 let levels = [UInt8](unsafeUninitializedCapacity: values.count) { buffer, initialized in
@@ -164,16 +160,6 @@ public final class MapStreamWriter {
     }
 
     // MARK: - Internals
-
-    /// The `.npy` 1.0 header of a `height × width` `<f4` array, as `MapEncoder.npy` writes it: magic, version,
-    /// little-endian header length, the dict literal padded with spaces and a newline to a multiple of 64.
-    static func npyHeader(height: Int, width: Int) -> [UInt8] {
-        var header = "{'descr': '<f4', 'fortran_order': False, 'shape': (\(height), \(width)), }"
-        let unpadded = 10 + header.utf8.count + 1
-        header += String(repeating: " ", count: (64 - unpadded % 64) % 64) + "\n"
-        let length = UInt16(header.utf8.count)
-        return [0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(length & 0xFF), UInt8(length >> 8)] + Array(header.utf8)
-    }
 
     /// The C encoder's output sink: appends to the `AtomicFile.Writer` passed as context; non-zero once it failed.
     private static let writeToFile: cio_png_write_fn = { context, bytes, count in

@@ -377,3 +377,12 @@ public enum ProcessRunner {
         }
     }
 }
+
+extension ProcessRunner {
+    /// This process's peak resident memory (`VmHWM` of `/proc/self/status`), in bytes. Not `getrusage`'s
+    /// `ru_maxrss`: Linux carries that across `execve`, so an exit test's child would start from the test runner's
+    /// own peak.
+    public static func ownPeakResidentBytes() -> Int {
+        Running.memoryKiB(path: "/proc/self/status").peak * 1024
+    }
+}

@@ -1,3 +1,4 @@
+import ConvBankTestSupport
 import Foundation
 import Testing
 @testable import ConvBankBatch
@@ -33,7 +34,7 @@ import Glibc
     }
 
     /// The file, 1000 zTXt chunks of 7 MiB (7.3 GB of text), decoded in a child process so that its peak
-    /// memory can be read (`getrusage`): the decode must not raise it by more than 64 MB. The child's address
+    /// memory can be read (`VmHWM`): the decode must not raise it by more than 64 MB. The child's address
     /// space is capped 1 GiB above what it had mapped, so a regression fails here instead of taking 7 GB.
     @Test func compressedTextFloodLeavesPeakMemoryFlat() async throws {
         let result = await #expect(processExitsWith: .success, observing: [\.standardErrorContent]) {
@@ -56,11 +57,11 @@ import Glibc
     static func decodeTextFloodAndReport() throws {
         let png = try BombPNG.textFlood(chunks: 1000, mebibytesEach: 7)
         ChildProcess.capAddressSpace(above: 1 << 30)
-        let before = ChildProcess.peakResidentBytes()
+        let before = ProcessRunner.ownPeakResidentBytes()
         let start = ContinuousClock.now
         let image = try ImageCodec.decode(bytes: png, path: "ztxt.png")
         let elapsed = ContinuousClock.now - start
-        let growth = ChildProcess.peakResidentBytes() - before
+        let growth = ProcessRunner.ownPeakResidentBytes() - before
         let ok = image.tensor.storage == BombPNG.pattern(side: 4)
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         FileHandle.standardError.write(Data("peak_growth_bytes=\(growth) seconds=\(seconds) pixels_ok=\(ok ? 1 : 0)\n".utf8))
@@ -352,22 +353,8 @@ enum BombPNG {
     }
 }
 
-/// Measurements a child process (an exit test) takes of itself.
+/// What a child process (an exit test) does to itself.
 enum ChildProcess {
-    /// Peak resident memory of this process so far, in bytes: `VmHWM` of `/proc/self/status`, which starts afresh in
-    /// an exec'd child (`getrusage`'s `ru_maxrss` can carry over the parent's peak there, which made the growth
-    /// measured against it meaningless).
-    static func peakResidentBytes() -> Int {
-        if let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-           let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
-           let kibibytes = line.split(whereSeparator: \.isWhitespace).dropFirst().first.flatMap({ Int($0) }) {
-            return kibibytes * 1024
-        }
-        var usage = rusage()
-        getrusage(RUSAGE_SELF.rawValue, &usage)
-        return usage.ru_maxrss * 1024
-    }
-
     /// Limits this process's address space to what it has mapped now plus `extra` bytes, so a runaway
     /// allocation fails in this process instead of taking the machine's memory.
     static func capAddressSpace(above extra: Int) {

@@ -365,17 +365,17 @@ import Glibc
         let side = 4000
         let png = WidePNG.gray(width: side, height: side)
         var ok = true
-        let before = peakResidentBytes()
+        let before = ProcessRunner.ownPeakResidentBytes()
         let reader = try ImageRowReader(bytes: png, path: "wide.png")
         while reader.rowsLeft > 0 {
             let y = reader.rowsRead
             let rows = try reader.nextRows(64)
             ok = ok && rows.width == side && rows[0, 1234, 0] == Float(WidePNG.sample(x: 1234)) && (y + rows.height == reader.rowsRead)
         }
-        let streamed = peakResidentBytes()
+        let streamed = ProcessRunner.ownPeakResidentBytes()
         let image = try ImageCodec.decode(bytes: png, path: "wide.png")
         ok = ok && image.tensor[side - 1, 1234, 0] == Float(WidePNG.sample(x: 1234))
-        let whole = peakResidentBytes()
+        let whole = ProcessRunner.ownPeakResidentBytes()
         FileHandle.standardError.write(Data("stream_growth_bytes=\(streamed - before) whole_growth_bytes=\(whole - streamed) rows_ok=\(ok ? 1 : 0)\n".utf8))
     }
 
@@ -395,7 +395,7 @@ import Glibc
     static func measureBigImage(stream: Bool) throws {
         let path = ProcessInfo.processInfo.environment["CONVBANK_ROWS_BIG_PNG"]!
         let bytes = try Fixtures.bytes(URL(fileURLWithPath: path))
-        let before = peakResidentBytes()
+        let before = ProcessRunner.ownPeakResidentBytes()
         let start = ContinuousClock.now
         var sum = 0.0
         if stream {
@@ -405,18 +405,10 @@ import Glibc
             let image = try ImageCodec.decode(bytes: bytes, path: path, maxPixels: Int.max)
             sum = Double(image.tensor.storage.last ?? 0)
         }
-        let peak = peakResidentBytes()
+        let peak = ProcessRunner.ownPeakResidentBytes()
         FileHandle.standardError.write(Data("mode=\(stream ? "stream" : "whole") file_bytes=\(bytes.count) peak_bytes=\(peak) growth_bytes=\(peak - before) seconds=\((ContinuousClock.now - start).components.seconds) check=\(sum)\n".utf8))
     }
 
-    /// This process's peak resident memory (`VmHWM`), in bytes. Not `getrusage`'s `ru_maxrss`: Linux carries that
-    /// across `execve`, so an exit test's child would start from the test runner's own peak.
-    static func peakResidentBytes() -> Int {
-        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
-              let kibibytes = line.split(whereSeparator: \.isWhitespace).dropFirst().first.flatMap({ Int($0) }) else { return 0 }
-        return kibibytes * 1024
-    }
 
     static func numbers(in report: String) -> [String: Double] {
         Dictionary(report.split(whereSeparator: \.isWhitespace).compactMap { word -> (String, Double)? in
