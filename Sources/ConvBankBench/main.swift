@@ -19,11 +19,24 @@ func median(_ values: [Double]) -> Double {
     return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
 }
 
+/// Wall seconds of `body`; with BENCH_CPU=1, the process's CPU seconds instead (user + system, all threads): on a
+/// machine shared with other work, CPU time compares two variants where wall time only measures the neighbours.
 func seconds(_ body: () -> Void) -> Double {
+    if cpuClock {
+        func now() -> Double {
+            var usage = rusage()
+            getrusage(RUSAGE_SELF.rawValue, &usage)
+            return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+        }
+        let start = now()
+        body()
+        return now() - start
+    }
     let start = DispatchTime.now().uptimeNanoseconds
     body()
     return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
 }
+let cpuClock = ProcessInfo.processInfo.environment["BENCH_CPU"] == "1"
 
 func report(_ name: String, _ value: Double, _ unit: String) {
     guard name.hasPrefix(only) else { return }
@@ -54,9 +67,9 @@ func randomBank(filters: Int, kernel: Int, channels: Int, stride: Int, padding: 
 }
 
 /// GFLOP/s of the convolution stage (2 FLOP per multiply-add), median of `repeats`.
-func convFigure(_ name: String, bank: FilterBank, image: Tensor, kernels: KernelLevel = .best) {
+func convFigure(_ name: String, bank: FilterBank, image: Tensor, kernels: KernelLevel = .best, wideBlocks: Bool = true) {
     guard name.hasPrefix(only) else { return }
-    let plan = try! ConvolutionPlan(bank: bank, input: image.extent)
+    let plan = try! ConvolutionPlan(bank: bank, input: image.extent, bandRows: nil, wideBlocks: wideBlocks)
     var macs = 0.0
     for f in plan.filters.indices {
         let o = plan.filters[f].geometry.output
@@ -74,6 +87,8 @@ for level in KernelLevel.available.reversed() {
 }
 let w3 = randomBank(filters: 64, kernel: 7, channels: 3, stride: 2, padding: .same, activation: .relu, seed: 13)
 convFigure("W3-conv-64x7x7x3-s2-1024", bank: w3, image: randomImage(1024, 1024, 3, seed: 2))
+// The same layer on the 8-filter kernel (pixels in the lanes), for a paired comparison with the wide kernel.
+convFigure("W3narrow-conv-64x7x7x3-s2-1024", bank: w3, image: randomImage(1024, 1024, 3, seed: 2), wideBlocks: false)
 convFigure("W3-conv-64x7x7x3-s2-224", bank: w3, image: randomImage(224, 224, 3, seed: 3))
 
 // Codec stages on real photos: `--photos DIR` (default SampleImages).

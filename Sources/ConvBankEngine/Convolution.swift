@@ -151,8 +151,23 @@ extension ConvolutionPlan {
 }
 
 extension ConvolutionPlan {
-    /// Direct filters whose maps are open at once in `run` (a few blocks of 8).
+    /// Direct filters whose maps are open at once in `run` (a few blocks of 8, or one wide block).
     static let chunkFilters = 64
+
+    /// Weights per filter (channels · kh · kw) from which blocks of 32 or more filters run on the wide kernel.
+    static let wideTaps = 64
+
+    /// Output bytes of one wide job from which its maps are written with non-temporal stores.
+    static let streamingStoreBytes = 8 << 20
+
+    /// Whether a job's maps are written past the caches: a wide block whose outputs (`rows` × `width` per filter) are
+    /// far larger than the caches, and which nothing reads again at once (no activation pass after the kernel).
+    static func streamsStores(block: Block, rows: Int, width: Int, epilogue: Epilogue) -> Bool {
+        if case .after = epilogue { return false }
+        guard block.width >= 32 else { return false }
+        let (values, overflow) = rows.multipliedReportingOverflow(by: width * block.filters.count)
+        return overflow || values >= streamingStoreBytes / MemoryLayout<Float>.size
+    }
 
     /// Runs direct blocks `chunk` into `outputs` (the maps of the chunk's filters, in filter order), all row bands of
     /// all its blocks on the workers together.
@@ -181,7 +196,8 @@ extension ConvolutionPlan {
                     weights: block.weights, biases: block.biases, filters: block.filters.count,
                     outputs: outputList.baseAddress! + nextOutput, out_width: out.width, out_stride: out.width,
                     origin: (band.lowerBound * bank.stride.height - windowStart) * rowStride,
-                    row_step: bank.stride.height * rowStride, activation: epilogue.kernelActivation))
+                    row_step: bank.stride.height * rowStride, activation: epilogue.kernelActivation,
+                    nontemporal: Self.streamsStores(block: block, rows: band.count, width: out.width, epilogue: epilogue) ? 1 : 0))
                 nextOutput += block.filters.count
             }
             // Row-band-major: the blocks of one band run one after another, while that band's input rows are still
@@ -215,7 +231,7 @@ extension ConvolutionPlan {
                 input: planes + (filter.firstChannel + c) * channelStride, channel_stride: channelStride, row_stride: rowStride,
                 tap_offsets: block.tapOffsets, taps_per_channel: taps, channels: 1, weights: filterWeights[f].base + c * taps, biases: zero.base,
                 filters: 1, outputs: outputList, out_width: out.width, out_stride: out.width, origin: 0,
-                row_step: bank.stride.height * rowStride, activation: Int(CCK_ACTIVATION_NONE))
+                row_step: bank.stride.height * rowStride, activation: Int(CCK_ACTIVATION_NONE), nontemporal: 0)
             let bands = (out.height + ConvolutionPlan.workRows - 1) / ConvolutionPlan.workRows
             parallelFor(bands, jobs: jobs) { band in
                 let rows = (band * ConvolutionPlan.workRows)..<min((band + 1) * ConvolutionPlan.workRows, out.height)
@@ -260,7 +276,7 @@ extension ConvolutionPlan {
                         tap_offsets: buffers.rowOffsets, taps_per_channel: kw, channels: 1, weights: buffers.rowWeights + (c * terms + k) * kw,
                         biases: zero.base, filters: 1, outputs: targetList.baseAddress! + plane, out_width: out.width, out_stride: scratch.rowStride,
                         origin: (plan.originRow + outputRows.lowerBound * bank.stride.height - windowStart) * rowStride, row_step: rowStride,
-                        activation: Int(CCK_ACTIVATION_NONE))
+                        activation: Int(CCK_ACTIVATION_NONE), nontemporal: 0)
                 }
                 let bands = (scratch.rows + ConvolutionPlan.workRows - 1) / ConvolutionPlan.workRows
                 parallelFor(bands * planesCount, jobs: jobs) { k in
@@ -277,7 +293,7 @@ extension ConvolutionPlan {
                     tap_offsets: buffers.columnOffsets, taps_per_channel: terms * kh, channels: channels.count,
                     weights: buffers.columnWeights + channels.lowerBound * terms * kh, biases: channel == nil ? buffers.bias : zero.base,
                     filters: 1, outputs: outputList, out_width: out.width, out_stride: out.width, origin: 0,
-                    row_step: bank.stride.height * scratch.rowStride, activation: epilogue.kernelActivation)
+                    row_step: bank.stride.height * scratch.rowStride, activation: epilogue.kernelActivation, nontemporal: 0)
                 let outBands = (out.height + ConvolutionPlan.workRows - 1) / ConvolutionPlan.workRows
                 parallelFor(outBands, jobs: jobs) { band in
                     let range = (band * ConvolutionPlan.workRows)..<min((band + 1) * ConvolutionPlan.workRows, out.height)
@@ -295,6 +311,14 @@ typealias DirectJob = cck_direct_job
 
 /// Runs a direct job with the compiled kernels of `kernels` (the C copy built for that level; all bit-identical).
 func dispatchDirect(_ job: DirectJob, rows: Range<Int>, blockWidth: Int, kernels: KernelLevel) {
+    if blockWidth >= 32 {
+        switch kernels {
+        case .avx512: cck_wide_avx512(job, rows.lowerBound, rows.upperBound, blockWidth)
+        case .avx2: cck_wide_avx2(job, rows.lowerBound, rows.upperBound, blockWidth)
+        case .portable: cck_wide_portable(job, rows.lowerBound, rows.upperBound, blockWidth)
+        }
+        return
+    }
     switch kernels {
     case .avx512: cck_direct_avx512(job, rows.lowerBound, rows.upperBound, blockWidth)
     case .avx2: cck_direct_avx2(job, rows.lowerBound, rows.upperBound, blockWidth)

@@ -60,7 +60,7 @@ public struct ConvolutionPlan: Sendable {
     /// Its pointers are into the plan's `buffers`, which live as long as the plan and never change.
     struct Block: @unchecked Sendable {
         var filters: Range<Int>
-        /// Weight slots per tap: 8, 4 or 1.
+        /// Weight slots per tap: 64 or 32 (the wide kernel), 8, 4 or 1.
         var width: Int
         /// Per channel tap, its offset within one channel's phase planes (kh · kw values).
         let tapOffsets: UnsafePointer<Int>
@@ -152,8 +152,9 @@ public struct ConvolutionPlan: Sendable {
     /// whole map, with phase planes of the whole padded height). A `ConvolutionStream` holds only a window of padded
     /// rows: a step may start each filter at a different padded row (their own origins and progress) and take up to
     /// `bandRows` rows, so the window spans that spread, the band's strides and the tallest kernel. Its taps and
-    /// low-rank scratch are laid out for that window and band.
-    init(bank: FilterBank, input: Extent2D, bandRows: Int?) throws(ConvolutionError) {
+    /// low-rank scratch are laid out for that window and band. `wideBlocks` false keeps every block at 8 filters or
+    /// fewer (the tests compare the wide kernel against it).
+    package init(bank: FilterBank, input: Extent2D, bandRows: Int?, wideBlocks: Bool = true) throws(ConvolutionError) {
         var geometries: [ConvolutionGeometry] = []
         var union = EdgeInsets.zero
         for index in bank.filters.indices {
@@ -204,7 +205,10 @@ public struct ConvolutionPlan: Sendable {
                                     separable: Self.lowRankFactors(filter)))
         }
         let buffers = PlanBuffers()
-        // Blocks of up to 8 consecutive filters sharing kernel size and origin.
+        // Blocks of up to 8 consecutive filters sharing kernel size and origin; or of 32 or 64 such filters for the wide
+        // kernel (filters in the vector lanes, wide.c) when each has at least `wideTaps` weights: there it beats the
+        // 8-filter kernel (a CNN's first layer, 64 × 7×7×3), while few taps (a 3×3 on one channel) favour pixels in
+        // the lanes.
         var blocks: [Block] = []
         var blockOfFilter = [Int?](repeating: nil, count: bank.filters.count)
         var start = 0
@@ -219,9 +223,11 @@ public struct ConvolutionPlan: Sendable {
                     && plans[a].originRow == plans[b].originRow
                     && plans[a].originColumn == plans[b].originColumn && plans[a].geometry.output == plans[b].geometry.output
             }
-            while end < bank.filters.count, end - start < 8, plans[end].separable == nil, same(start, end) { end += 1 }
+            let wide = wideBlocks && bank.filters[start].channels * bank.filters[start].kernel.height * bank.filters[start].kernel.width
+                >= Self.wideTaps
+            while end < bank.filters.count, end - start < (wide ? 64 : 8), plans[end].separable == nil, same(start, end) { end += 1 }
             var count = end - start
-            let width = count >= 8 ? 8 : (count >= 4 ? 4 : 1)
+            let width = wide && count >= 64 ? 64 : wide && count >= 32 ? 32 : count >= 8 ? 8 : (count >= 4 ? 4 : 1)
             count = min(count, width)
             end = start + count
             let kernel = bank.filters[start].kernel
@@ -328,8 +334,11 @@ public struct ConvolutionPlan: Sendable {
         let (channelStride, rowStride, phaseStride) = (self.channelStride, self.rowStride, self.phaseStride)
         let bands = (padded.height + 31) / 32
         return [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
-            buffer.initialize(repeating: 0)
+            // Every float is written once, by the worker of its row (zeroing the whole buffer first, on one thread, was
+            // a serial pass as long as the copy): pads and row slack get zeros, the 16 spare floats at the end too.
+            (buffer.baseAddress! + (count - 16)).initialize(repeating: 0, count: 16)
             let dst = DisjointWrites(base: buffer.baseAddress!)
+            let phases = min(sw, paddedWidth)
             image.storage.withUnsafeBufferPointer { source in
                 let src = SharedReads(base: source.baseAddress!)
                 // Workers fill disjoint padded rows of every channel.
@@ -338,16 +347,46 @@ public struct ConvolutionPlan: Sendable {
                     let plane = c * inputHeight * inputWidth
                     for py in (band * 32)..<min(band * 32 + 32, rowSource.count) {
                         let sy = rowSource[py]
-                        if sy < 0 { continue }
-                        let srcRow = src.base + plane + sy * inputWidth
                         let dstRow = dst.base + c * channelStride + py * rowStride
+                        if sy < 0 {
+                            for p in 0..<phases { (dstRow + p * phaseStride).initialize(repeating: 0, count: rowStride) }
+                            continue
+                        }
+                        let srcRow = src.base + plane + sy * inputWidth
+                        func border(_ px: Int) -> Float { columnSource[px] >= 0 ? srcRow[columnSource[px]] : 0 }
                         if sw == 1 {
-                            for px in 0..<left where columnSource[px] >= 0 { dstRow[px] = srcRow[columnSource[px]] }
+                            for px in 0..<left { dstRow[px] = border(px) }
                             (dstRow + left).update(from: srcRow, count: inputWidth)
-                            for px in (left + inputWidth)..<paddedWidth where columnSource[px] >= 0 { dstRow[px] = srcRow[columnSource[px]] }
+                            for px in (left + inputWidth)..<paddedWidth { dstRow[px] = border(px) }
+                            (dstRow + paddedWidth).initialize(repeating: 0, count: rowStride - paddedWidth)
+                        } else if sw == 2 {
+                            // Pairs (2i, 2i + 1) inside the image split into the two phases at once; the pads and an odd
+                            // column at either end come from `columnSource`.
+                            let first = (left + 1) / 2, end = max((left + inputWidth) / 2, first)
+                            cck_deinterleave2(srcRow + (2 * first - left), end - first, dstRow + first, dstRow + phaseStride + first)
+                            for p in 0..<phases {
+                                let phaseRow = dstRow + p * phaseStride
+                                let columns = (paddedWidth - p + 1) / 2
+                                for q in 0..<min(first, columns) { phaseRow[q] = border(p + 2 * q) }
+                                for q in min(end, columns)..<columns { phaseRow[q] = border(p + 2 * q) }
+                                (phaseRow + columns).initialize(repeating: 0, count: rowStride - columns)
+                            }
                         } else {
-                            for px in 0..<paddedWidth where columnSource[px] >= 0 {
-                                dstRow[(px % sw) * phaseStride + px / sw] = srcRow[columnSource[px]]
+                            // Phase p holds padded columns p, p + sw, …: the image's columns as one strided run, the
+                            // pads from `columnSource` (no division per pixel).
+                            for p in 0..<phases {
+                                let phaseRow = dstRow + p * phaseStride
+                                let columns = (paddedWidth - p + sw - 1) / sw
+                                let first = min(left > p ? (left - p + sw - 1) / sw : 0, columns)
+                                let end = max(min((left + inputWidth - p + sw - 1) / sw, columns), first)
+                                for q in 0..<first { phaseRow[q] = border(p + q * sw) }
+                                var from = srcRow + (p + first * sw - left)
+                                for q in first..<end {
+                                    phaseRow[q] = from.pointee
+                                    from += sw
+                                }
+                                for q in end..<columns { phaseRow[q] = border(p + q * sw) }
+                                (phaseRow + columns).initialize(repeating: 0, count: rowStride - columns)
                             }
                         }
                     }

@@ -46,6 +46,9 @@ typedef struct __attribute__((swift_attr("@Sendable"))) {
     /* CCK_ACTIVATION_NONE, or CCK_ACTIVATION_RELU (applied here: x > 0 ? x : +0, NaN → 0); any other activation is
      * the caller's, after the kernel. */
     ptrdiff_t activation;
+    /* Non-zero: the wide kernels write whole aligned 16-float groups with non-temporal stores (outputs far larger
+     * than the caches, not read again soon). Never changes a value. direct.c ignores it. */
+    ptrdiff_t nontemporal;
 } cck_direct_job;
 
 /* Output rows [first_row, end_row) of the job's filters, with block_width (8, 4 or 1) weight slots per tap
@@ -55,6 +58,16 @@ void cck_direct_portable(cck_direct_job job, ptrdiff_t first_row, ptrdiff_t end_
 void cck_direct_avx2(cck_direct_job job, ptrdiff_t first_row, ptrdiff_t end_row, ptrdiff_t block_width);
 /* x86-64-v4 (AVX-512 F/BW/CD/DQ/VL, zmm registers). Call only when the CPU has them. */
 void cck_direct_avx512(cck_direct_job job, ptrdiff_t first_row, ptrdiff_t end_row, ptrdiff_t block_width);
+
+/* Filters in the vector lanes (wide.c), for blocks of 32 or 64 filters (block_width 64 or 32; weights [c][tap][g]
+ * with g over block_width slots, biases block_width long). Bit-identical to the kernels above for the same filters:
+ * the same order of additions per output value. */
+void cck_wide_portable(cck_direct_job job, ptrdiff_t first_row, ptrdiff_t end_row, ptrdiff_t block_width);
+void cck_wide_avx2(cck_direct_job job, ptrdiff_t first_row, ptrdiff_t end_row, ptrdiff_t block_width);
+void cck_wide_avx512(cck_direct_job job, ptrdiff_t first_row, ptrdiff_t end_row, ptrdiff_t block_width);
+
+/* even[i] = source[2i], odd[i] = source[2i + 1] for i < pairs (phases.c). */
+void cck_deinterleave2(const float *source, ptrdiff_t pairs, float *even, float *odd);
 
 #pragma clang assume_nonnull end
 
