@@ -26,7 +26,7 @@ import Testing
     static let refused = cases.filter { $0.error != nil }
 
     @Test func corpusIsComplete() {
-        #expect(Self.decodable.filter { $0.file.hasPrefix("tiff_") }.count == 46)
+        #expect(Self.decodable.filter { $0.file.hasPrefix("tiff_") }.count == 47)
         #expect(Self.decodable.filter { $0.file.hasPrefix("webp_") }.count == 5)
         #expect(Self.refused.count == 14)
         // Every sample kind, every orientation.
