@@ -1,6 +1,6 @@
 # convbank — make run: the edges bank over SampleImages into ./out; make test: the whole suite.
 SWIFT ?= swift
-APT_PACKAGES := libpng-dev libjpeg-dev libdeflate-dev pkg-config zlib1g-dev qemu-user
+APT_PACKAGES := libpng-dev libjpeg-dev libdeflate-dev pkg-config zlib1g-dev qemu-user libtiff-dev libwebp-dev
 BANK ?= edges
 OUT ?= out
 
@@ -44,7 +44,7 @@ bench-big: deps
 	$(SWIFT) build -c release --product convbank
 	bash bench/big.sh $(BIG_SIZE)
 
-# libFuzzer + ASan/UBSan over the PNG and JPEG decoders (fuzz/run.sh, from the committed seed corpus fuzz/seeds/),
+# libFuzzer + ASan/UBSan over the PNG, JPEG, TIFF and WebP decoders (fuzz/run.sh, from the committed seed corpus fuzz/seeds/),
 # then the hostile-input property test with many cases and a fresh seed (fuzz/property.sh), FUZZ_SECONDS each;
 # non-zero exit if either finds anything.
 FUZZ_SECONDS ?= 60

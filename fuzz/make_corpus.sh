@@ -15,10 +15,15 @@ for f in "$here"/seeds/*; do cp -f "$f" "$out/seed_$(basename "$f")"; done
 for f in "$testdata"/pngsuite/*.png; do cp -f "$f" "$out/png_$(basename "$f")"; done
 # The generated JPEGs: baseline 4:2:0/4:1:1/4:4:0 with restart markers, arithmetic, progressive, CMYK, YCCK, EXIF (~150 KB).
 for f in "$testdata"/jpeg/*.jpg; do cp -f "$f" "$out/jpeg_$(basename "$f")"; done
+# The TIFF and WebP fixtures: every sample kind, compression, tiles, planes, orientation; lossless, lossy, animated;
+# truncated and refused files (~100 KB).
+for f in "$root"/Tests/ConvBankTests/Fixtures/formats/*.tif "$root"/Tests/ConvBankTests/Fixtures/formats/*.webp; do
+  cp -f "$f" "$out/formats_$(basename "$f")"
+done
 # Earlier findings, so each run starts from them too.
 if [ -d "$root/Tests/ConvBankTests/Fixtures/fuzz" ]; then
   for f in "$root"/Tests/ConvBankTests/Fixtures/fuzz/*; do
-    case "$f" in *.png|*.jpg|*.bin) cp -f "$f" "$out/regression_$(basename "$f")" ;; esac
+    case "$f" in *.png|*.jpg|*.tif|*.webp|*.bin) cp -f "$f" "$out/regression_$(basename "$f")" ;; esac
   done
 fi
 chmod u+w "$out"/* 2>/dev/null || true

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes fuzz/seeds/: small PNGs and JPEGs built around what is not pixels, so libFuzzer starts from every ancillary
+"""Writes fuzz/seeds/: small PNGs, JPEGs, TIFFs and WebPs built around what is not pixels, so libFuzzer starts from every ancillary
 chunk and marker kind with valid CRCs and lengths (the PngSuite and test JPEGs that make_corpus.sh adds cover the
 pixel paths). Standard library only; the output is the same on every run.
 
@@ -11,7 +11,11 @@ IDAT split into 1-byte chunks, empty IDATs, data after the end of the zlib strea
 and more than the 8 KiB cio_decode_png reads past the last row), an ancillary chunk before IHDR, a chunk length
 over the 8 MiB chunk limit in a short file. JPEG (flat 8x8 blocks, DC-only Huffman tables): baseline gray, YCbCr
 4:2:0, progressive, restart markers, CMYK with Adobe APP14, each with APPn/COM segments: JFIF, EXIF orientation
-(little- and big-endian), XMP, ICC_PROFILE, Photoshop, COM, and a run of many segments.
+(little- and big-endian), XMP, ICC_PROFILE, Photoshop, COM, and a run of many segments. TIFF (a directory after its
+data): strips and tiles, planar separate, both byte orders, BigTIFF, deflate with the horizontal predictor, packbits,
+float, 16-bit, palette, 1-bit min-is-white, orientation, ancillary tags, and YCbCr/CMYK that are refused. WebP: simple
+lossless and lossy files, the extended format with ICCP/EXIF/XMP, ALPH, an animation with offset frames, an unknown
+chunk (two libwebp bitstreams, made through Pillow, are embedded as hex; the containers are built here).
 """
 import os
 import struct
@@ -232,11 +236,131 @@ def jpeg_seeds():
     return s
 
 
+# ---------------------------------------------------------------- TIFF
+
+TYPES = {"B": (1, 1), "A": (2, 1), "H": (3, 2), "I": (4, 4), "R": (5, 8), "f": (11, 4), "Q": (16, 8)}
+
+
+def tiff(w, h, chunks, tags, little=True, big=False):
+    """A TIFF of one directory: `chunks` (strip or tile bytes) stored first, then the directory. `tags` maps a tag
+    number to (type letter, values); offsets (273/324) and byte counts (279/325) are filled in from `chunks`."""
+    e = "<" if little else ">"
+    head = (b"II" if little else b"MM") + (struct.pack(e + "HHHQ", 43, 8, 0, 0) if big else struct.pack(e + "HI", 42, 0))
+    body = bytearray(head)
+    offsets = []
+    for c in chunks:
+        offsets.append(len(body))
+        body += c
+        if len(body) % 2:
+            body += b"\x00"
+    tags = dict(tags)
+    tags.setdefault(256, ("I", [w]))
+    tags.setdefault(257, ("I", [h]))
+    tiled = 322 in tags
+    tags[324 if tiled else 273] = ("Q" if big else "I", offsets)
+    tags[325 if tiled else 279] = ("Q" if big else "I", [len(c) for c in chunks])
+    entry_size, count_fmt, inline = (20, "Q", 8) if big else (12, "I", 4)
+    ifd_at = len(body)
+    n = len(tags)
+    extra_at = ifd_at + (8 if big else 2) + n * entry_size + (8 if big else 4)
+    entries, extra = b"", bytearray()
+    for tag in sorted(tags):
+        kind, values = tags[tag]
+        code, size = TYPES[kind]
+        if kind == "A":
+            data, count = values + b"\x00", len(values) + 1
+        elif kind == "R":
+            data, count = b"".join(struct.pack(e + "II", a, b) for a, b in values), len(values)
+        else:
+            data, count = struct.pack(e + kind * len(values), *values), len(values)
+        if len(data) <= inline:
+            field = data.ljust(inline, b"\x00")
+        else:
+            field = struct.pack(e + count_fmt, extra_at + len(extra))
+            extra += data + (b"\x00" if len(data) % 2 else b"")
+        entries += struct.pack(e + "HH" + count_fmt, tag, code, count) + field
+    body += struct.pack(e + ("Q" if big else "H"), n) + entries + struct.pack(e + count_fmt, 0) + extra
+    struct.pack_into(e + ("Q" if big else "I"), body, 8 if big else 4, ifd_at)
+    return bytes(body)
+
+
+def pattern(n, seed=0):
+    return bytes((37 * k + 11 * seed + (k * k) % 7) % 256 for k in range(n))
+
+
+def tiff_seeds():
+    s = {}
+    gray = {258: ("H", [8]), 259: ("H", [1]), 262: ("H", [1]), 277: ("H", [1]), 278: ("I", [4])}
+    s["tiff_gray8_strips.tif"] = tiff(8, 8, [pattern(32, 1), pattern(32, 2)], gray)
+    s["tiff_gray8_be_orient6.tif"] = tiff(8, 8, [pattern(32, 3), pattern(32, 4)], {**gray, 274: ("H", [6])}, little=False)
+    s["tiff_gray16_deflate.tif"] = tiff(6, 5, [zlib.compress(pattern(60, 5))], {**gray, 258: ("H", [16]), 259: ("H", [8]), 278: ("I", [5])})
+    s["tiff_rgb8_deflate_predictor.tif"] = tiff(7, 4, [zlib.compress(pattern(84, 6))], {
+        258: ("H", [8, 8, 8]), 259: ("H", [32946]), 262: ("H", [2]), 277: ("H", [3]), 278: ("I", [4]), 317: ("H", [2])})
+    s["tiff_rgba16_separate.tif"] = tiff(4, 3, [pattern(24, p) for p in range(4)], {
+        258: ("H", [16] * 4), 259: ("H", [1]), 262: ("H", [2]), 277: ("H", [4]), 278: ("I", [3]), 284: ("H", [2]), 338: ("H", [2])})
+    s["tiff_float_tiles.tif"] = tiff(20, 18, [struct.pack("<256f", *[k * 0.5 - 30 for k in range(256)])] * 4, {
+        258: ("H", [32]), 259: ("H", [1]), 262: ("H", [1]), 277: ("H", [1]), 339: ("H", [3]), 322: ("I", [16]), 323: ("I", [16])})
+    s["tiff_graya8_tiles_deflate.tif"] = tiff(16, 16, [zlib.compress(pattern(512, 7))], {
+        258: ("H", [8, 8]), 259: ("H", [8]), 262: ("H", [1]), 277: ("H", [2]), 338: ("H", [1]), 322: ("I", [16]), 323: ("I", [16])})
+    s["tiff_palette4.tif"] = tiff(6, 4, [pattern(12, 8)], {
+        258: ("H", [4]), 259: ("H", [1]), 262: ("H", [3]), 277: ("H", [1]), 278: ("I", [4]), 320: ("H", [(k * 4099) % 65536 for k in range(48)])})
+    s["tiff_bilevel_miniswhite.tif"] = tiff(12, 3, [pattern(6, 9)], {**gray, 258: ("H", [1]), 262: ("H", [0]), 278: ("I", [3])})
+    s["tiff_packbits.tif"] = tiff(8, 2, [bytes([0xF9, 0x55]) + bytes([0x07]) + pattern(8, 10)], {**gray, 259: ("H", [32773]), 278: ("I", [2])})
+    s["tiff_bigtiff_rgb.tif"] = tiff(3, 2, [pattern(18, 11)], {258: ("H", [8, 8, 8]), 259: ("H", [1]), 262: ("H", [2]), 277: ("H", [3]), 278: ("I", [2])}, big=True)
+    s["tiff_ancillary_tags.tif"] = tiff(4, 4, [pattern(16, 12)], {
+        **gray, 278: ("I", [4]), 270: ("A", b"made by fuzz/make_seeds.py"), 282: ("R", [(72, 1)]), 283: ("R", [(72, 1)]),
+        296: ("H", [2]), 305: ("A", b"convbank"), 306: ("A", b"2024:06:12 12:00:00"), 65000: ("B", list(range(40)))})
+    s["tiff_ycbcr_raw.tif"] = tiff(4, 4, [pattern(24, 13)], {
+        258: ("H", [8, 8, 8]), 259: ("H", [1]), 262: ("H", [6]), 277: ("H", [3]), 278: ("I", [4]), 530: ("H", [2, 2])})
+    s["tiff_cmyk.tif"] = tiff(2, 2, [pattern(16, 14)], {258: ("H", [8] * 4), 259: ("H", [1]), 262: ("H", [5]), 277: ("H", [4]), 278: ("I", [2])})
+    return s
+
+
+# ---------------------------------------------------------------- WebP
+
+# Bitstreams made by libwebp (through Pillow): a 4×3 lossless image and a 4×4 lossy one (chunk payloads only).
+VP8L_4X3 = bytes.fromhex("2f038000005f20164cce11e46f1bc354dca162fe13db81208044219658669965964923fa1f98ee00")
+VP8_4X4 = bytes.fromhex("b001009d012a0400040002c04c259c0274010efe02ec00fdc02d93121cb694000000")
+
+
+def riff_chunk(kind, data):
+    return kind + struct.pack("<I", len(data)) + data + (b"\x00" if len(data) % 2 else b"")
+
+
+def webp(*chunks):
+    body = b"WEBP" + b"".join(chunks)
+    return b"RIFF" + struct.pack("<I", len(body)) + body
+
+
+def vp8x(flags, w, h):
+    return riff_chunk(b"VP8X", bytes([flags, 0, 0, 0]) + (w - 1).to_bytes(3, "little") + (h - 1).to_bytes(3, "little"))
+
+
+def anmf(x, y, w, h, payload, duration=100, flags=0):
+    return riff_chunk(b"ANMF", (x // 2).to_bytes(3, "little") + (y // 2).to_bytes(3, "little") + (w - 1).to_bytes(3, "little")
+                      + (h - 1).to_bytes(3, "little") + duration.to_bytes(3, "little") + bytes([flags]) + payload)
+
+
+def webp_seeds():
+    s = {}
+    s["webp_lossless.webp"] = webp(riff_chunk(b"VP8L", VP8L_4X3))
+    s["webp_lossy.webp"] = webp(riff_chunk(b"VP8 ", VP8_4X4))
+    s["webp_extended_meta.webp"] = webp(vp8x(0x20 | 0x08 | 0x04, 4, 3), riff_chunk(b"ICCP", b"\x00" * 20),
+                                        riff_chunk(b"VP8L", VP8L_4X3), riff_chunk(b"EXIF", b"II*\x00\x08\x00\x00\x00\x00\x00"),
+                                        riff_chunk(b"XMP ", b"<x:xmpmeta/>"))
+    s["webp_lossy_alpha.webp"] = webp(vp8x(0x10, 4, 4), riff_chunk(b"ALPH", b"\x00" + pattern(16, 15)), riff_chunk(b"VP8 ", VP8_4X4))
+    s["webp_animated.webp"] = webp(vp8x(0x02 | 0x10, 8, 6), riff_chunk(b"ANIM", b"\xff\xff\xff\xff\x00\x00"),
+                                   anmf(2, 2, 4, 3, riff_chunk(b"VP8L", VP8L_4X3)),
+                                   anmf(0, 0, 4, 4, riff_chunk(b"VP8 ", VP8_4X4), flags=2))
+    s["webp_unknown_chunk.webp"] = webp(vp8x(0, 4, 4), riff_chunk(b"ABCD", b"odd"), riff_chunk(b"VP8 ", VP8_4X4))
+    return s
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     for name in os.listdir(OUT):
         os.remove(os.path.join(OUT, name))
-    seeds = {**png_seeds(), **jpeg_seeds()}
+    seeds = {**png_seeds(), **jpeg_seeds(), **tiff_seeds(), **webp_seeds()}
     for name, data in sorted(seeds.items()):
         with open(os.path.join(OUT, name), "wb") as f:
             f.write(data)

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Fuzzes convbank's PNG and JPEG decoders (Sources/CImageIO) with libFuzzer under ASan + UBSan for a bounded time.
+# Fuzzes convbank's PNG, JPEG, TIFF and WebP decoders (Sources/CImageIO) with libFuzzer under ASan + UBSan for a bounded time.
 #   bash fuzz/run.sh [SECONDS]        (default 60; `make fuzz FUZZ_SECONDS=300`)
 # Environment: FUZZ_JOBS (parallel fuzzing processes, default 1), CLANG (default: the Swift toolchain's clang),
 #   FUZZ_SWIFT=1 also fuzzes the Swift side (ImageCodec.decode + EXIF parsing) for the same time, see swift/.
@@ -26,12 +26,13 @@ if ! "$CLANG" -print-file-name=libclang_rt.fuzzer-x86_64.a | grep -q /; then
 fi
 linker=""
 "$CLANG" -fuse-ld=lld -x c /dev/null -shared -o /dev/null 2>/dev/null && linker="-fuse-ld=lld"
-libs="$(pkg-config --cflags --libs libpng libjpeg libdeflate)" || { echo "fuzz: pkg-config cannot find libpng/libjpeg/libdeflate (make deps)" >&2; exit 2; }
+libs="$(pkg-config --cflags --libs libpng libjpeg libdeflate libtiff-4 libwebp libwebpdemux)" || { echo "fuzz: pkg-config cannot find libpng/libjpeg/libdeflate/libtiff/libwebp (make deps)" >&2; exit 2; }
 
 echo "fuzz: building $build/decode_fuzzer with $CLANG"
 # shellcheck disable=SC2086
 "$CLANG" -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined $linker \
   -I Sources/CImageIO/include "$here/decode_fuzzer.c" Sources/CImageIO/png.c Sources/CImageIO/jpeg.c Sources/CImageIO/pngwrite.c Sources/CImageIO/deflate_rle.c \
+  Sources/CImageIO/tiff.c Sources/CImageIO/webp.c \
   $libs -o "$build/decode_fuzzer" || { echo "fuzz: build failed" >&2; exit 2; }
 
 bash "$here/make_corpus.sh" "$corpus"

@@ -88,7 +88,8 @@ extension ApplySettings {
     public func memoryNeeded(bank: FilterBank, header: ImageCodec.Header, fileBytes: Int) throws(ConvolutionError) -> Int {
         let pixels = Saturating(header.extent.height) * header.extent.width
         var total = Saturating(fileBytes) + pixels * header.rawBytesPerPixel
-        total = total + pixels * (header.channels * MemoryLayout<Float>.stride * (header.format == .jpeg ? 2 : 1))
+        // A JPEG or TIFF may be turned upright: a second tensor for a moment.
+        total = total + pixels * (header.channels * MemoryLayout<Float>.stride * (header.format == .jpeg || header.format == .tiff ? 2 : 1))
         if header.channels != bank.channels { total = total + pixels * (bank.channels * MemoryLayout<Float>.stride) }
         let plan = try ConvolutionPlan(bank: bank, input: header.extent)
         total = total + plan.memoryBytes

@@ -55,6 +55,10 @@ public final class ApplyRun {
         public var unreadable = 0
         /// Run files (stats.csv, index.html, the manifest) that could not be written (each named in an error line).
         public var failedWrites = 0
+        /// Files of the folders walked that are not inputs (their names are not image names: `InputWalk`'s
+        /// `onPassedOver`), counted in this shard when sharded (by the same hash of their relative paths as inputs,
+        /// so the shards' counts add up to an unsharded run's).
+        public var passedOver = 0
     }
 
     /// The bank run.
@@ -141,10 +145,13 @@ public final class ApplyRun {
     ///   files.
     public func run(_ handle: (Event) -> Void) -> Outcome {
         var outcome = Outcome()
-        let problems = ProblemLog()
+        let problems = ProblemLog(), passedOver = ProblemLog()
         let shard = self.shard
         let walk = InputWalk(arguments: inputs, exclude: output, outputLeaves: Set(settings.outputLeaves(bank: bank)),
-                             sheetSuffix: settings.sheet != nil ? ".sheet.png" : nil) { problems.add($0) }
+                             sheetSuffix: settings.sheet != nil ? ".sheet.png" : nil, onProblem: { problems.add($0) },
+                             onPassedOver: { relative in
+                                 if shard?.contains(InputItem(path: "", key: "", relative: relative)) ?? true { passedOver.add(relative) }
+                             })
         let source: () -> InputItem? = {
             while let item = walk.next() {
                 if shard?.contains(item) ?? true { return item }
@@ -219,6 +226,7 @@ public final class ApplyRun {
         do { try statsFile?.commit() } catch { fileError("\(error)") }
         if let problem = batch.manifestProblem { fileError(problem) }
         outcome.unreadable = problems.count
+        outcome.passedOver = passedOver.count
         return outcome
     }
 
@@ -229,7 +237,8 @@ public final class ApplyRun {
     }
 }
 
-/// Problems met while walking the inputs (written from the read-ahead thread, read at the end).
+/// Problems (or passed-over files) met while walking the inputs, counted (written from the read-ahead thread, read at
+/// the end).
 final class ProblemLog: @unchecked Sendable {
     private let lock = NSLock()
     private var count_ = 0

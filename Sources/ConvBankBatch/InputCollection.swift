@@ -61,9 +61,13 @@ public struct InputCollection: Sendable {
     /// Problems met while walking (missing arguments, unreadable folders, loops), one line each; files reached
     /// again through the same path are left out of `items` and not listed here.
     public var problems: [String] = []
+    /// Files in the folders walked that are not inputs (not named as an image), passed over (`InputWalk`'s
+    /// `onPassedOver`).
+    public var passedOver = 0
 
-    /// The file name extensions of inputs, lowercase (matched in any letter case).
-    public static let imageExtensions: Set<String> = ["png", "jpg", "jpeg"]
+    /// The file name extensions a folder's files are taken by, lowercase (matched in any letter case). A file
+    /// argument is taken whatever its name; either way the bytes decide the format.
+    public static let imageExtensions: Set<String> = ["png", "jpg", "jpeg", "tif", "tiff", "webp"]
 
     /// Walks `arguments` to the end, as `InputWalk(arguments:exclude:outputLeaves:sheetSuffix:onProblem:)` does.
     /// - Parameters:
@@ -72,7 +76,10 @@ public struct InputCollection: Sendable {
     ///   - outputLeaves: the file names each input writes inside its own folder (`<filter>.<ext>`);
     ///   - sheetSuffix: what each input writes beside its folder (`.sheet.png`), if anything.
     public init(arguments: [String], exclude: String? = nil, outputLeaves: Set<String> = [], sheetSuffix: String? = nil) {
-        let walk = InputWalk(arguments: arguments, exclude: exclude, outputLeaves: outputLeaves, sheetSuffix: sheetSuffix)
+        var passed = 0
+        let walk = InputWalk(arguments: arguments, exclude: exclude, outputLeaves: outputLeaves, sheetSuffix: sheetSuffix,
+                             onPassedOver: { _ in passed += 1 })
+        defer { passedOver = passed }
         for item in walk {
             if let problem = item.problem {
                 if problem.kind == .failed { problems.append(problem.message) }

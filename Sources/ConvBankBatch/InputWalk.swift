@@ -8,9 +8,10 @@ import Foundation
 /// per folder (for collision checks and for files reached twice).
 ///
 /// Order and rules are `InputCollection`'s: arguments in order; folders walked recursively in byte order of names;
-/// `.png`/`.jpg`/`.jpeg` in any letter case; hidden names skipped; the output folder never entered; folders reached
-/// through a symbolic link walked after the real ones of the same argument, never twice, a link to one of its own
-/// ancestors reported as a loop.
+/// `.png`/`.jpg`/`.jpeg`/`.tif`/`.tiff`/`.webp` in any letter case (`InputCollection.imageExtensions`), every other
+/// visible file of a folder passed over and counted (`onPassedOver`); hidden names skipped; the output folder never
+/// entered; folders reached through a symbolic link walked after the real ones of the same argument, never twice, a
+/// link to one of its own ancestors reported as a loop. A file argument is an input whatever its name.
 ///
 /// Names are bytes: read with `readdir`, carried losslessly (see `FileSystem`), so a name that is not UTF-8 is an
 /// input like any other and its key holds the same bytes. An input is a path — a name in a folder: two hard links
@@ -32,6 +33,7 @@ public final class InputWalk: Sequence, IteratorProtocol {
     private let outputLeaves: Set<String>
     private let sheetSuffix: String?
     private let onProblem: (String) -> Void
+    private let onPassedOver: (String) -> Void
 
     private struct Frame {
         var folder: String
@@ -63,13 +65,17 @@ public final class InputWalk: Sequence, IteratorProtocol {
     ///     becomes a folder where another input's file goes.
     ///   - sheetSuffix: What each input writes beside its folder (`.sheet.png`), if anything.
     ///   - onProblem: Called with the message of each `.failed` problem as it is met.
+    ///   - onPassedOver: Called with the path relative to its folder argument of each file in a walked folder that is
+    ///     not an input: a visible entry that is not a folder (a regular file, a special file, a dangling link) and
+    ///     whose name has none of the `InputCollection.imageExtensions`. Hidden names are not counted.
     public init(arguments: [String], exclude: String? = nil, outputLeaves: Set<String> = [], sheetSuffix: String? = nil,
-                onProblem: @escaping (String) -> Void = { _ in }) {
+                onProblem: @escaping (String) -> Void = { _ in }, onPassedOver: @escaping (String) -> Void = { _ in }) {
         self.arguments = arguments
         self.excluded = exclude.flatMap { FileKey(path: $0) }
         self.outputLeaves = outputLeaves
         self.sheetSuffix = sheetSuffix
         self.onProblem = onProblem
+        self.onPassedOver = onPassedOver
         // File arguments of one stem keep their extensions (the list is on the command line, so it is small).
         var names: [String: Set<String>] = [:]
         for argument in arguments {
@@ -214,7 +220,10 @@ public final class InputWalk: Sequence, IteratorProtocol {
                     continue
                 }
                 // A file, or a name that does not resolve (a dangling link: an input that fails when read).
-                guard Self.isImageName(entry.name) else { continue }
+                guard Self.isImageName(entry.name) else {
+                    onPassedOver(relative)
+                    continue
+                }
                 guard firstVisit(folder: frame.key, name: FileSystem.bytes(of: entry.name)) else { return repeated(path, relative: relative) }
                 return .file(path: path, relative: relative, ambiguous: frame.ambiguousStems.contains(InputCollection.dropExtension(entry.name)))
             }

@@ -10,12 +10,14 @@ extension Convbank {
         static let configuration = CommandConfiguration(
             abstract: "Run a bank over images and write one map per filter: DIR/<input path without extension>/<filter>.<ext>.",
             discussion: """
-                Folders are walked recursively in name order (.png .jpg .jpeg, any letter case; hidden names skipped). \
+                Folders are walked recursively in name order (.png .jpg .jpeg .tif .tiff .webp, any letter case; hidden \
+                names skipped; other files are passed over and counted in the closing summary). A file given as an \
+                argument is read whatever its name: the bytes decide the format (PNG, JPEG, TIFF, WebP). \
                 A bad input prints one line on stderr and the rest go on; the exit status is then 1. \
                 Every file is written under a temporary name and renamed, so it is complete or absent.
                 """)
 
-        @Argument(help: "Images (.png .jpg .jpeg) or folders.")
+        @Argument(help: "Images (PNG, JPEG, TIFF, WebP, told apart by their bytes) or folders.")
         var inputs: [String]
 
         @OptionGroup var bankOptions: BankOptions
@@ -108,7 +110,7 @@ extension Convbank {
                 }
                 if event.report != nil { progress.show() }
             }
-            progress.finish(shard: run.shard, problems: outcome.unreadable)
+            progress.finish(shard: run.shard, problems: outcome.unreadable, passedOver: outcome.passedOver)
             if progress.failed + outcome.unreadable + outcome.failedWrites > 0 { throw CLIError.inputsFailed }
         }
     }
@@ -173,7 +175,8 @@ struct Progress {
         lastShown = now
     }
 
-    mutating func finish(shard: Shard?, problems: Int) {
+    /// The closing summary line; `passedOver` other files are named at its end (`…; 3 other files passed over`).
+    mutating func finish(shard: Shard?, problems: Int, passedOver: Int) {
         clearLine()
         guard !quiet else { return }
         let seconds = Date().timeIntervalSince(started)
@@ -181,7 +184,8 @@ struct Progress {
         printError(String(format: "%d input%@: %d succeeded, %d skipped, %d failed; %.1f MP in %.2f s (%.1f MP/s)%@%@",
                           total, total == 1 ? "" : "s", succeeded, skipped, failed, mp, seconds, seconds > 0 ? mp / seconds : 0,
                           problems > 0 ? ", \(problems) unreadable argument\(problems == 1 ? "" : "s") or folder\(problems == 1 ? "" : "s")" : "",
-                          shard.map { ", shard \($0)" } ?? ""))
+                          shard.map { ", shard \($0)" } ?? "")
+                   + (passedOver > 0 ? "; \(passedOver) other file\(passedOver == 1 ? "" : "s") passed over" : ""))
     }
 }
 

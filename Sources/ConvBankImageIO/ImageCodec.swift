@@ -3,7 +3,8 @@ internal import CImageIO
 import Foundation
 
 /// A decoded image: raw samples as floats, in the file's own channels (gray 1, gray+alpha 2, RGB 3, RGBA 4;
-/// palette PNGs and CMYK JPEGs arrive as RGB), turned upright by its EXIF orientation.
+/// palette PNGs and TIFFs and CMYK JPEGs arrive as RGB), turned upright by its EXIF orientation (JPEG) or its
+/// Orientation tag (TIFF).
 public struct DecodedImage: Sendable {
     /// The file formats read, told apart by their first bytes; the raw value is the name used in messages.
     public enum Format: String, Sendable {
@@ -11,22 +12,27 @@ public struct DecodedImage: Sendable {
         case png = "PNG"
         /// JPEG: 8 bits per sample.
         case jpeg = "JPEG"
+        /// TIFF (first image only): 8 or 16 bits per sample (1-, 2- and 4-bit gray become 8-bit, palette images
+        /// 16-bit RGB from the colour map), or 32-bit float samples kept as they are.
+        case tiff = "TIFF"
+        /// WebP, lossy or lossless (an animation's first frame): 8 bits per sample.
+        case webp = "WebP"
     }
 
-    /// The samples as `Float`, unscaled (0…255 for 8-bit files, 0…65535 for 16-bit ones), `height × width ×
-    /// channels` with the file's channels, upright.
+    /// The samples as `Float`, unscaled (0…255 for 8-bit files, 0…65535 for 16-bit ones, a float TIFF's own
+    /// values), `height × width × channels` with the file's channels, upright.
     public var tensor: Tensor
     /// The format the bytes were in.
     public var format: Format
-    /// Bits per sample in the file after expansion: 8 or 16.
+    /// Bits per sample in the file after expansion: 8 or 16, or 32 for a float TIFF.
     public var bitDepth: Int
-    /// The orientation that was applied (always `.up` for PNG).
+    /// The orientation that was applied (always `.up` for PNG and WebP).
     public var orientation: ExifOrientation
     /// Whether the file stored CMYK (converted to RGB).
     public var wasCMYK: Bool
 }
 
-/// Reads PNG and JPEG files into tensors and writes grayscale PNGs; the only caller of the `CImageIO` shim.
+/// Reads PNG, JPEG, TIFF and WebP files into tensors and writes grayscale PNGs; the only caller of the `CImageIO` shim.
 public enum ImageCodec {
     /// Images with more pixels than this are refused from their header: 2^28 ≈ 268 megapixels.
     public static let defaultMaxPixels = 1 << 28
@@ -40,31 +46,40 @@ public enum ImageCodec {
         return overflow || bytes > Int.max - (64 << 20) ? Int.max : bytes + (64 << 20)
     }
 
-    /// The format the bytes start with, if any: the PNG signature, or a JPEG's `FF D8 FF`.
+    /// The format the bytes start with, if any: the PNG signature, a JPEG's `FF D8 FF`, a TIFF's `II*\0` or
+    /// `MM\0*` (BigTIFF: `II+\0`, `MM\0+`), a WebP's `RIFF` … `WEBP`. Never the file name.
     /// - Complexity: O(1).
     public static func sniff(_ bytes: [UInt8]) -> DecodedImage.Format? {
         if bytes.starts(with: [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]) { return .png }
         if bytes.starts(with: [0xFF, 0xD8, 0xFF]) { return .jpeg }
+        if bytes.starts(with: [0x49, 0x49, 0x2A, 0x00]) || bytes.starts(with: [0x4D, 0x4D, 0x00, 0x2A]) { return .tiff }
+        if bytes.starts(with: [0x49, 0x49, 0x2B, 0x00]) || bytes.starts(with: [0x4D, 0x4D, 0x00, 0x2B]) { return .tiff }
+        if bytes.count >= 12, bytes.starts(with: Array("RIFF".utf8)), bytes[8..<12].elementsEqual("WEBP".utf8) { return .webp }
         return nil
     }
+
+    /// What `sniff` knows, for messages about bytes that are none of them.
+    static let knownFormats = "a PNG, JPEG, TIFF or WebP file"
 
     /// What an image's header says, read without decoding: enough to work out the memory that decoding and
     /// filtering it will need before any of it is allocated.
     public struct Header: Sendable, Equatable {
         /// The file's format.
         public var format: DecodedImage.Format
-        /// Width and height after the EXIF orientation (JPEG).
+        /// Width and height after the EXIF orientation (JPEG) or the Orientation tag (TIFF).
         public var extent: Extent2D
-        /// Channels of the decoded tensor (palette PNG and CMYK JPEG: 3).
+        /// Channels of the decoded tensor (palette PNG or TIFF and CMYK JPEG: 3).
         public var channels: Int
         /// Bytes per pixel of the decoder's own buffers: its interleaved samples (palette PNG: index and RGB both),
-        /// and for a progressive JPEG its whole-image coefficient buffers (2 bytes per component).
+        /// for a progressive JPEG its whole-image coefficient buffers (2 bytes per component), for a TIFF its strip
+        /// or tile buffer, for a WebP libwebp's own image (lossless) or canvases (animation), spread over the pixels.
         public var rawBytesPerPixel: Int
     }
 
-    /// Reads the header of PNG or JPEG bytes (PNG: IHDR; JPEG: the first SOF segment, and the EXIF orientation).
-    /// Nil when the bytes are neither or the header cannot be found; decoding then reports the problem.
-    /// - Complexity: O(bytes before the first scan) for JPEG, O(1) for PNG.
+    /// Reads the header of image bytes (PNG: IHDR; JPEG: the first SOF segment, and the EXIF orientation; TIFF: the
+    /// first image directory, through libtiff; WebP: the VP8/VP8L/VP8X header, through libwebp).
+    /// Nil when the bytes are none of these or the header cannot be read; decoding then reports the problem.
+    /// - Complexity: O(bytes before the first scan) for JPEG, O(1) for PNG and WebP, O(first directory) for TIFF.
     public static func header(of bytes: [UInt8]) -> Header? {
         func be16(_ i: Int) -> Int { Int(bytes[i]) << 8 | Int(bytes[i + 1]) }
         func be32(_ i: Int) -> Int { be16(i) << 16 | be16(i + 2) }
@@ -103,12 +118,41 @@ public enum ImageCodec {
                 i += 2 + length
             }
             return nil
+        case let format?:
+            guard case .success(let info) = imageInfo(format, bytes: bytes, maxPixels: .max) else { return nil }
+            let pixels = max(Int(info.width) * Int(info.height), 1)
+            let swapped = (ExifOrientation(rawValue: Int(info.orientation)) ?? .up).swapsAxes
+            let extent = swapped ? Extent2D(height: Int(info.width), width: Int(info.height)) : Extent2D(height: Int(info.height), width: Int(info.width))
+            let decoderBytes = (Int(clamping: info.decoder_bytes) + pixels - 1) / pixels
+            return Header(format: format, extent: extent, channels: Int(info.channels),
+                          rawBytesPerPixel: Int(info.channels) * Int(info.bit_depth) / 8 + decoderBytes)
         case nil:
             return nil
         }
     }
 
-    /// Reads and decodes the file at `path`: a PNG or a JPEG, told apart by its bytes, not its name.
+    /// The C layer's header facts of a TIFF or WebP (`cio_tiff_info`, `cio_webp_info`), or its status and message.
+    /// The corresponding C functions are `cio_tiff_info` and `cio_webp_info`.
+    static func imageInfo(_ format: DecodedImage.Format, bytes: [UInt8], maxPixels: UInt64) -> Result<cio_image_info, InfoFailure> {
+        var info = cio_image_info()
+        var message = [CChar](repeating: 0, count: Int(CIO_MESSAGE_CAPACITY))
+        let status = bytes.withUnsafeBufferPointer { buffer in
+            switch format {
+            case .tiff: cio_tiff_info(buffer.baseAddress, buffer.count, maxPixels, &info, &message)
+            case .webp: cio_webp_info(buffer.baseAddress, buffer.count, maxPixels, &info, &message)
+            case .png, .jpeg: preconditionFailure("PNG and JPEG headers are read in Swift")
+            }
+        }
+        return status == CIO_OK ? .success(info) : .failure(InfoFailure(status: status, message: message))
+    }
+
+    /// Why `imageInfo` failed: the C status and message, for `decodeError`.
+    struct InfoFailure: Error {
+        var status: cio_status
+        var message: [CChar]
+    }
+
+    /// Reads and decodes the file at `path`: a PNG, JPEG, TIFF or WebP, told apart by its bytes, not its name.
     /// - Parameters:
     ///   - path: The file; a lossless path string (see `FileSystem`).
     ///   - maxPixels: Images with more pixels are refused from their header, before any decoding; a larger file
@@ -122,25 +166,30 @@ public enum ImageCodec {
         return try decode(bytes: bytes, path: path, maxPixels: maxPixels)
     }
 
-    /// Decodes PNG or JPEG bytes (told apart by their signature, not the file name).
+    /// Decodes PNG, JPEG, TIFF or WebP bytes (told apart by their signature, not the file name). A TIFF's
+    /// Orientation tag and a JPEG's EXIF orientation are applied; a float TIFF's samples are kept as they are, but
+    /// one holding NaN or an infinity is refused (`unsupported`: no filter can give a number from it).
     /// - Parameters:
     ///   - bytes: The whole file.
     ///   - path: Named in errors only.
     ///   - maxPixels: Images with more pixels are refused from their header, before any decoding.
     /// - Throws: `ImageCodecError` naming `path`: not an image, unsupported, corrupt or truncated (a decoder
-    ///   warning is an error too), too large, out of memory.
+    ///   warning, or any libtiff error, is an error too), too large, out of memory.
     /// - Complexity: O(pixels).
     public static func decode(bytes: [UInt8], path: String, maxPixels: Int = defaultMaxPixels) throws(ImageCodecError) -> DecodedImage {
         guard let format = sniff(bytes) else {
             let start = bytes.prefix(4).map { String(format: "0x%02x", $0) }.joined(separator: " ")
-            throw ImageCodecError(.notAnImage, path: path, detail: bytes.isEmpty ? "empty file" : "not a PNG or JPEG file (starts with \(start))")
+            throw ImageCodecError(.notAnImage, path: path, detail: bytes.isEmpty ? "empty file" : "not \(knownFormats) (starts with \(start))")
         }
         var raster = cio_raster()
+        var info = cio_image_info()
         var message = [CChar](repeating: 0, count: Int(CIO_MESSAGE_CAPACITY))
         let status = bytes.withUnsafeBufferPointer { buffer in
             switch format {
             case .png: cio_decode_png(buffer.baseAddress, buffer.count, UInt64(max(maxPixels, 0)), &raster, &message)
             case .jpeg: cio_decode_jpeg(buffer.baseAddress, buffer.count, UInt64(max(maxPixels, 0)), &raster, &message)
+            case .tiff: cio_decode_tiff(buffer.baseAddress, buffer.count, UInt64(max(maxPixels, 0)), &raster, &info, &message)
+            case .webp: cio_decode_webp(buffer.baseAddress, buffer.count, UInt64(max(maxPixels, 0)), &raster, &info, &message)
             }
         }
         defer { cio_free(raster.samples) }
@@ -154,20 +203,33 @@ public enum ImageCodec {
         var tensor = cmyk
             ? cmykToRGB(UnsafePointer(raster.samples.assumingMemoryBound(to: UInt8.self)), width: width, height: height)
             : planar(raster, width: width, height: height, channels: channels)
-        var orientation = ExifOrientation.up
-        if format == .jpeg {
-            orientation = ExifOrientation.fromJPEG(bytes)
-            tensor = orientation.apply(to: tensor)
+        if raster.bit_depth == 32, let bad = firstNonFinite(raster, count: width * height * channels) {
+            let p = bad / channels, value = raster.samples.assumingMemoryBound(to: Float.self)[bad]
+            throw ImageCodecError(.unsupported, path: path, detail: "\(format.rawValue): float sample \(value) at x \(p % width), y \(p / width) (as stored), channel \(bad % channels); only finite values can be filtered")
         }
+        var orientation = ExifOrientation.up
+        if format == .jpeg { orientation = ExifOrientation.fromJPEG(bytes) }
+        if format == .tiff { orientation = ExifOrientation(rawValue: Int(info.orientation)) ?? .up }
+        tensor = orientation.apply(to: tensor)
         return DecodedImage(tensor: tensor, format: format, bitDepth: Int(raster.bit_depth), orientation: orientation, wasCMYK: cmyk)
     }
 
-    /// Interleaved 8/16-bit samples → planar floats.
+    /// The index of the first sample of a float raster that is NaN or infinite, if any.
+    private static func firstNonFinite(_ raster: cio_raster, count: Int) -> Int? {
+        let s = raster.samples.assumingMemoryBound(to: Float.self)
+        for i in 0..<count where !s[i].isFinite { return i }
+        return nil
+    }
+
+    /// Interleaved 8/16-bit or float samples → planar floats.
     private static func planar(_ raster: cio_raster, width: Int, height: Int, channels: Int) -> Tensor {
         let plane = width * height
         var storage = [Float](repeating: 0, count: plane * channels)
         storage.withUnsafeMutableBufferPointer { out in
-            if raster.bit_depth == 16 {
+            if raster.bit_depth == 32 {
+                let s = raster.samples.assumingMemoryBound(to: Float.self)
+                for p in 0..<plane { for c in 0..<channels { out[c * plane + p] = s[p * channels + c] } }
+            } else if raster.bit_depth == 16 {
                 let s = raster.samples.assumingMemoryBound(to: UInt16.self)
                 for p in 0..<plane { for c in 0..<channels { out[c * plane + p] = Float(s[p * channels + c]) } }
             } else {

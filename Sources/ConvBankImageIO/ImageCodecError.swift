@@ -6,7 +6,7 @@ public struct ImageCodecError: Error, Sendable, Equatable, CustomStringConvertib
     public enum Kind: Sendable, Equatable {
         /// The file could not be opened or read.
         case unreadable
-        /// The bytes are not a PNG or JPEG.
+        /// The bytes are not a PNG, JPEG, TIFF or WebP.
         case notAnImage
         /// A valid file of a kind convbank does not decode.
         case unsupported

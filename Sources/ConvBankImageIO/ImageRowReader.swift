@@ -12,6 +12,8 @@ import Foundation
 ///   palette image), and handed out row by row from there: every Adam7 pass covers the whole image.
 /// - A progressive (multi-scan) JPEG: libjpeg reads every scan into its own whole-image coefficient arrays (about
 ///   2 bytes per sample of each component) at the first read, then produces rows from them.
+/// - A TIFF or a WebP is never streamed (`isStreamable` is false): the first read decodes it whole with
+///   `ImageCodec.decode` (a TIFF's strips, tiles and planes may come in any order, and libwebp decodes whole images).
 /// - A JPEG whose EXIF orientation turns or flips it top to bottom (anything but `.up` and `.mirrored`, which is a
 ///   flip within each row) cannot come out upright row by row: `isStreamable` is false, and the first read decodes
 ///   it whole with `ImageCodec.decode` (a caller budgeting memory can check `isStreamable` after `init`, which
@@ -34,14 +36,14 @@ public final class ImageRowReader {
     /// Channels of the rows: the file's own (gray 1, gray+alpha 2, RGB 3, RGBA 4; palette PNG and CMYK JPEG 3),
     /// as `DecodedImage.tensor.channels`.
     public let channels: Int
-    /// Bits per sample after expansion: 8 or 16 (JPEG: 8).
+    /// Bits per sample after expansion: 8 or 16 (JPEG and WebP: 8), or 32 for a float TIFF.
     public let bitDepth: Int
     /// The orientation applied to the rows (always `.up` for PNG).
     public let orientation: ExifOrientation
     /// Whether the file stores CMYK (converted to RGB).
     public let wasCMYK: Bool
     /// Whether the rows come from the row decoder rather than a whole-image decode (`ImageCodec.decode`): false
-    /// only for a JPEG whose orientation needs the whole image (anything but `.up` and `.mirrored`). An interlaced
+    /// for TIFF and WebP, and for a JPEG whose orientation needs the whole image (anything but `.up` and `.mirrored`). An interlaced
     /// PNG or a progressive JPEG is streamable but holds `wholeImageBytes` while it is read.
     public let isStreamable: Bool
     /// Bytes held for the whole image from the first read until the last row (0 when the image streams): an
@@ -70,8 +72,8 @@ public final class ImageRowReader {
     private var whole: Tensor?
     private var failure: ImageCodecError?
 
-    /// Reads the header of PNG or JPEG bytes (told apart by their signature) and gets ready to decode rows; no
-    /// pixels are decoded yet.
+    /// Reads the header of PNG, JPEG, TIFF or WebP bytes (told apart by their signature) and gets ready to decode
+    /// rows; no pixels are decoded yet.
     /// - Parameters:
     ///   - bytes: The whole file (copied).
     ///   - path: Named in errors only.
@@ -82,7 +84,39 @@ public final class ImageRowReader {
     public init(bytes: [UInt8], path: String, maxPixels: Int = ImageCodec.defaultMaxPixels) throws(ImageCodecError) {
         guard let format = ImageCodec.sniff(bytes) else {
             let start = bytes.prefix(4).map { String(format: "0x%02x", $0) }.joined(separator: " ")
-            throw ImageCodecError(.notAnImage, path: path, detail: bytes.isEmpty ? "empty file" : "not a PNG or JPEG file (starts with \(start))")
+            throw ImageCodecError(.notAnImage, path: path, detail: bytes.isEmpty ? "empty file" : "not \(ImageCodec.knownFormats) (starts with \(start))")
+        }
+        if format == .tiff || format == .webp {
+            // No row decoder: the header is checked here as the whole-image decoder checks it, and the first read
+            // decodes the image whole (a TIFF's strips, tiles and planes come in any order; libwebp decodes whole).
+            let info: cio_image_info
+            switch ImageCodec.imageInfo(format, bytes: bytes, maxPixels: UInt64(max(maxPixels, 0))) {
+            case .success(let found): info = found
+            case .failure(let failure): throw ImageCodec.decodeError(failure.status, failure.message, format: format, path: path)
+            }
+            let orientation = ExifOrientation(rawValue: Int(info.orientation)) ?? .up
+            let rawWidth = Int(info.width), rawHeight = Int(info.height), channels = Int(info.channels)
+            self.format = format
+            self.path = path
+            self.maxPixels = maxPixels
+            self.orientation = orientation
+            self.wasCMYK = false
+            self.bitDepth = Int(info.bit_depth)
+            self.rawChannels = channels
+            self.channels = channels
+            self.width = orientation.swapsAxes ? rawHeight : rawWidth
+            self.height = orientation.swapsAxes ? rawWidth : rawHeight
+            self.rawRowBytes = 0
+            self.mirrored = false
+            self.isStreamable = false
+            self.fileBytes = bytes
+            let pixels = rawWidth * rawHeight
+            // The decoder's buffers and raw samples, the Float tensor, and a turned copy of it.
+            self.wholeImageBytes = Int(clamping: info.decoder_bytes) + pixels * channels * Int(info.bit_depth) / 8
+                + pixels * channels * MemoryLayout<Float>.size * (orientation == .up ? 1 : 2)
+            self.batchRows = 0
+            self.scratch = .allocate(byteCount: 1, alignment: 16)
+            return
         }
         let input = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: max(bytes.count, 1))
         _ = input.initialize(from: bytes)

@@ -199,7 +199,7 @@ struct GalleryCLITests {
                 .map { String($0.prefix { $0 != "<" }) }
             #expect(errorParagraphs.count == 1, "\(html)")
             let shown = htmlUnescape(errorParagraphs.first ?? "")
-            #expect(shown.contains("in/bad.png") && shown.contains("not a PNG or JPEG"), "\(shown)")
+            #expect(shown.contains("in/bad.png") && shown.contains("not a PNG, JPEG, TIFF or WebP file"), "\(shown)")
             let stderrError = r.errorLines.first { $0.hasPrefix("convbank: error:") } ?? ""
             #expect(stderrError == "convbank: error: " + shown, "the page shows another error than stderr")
             // Titles are escaped.

@@ -1,4 +1,4 @@
-/* CImageIO: the only code that calls libpng, libjpeg, libdeflate and zlib. No Swift API of its own.
+/* CImageIO: the only code that calls libpng, libjpeg, libtiff, libwebp, libdeflate and zlib. No Swift API of its own.
  *
  * Each exported function does one whole job (decode one byte buffer, or encode one grayscale image into
  * memory) and holds the setjmp for that job in its own frame, so a libpng/libjpeg error comes back as a
@@ -37,7 +37,8 @@ typedef enum {
 } cio_model;
 
 /* A decoded image: `samples` holds height rows of width × channels interleaved samples, top-left first,
- * no row padding; uint8_t when bit_depth is 8, host-order uint16_t when 16. Free with cio_free. */
+ * no row padding; uint8_t when bit_depth is 8, host-order uint16_t when 16, host-order IEEE float when 32 (TIFF
+ * only). Free with cio_free. */
 typedef struct {
     uint32_t width, height, channels, bit_depth, model;
     uint32_t warnings;  /* count of warnings that mean damaged data (JPEG: premature end, bad Huffman code, …) */
@@ -60,6 +61,44 @@ cio_status cio_decode_png(const uint8_t *bytes, size_t count, uint64_t max_pixel
 /* Decodes a JPEG at libjpeg's defaults (islow IDCT, fancy upsampling): gray → 1 channel, colour → RGB,
  * CMYK/YCCK → true CMYK (CIO_MODEL_CMYK). EXIF orientation is not applied here. */
 cio_status cio_decode_jpeg(const uint8_t *bytes, size_t count, uint64_t max_pixels, cio_raster *out, char *message);
+
+/* What a TIFF's or WebP's header says (cio_tiff_info, cio_webp_info), and what the decoders of those two formats
+ * report beside the raster. */
+typedef struct {
+    uint32_t width, height;       /* as stored, before the orientation */
+    uint32_t channels, bit_depth; /* of the raster the decoder returns (bit_depth 8, 16, or 32 = IEEE float) */
+    uint32_t orientation;         /* TIFF tag 274, 1…8 (1 when missing or out of range); WebP: 1 */
+    uint32_t animated;            /* WebP: an animation (the first frame is decoded) */
+    uint64_t decoder_bytes;       /* bytes the decoder holds beside the raster at its peak (strip/tile buffer, palette
+                                   * indices, an animation's canvases); an estimate for the memory budget */
+} cio_image_info;
+
+/* Decodes the first image (IFD 0) of a TIFF (classic or BigTIFF, either byte order) from memory with libtiff:
+ * 8- and 16-bit unsigned samples, 32-bit IEEE float samples (bit_depth 32, host-order float), 1/2/4-bit gray
+ * (scaled to 8-bit values as PNG's are) and 1/2/4/8-bit palette (→ 16-bit RGB, the colour map's raw values);
+ * gray (min-is-white inverted: v → max − v), gray+alpha, RGB, RGBA (the first extra sample is the alpha; further
+ * extra samples are dropped); planar contiguous or separate; strips or tiles; every compression libtiff was built
+ * with (JPEG-in-TIFF YCbCr comes out RGB). Anything else (signed or 64-bit samples, 16-bit float, CMYK, CIELab,
+ * subsampled YCbCr without JPEG, min-is-white float) is CIO_UNSUPPORTED with a message naming it. The orientation
+ * tag is not applied: it is returned in *info. Refuses images over max_pixels from the directory, before any
+ * image-sized allocation. libtiff's errors and warnings are caught into `message` (the first error), never printed.
+ * A failure to decode any strip or tile is CIO_CORRUPT. *info may be NULL. */
+cio_status cio_decode_tiff(const uint8_t *bytes, size_t count, uint64_t max_pixels, cio_raster *out,
+                           cio_image_info *info, char *message);
+
+/* Reads IFD 0 only (no pixel data) and refuses what cio_decode_tiff would refuse from it, with the same status and
+ * message. */
+cio_status cio_tiff_info(const uint8_t *bytes, size_t count, uint64_t max_pixels, cio_image_info *info, char *message);
+
+/* Decodes a WebP (lossy, lossless, with or without alpha) with libwebp at its defaults: RGB (3 channels), or RGBA
+ * when the file has alpha; 8-bit. An animation's first frame is decoded, as shown on its canvas (libwebpdemux's
+ * WebPAnimDecoder); its canvas size is the image size. Refuses images over max_pixels from the header
+ * (WebPGetFeatures), before decoding. *info may be NULL. */
+cio_status cio_decode_webp(const uint8_t *bytes, size_t count, uint64_t max_pixels, cio_raster *out,
+                           cio_image_info *info, char *message);
+
+/* Reads the WebP header (WebPGetFeatures) and refuses what cio_decode_webp would refuse from it. */
+cio_status cio_webp_info(const uint8_t *bytes, size_t count, uint64_t max_pixels, cio_image_info *info, char *message);
 
 /* Row decoding: the same samples as cio_decode_png / cio_decode_jpeg, handed out a few rows at a time, so that
  * memory grows with the width of an image rather than its area (README.md, "Row decoding").

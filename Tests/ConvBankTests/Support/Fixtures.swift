@@ -6,6 +6,7 @@ enum Fixtures {
         .appendingPathComponent("Fixtures")
     static var conv: URL { root.appendingPathComponent("conv") }
     static var decode: URL { root.appendingPathComponent("decode") }
+    static var formats: URL { root.appendingPathComponent("formats") }
     static var testdata: URL { root.appendingPathComponent("testdata") }
     static var repository: URL { root.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent() }
 
