@@ -20,10 +20,13 @@ let package = Package(
         .systemLibrary(name: "CDeflate", pkgConfig: "libdeflate", providers: [.apt(["libdeflate-dev"])]),
         // zlib's streaming `deflate`, for PNGs written row band by row band (libdeflate compresses whole buffers only).
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CTIFF", pkgConfig: "libtiff-4", providers: [.apt(["libtiff-dev"])]),
+        .systemLibrary(name: "CWebP", pkgConfig: "libwebp", providers: [.apt(["libwebp-dev"])]),
         .target(
             name: "CImageIO",
-            dependencies: ["CPNG", "CJPEG", "CDeflate", "CZlib"],
-            linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("jpeg"), .linkedLibrary("deflate"), .linkedLibrary("z")]
+            dependencies: ["CPNG", "CJPEG", "CDeflate", "CZlib", "CTIFF", "CWebP"],
+            linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("jpeg"), .linkedLibrary("deflate"), .linkedLibrary("z"),
+                             .linkedLibrary("tiff"), .linkedLibrary("webp")]
         ),
 
         // MARK: - Library: four modules, each depending only on those above it
