@@ -54,8 +54,8 @@ extension ImageCodec {
     }
 
     /// Encodes 32-bit floats as a TIFF whose samples are their exact bit patterns (SampleFormat IEEE float,
-    /// little-endian): Adobe deflate at libdeflate level 6 with the floating-point predictor (3), strips of about
-    /// 256 KiB. Channels 1 and 2 are MinIsBlack, 3 and 4 RGB; a 2nd or 4th channel is unassociated alpha. Past 4 GB of
+    /// little-endian): Adobe deflate at libdeflate level 1 with the floating-point predictor (3), strips of about
+    /// 64 KiB. Channels 1 and 2 are MinIsBlack, 3 and 4 RGB; a 2nd or 4th channel is unassociated alpha. Past 4 GB of
     /// samples the file is BigTIFF. The corresponding C function is `cio_encode_tiff`.
     /// - Parameters:
     ///   - samples: `width · height · channels` interleaved values (NaN, infinities, −0 and subnormals kept as they are).
@@ -93,9 +93,13 @@ extension ImageCodec {
         }
     }
 
-    /// Deflate level of TIFF outputs (libdeflate's scale, as libtiff's ZIPQUALITY uses it).
-    static let tiffLevel: Int32 = 6
-    /// Predictor of float TIFF outputs: 3, floating point (see the README's measurements).
+    /// Deflate level of TIFF outputs: 1 on libdeflate's scale, which libtiff's ZIPQUALITY uses. Measured on a
+    /// Gaussian-blurred photo (float32): level 1 0.611 of the raw size at ≈ 100 MB/s, level 6 0.601 at ≈ 40 MB/s,
+    /// level 9 0.586 at 8.
+    static let tiffLevel: Int32 = 1
+    /// Predictor of float TIFF outputs: 3, floating point. On a Gaussian-blurred photo it makes the file 30 % smaller
+    /// than no predictor (0.611 against 0.878 of the raw size, and no slower); on an integer-valued Sobel map it is
+    /// 7 % larger (0.700 against 0.653). Blurred and fractional values are the common case.
     static let tiffFloatPredictor: Int32 = 3
 
     /// Runs one C encoder and copies its malloc'ed file out.

@@ -142,7 +142,7 @@ typedef enum {
     CIO_TIFF_FLOAT32 = 2, /* IEEE float (SampleFormat 3), bit patterns kept exactly */
 } cio_tiff_sample;
 
-/* TIFF: one little-endian image (BigTIFF past 4 GB of samples), chunky samples in strips of about 256 KiB,
+/* TIFF: one little-endian image (BigTIFF past 4 GB of samples), chunky samples in strips of about 64 KiB,
  * Adobe deflate at `level` (1…12, libdeflate's scale as libtiff uses it) with `predictor` 1 (none), 2 (horizontal
  * differencing, integer samples) or 3 (floating point, float samples). Photometric MinIsBlack for 1–2 channels,
  * RGB for 3–4; a 2nd/4th channel is unassociated alpha. */
