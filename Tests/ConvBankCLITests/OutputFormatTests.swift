@@ -1,3 +1,4 @@
+import ConvBankBatch
 import ConvBankEngine
 import ConvBankImageIO
 import ConvBankTestSupport
@@ -135,6 +136,41 @@ struct OutputFormatTests {
             #expect(!left.contains("p/f.\(format.fileExtension)"), "the input's other map is removed: \(left)")
             #expect(left.contains("q/f.\(format.fileExtension)") && left.contains("q/g.\(format.fileExtension)"), "\(left)")
             #expect(OutputTree.temporaryFiles(out).isEmpty, "\(left)")
+        }
+    }
+
+    /// The memory budget counts the encoders' buffers (`MapEncoder.peakBytes`): what a webp (lossless) or tiff run
+    /// needs beyond a png run of the same whole-image path, measured as the process's peak, stays within what the
+    /// estimate adds; and a `--max-memory` between the two estimates refuses the webp input while png goes through.
+    @Test func memoryBudgetCountsTheEncoders() throws {
+        try withTemporaryFolder { dir in
+            let png = TestPNG.photo(width: 1400, height: 1200, seed: 21)
+            let image = try dir.write("big.png", png).path
+            let header = try #require(ImageCodec.header(of: png))
+            let bank = try #require(BuiltinBank.named("gaussian"))
+            func estimate(_ format: OutputFormat) throws -> Int {
+                var settings = ApplySettings()
+                settings.format = format
+                settings.normalization = .minmax  // not streamed: the whole-image path for every format
+                settings.jobs = 1
+                return try settings.memoryNeeded(bank: bank, header: header, fileBytes: png.count)
+            }
+            func peak(_ format: OutputFormat, _ extra: [String] = []) throws -> CLI.Result {
+                try CLI.run(["apply", image, "--bank", "gaussian", "--output", dir.file("out-\(format.rawValue)-\(extra.count)").path,
+                             "--format", format.rawValue, "--normalize", "minmax", "--jobs", "1"] + extra)
+            }
+            let base = try peak(.png)
+            #expect(base.status == 0, "\(base)")
+            for format in [OutputFormat.webp, .tiff] {
+                let r = try peak(format)
+                #expect(r.status == 0, "\(r)")
+                let measured = (r.peakKiB - base.peakKiB) * 1024, counted = try estimate(format) - estimate(.png)
+                #expect(measured <= counted, "\(format): \(measured >> 20) MiB more than png, the estimate adds \(counted >> 20) MiB")
+            }
+            let budget = (try estimate(.png) + estimate(.webp)) / 2
+            #expect(try peak(.png, ["--max-memory", "\(budget)"]).status == 0)
+            let refused = try peak(.webp, ["--max-memory", "\(budget)"])
+            #expect(refused.status == 1 && refused.stderr.contains("memory"), "\(refused)")
         }
     }
 }
