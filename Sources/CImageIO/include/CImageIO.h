@@ -1,11 +1,11 @@
 /* CImageIO: the only code that calls libpng, libjpeg, libtiff, libwebp, libdeflate and zlib. No Swift API of its own.
  *
- * Each exported function does one whole job (decode one byte buffer, or encode one image into memory) and holds
- * the setjmp for that job in its own frame, so a libpng/libjpeg error comes back as a status and a message in a
- * caller-owned buffer, never as abort() or exit(). State is per call: the functions may run concurrently on different threads. Two APIs spread one job over several calls, with their
- * state on the heap between them: the row decoder (cio_rows_*), each of whose calls holds its own setjmp too, and
- * the streaming PNG writer (cio_png_stream_*), which needs no setjmp (zlib returns error codes) and reports its
- * errors the same way.
+ * Each exported function does one whole job (decode one byte buffer, or encode one image into memory) and holds the
+ * setjmp for that job in its own frame, so a libpng/libjpeg error comes back as a status and a message in a caller-
+ * owned buffer, never as abort() or exit(). State is per call: the functions may run concurrently on different
+ * threads. Two APIs spread one job over several calls, with their state on the heap between them: the row decoder
+ * (cio_rows_*), each of whose calls holds its own setjmp too, and the streaming PNG writer (cio_png_stream_*),
+ * which needs no setjmp (zlib returns error codes) and reports its errors the same way.
  */
 #ifndef CIMAGEIO_H
 #define CIMAGEIO_H
