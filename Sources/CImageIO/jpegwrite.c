@@ -68,7 +68,7 @@ cio_status cio_encode_jpeg(const uint8_t *samples, uint32_t width, uint32_t heig
     if ((channels != 1 && channels != 3 && channels != 4) || width == 0 || height == 0 || width > JPEG_MAX_DIMENSION ||
         height > JPEG_MAX_DIMENSION) {
         snprintf(message, CIO_MESSAGE_CAPACITY, "JPEG cannot hold %u×%u pixels of %u channels (at most %d per side; 1, 3 or 4 channels)",
-                 (unsigned)width, (unsigned)height, (unsigned)channels, JPEG_MAX_DIMENSION);
+                 (unsigned)width, (unsigned)height, (unsigned)channels, (int)JPEG_MAX_DIMENSION);
         return CIO_UNSUPPORTED;
     }
     if (quality < 1 || quality > 100) {
