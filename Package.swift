@@ -21,12 +21,13 @@ let package = Package(
         // zlib's streaming `deflate`, for PNGs written row band by row band (libdeflate compresses whole buffers only).
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CTIFF", pkgConfig: "libtiff-4", providers: [.apt(["libtiff-dev"])]),
+        // libwebpdemux too: the first frame of an animated WebP (WebPAnimDecoder).
         .systemLibrary(name: "CWebP", pkgConfig: "libwebp", providers: [.apt(["libwebp-dev"])]),
         .target(
             name: "CImageIO",
             dependencies: ["CPNG", "CJPEG", "CDeflate", "CZlib", "CTIFF", "CWebP"],
             linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("jpeg"), .linkedLibrary("deflate"), .linkedLibrary("z"),
-                             .linkedLibrary("tiff"), .linkedLibrary("webp")]
+                             .linkedLibrary("tiff"), .linkedLibrary("webp"), .linkedLibrary("webpdemux")]
         ),
 
         // MARK: - Library: four modules, each depending only on those above it
