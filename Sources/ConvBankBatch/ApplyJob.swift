@@ -10,6 +10,9 @@ public struct ApplySettings: Sendable {
     public var format: OutputFormat = .png
     /// How PNG maps turn values into gray levels (default `clamp`); `npy` maps hold the values themselves.
     public var normalization: Normalization = .clamp
+    /// Quality of `jpeg` (1…100; nil: `ImageCodec.defaultJPEGQuality`, 90) and `webp` outputs (1…100, lossy; nil:
+    /// lossless). Other formats take none: `convbank apply` refuses `--quality` with them.
+    public var quality: Int?
     /// Compression level of PNG outputs: 0 (stored) … 12 (smallest); 1 is convbank's run-length encoder, 2…12 libdeflate's.
     public var pngLevel: Int = MapEncoder.defaultPNGLevel
     /// Images with more pixels are refused from their header (default 2²⁸).
@@ -76,6 +79,13 @@ extension ApplySettings {
         }
         lines += ["format \(format.rawValue)", "normalize \(normalization.rawValue)", "png_level \(pngLevel)",
                   "sheet \(sheet?.rawValue ?? "none")", "partials \(partials)"]
+        // Only for the formats it applies to, so that records of other formats keep their fingerprints; the default
+        // is spelled as what it means (JPEG 90 equals --quality 90).
+        switch format {
+        case .jpeg: lines.append("quality \(quality ?? ImageCodec.defaultJPEGQuality)")
+        case .webp: lines.append("quality \(quality.map(String.init) ?? "lossless")")
+        default: break
+        }
         return lines.joined(separator: "\n") + "\n"
     }
 
@@ -102,9 +112,9 @@ extension ApplySettings {
             // The maps stay while each filter's partial maps are made and written.
             total = total + (bank.filters.indices.map { plan.partialMemoryBytes(of: $0) }.max() ?? 0)
         }
-        // Encoding: per worker, the levels or float copy of one map and the compressed file (at most a little over it).
-        let bytesPerValue = format == .npy ? 2 * MemoryLayout<Float>.stride : 4
-        total = total + largestMap * (bytesPerValue * min(max(jobs, 1), bank.filters.count))
+        // Encoding: per worker, what the encoder holds for one map (`MapEncoder.peakBytes`: levels or a float copy, the
+        // encoder's own buffers and the file).
+        total = total + Saturating(MapEncoder.peakBytes(format: format, values: largestMap.value)) * min(max(jobs, 1), bank.filters.count)
         if sheet != nil { total = total + ContactSheet.memoryBytes(input: header.extent, maps: plan.filters.map(\.geometry.output)) }
         return total.value
     }
@@ -237,7 +247,8 @@ private func writeMaps(_ maps: [Tensor], to paths: [String], settings: ApplySett
     let failures = ResultSlots<ImageCodecError>(count: maps.count)
     parallelFor(maps.count, jobs: settings.jobs) { k in
         do throws(ImageCodecError) {
-            let bytes = try MapEncoder.encode(maps[k], format: settings.format, normalization: settings.normalization, pngLevel: settings.pngLevel)
+            let bytes = try MapEncoder.encode(maps[k], format: settings.format, normalization: settings.normalization, pngLevel: settings.pngLevel,
+                                              quality: settings.quality)
             try AtomicFile.write(bytes, to: paths[k])
         } catch {
             var e = error

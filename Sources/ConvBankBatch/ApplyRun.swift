@@ -90,7 +90,7 @@ public final class ApplyRun {
     ///   - environment: the variables a job scheduler sets (`ProcessInfo.processInfo.environment`); empty: none.
     ///   - force: redo inputs whose outputs are complete and come from the same bytes and settings.
     ///   - statistics: write `stats.csv` (shard-suffixed when sharded).
-    ///   - gallery: write `index.html` (needs `png` or `png16` maps).
+    ///   - gallery: write `index.html` (needs `png`, `png16`, `jpeg` or `webp` maps).
     /// - Throws: `SetupError.usage` when the output is an input folder, partial maps would overwrite a map or the
     ///   environment names an impossible shard; `SetupError.failure` when the output folder cannot be created.
     public init(bank: FilterBank, settings: ApplySettings, inputs: [String], output: String, shard: Shard? = nil,
@@ -207,7 +207,7 @@ public final class ApplyRun {
                                                                  sheet: settings.sheet != nil ? ApplySettings.sheetPath(key: report.item.key) : nil, maps: maps)))
             }
             // Once per run: 8-bit clamping that clips most of a map hides it.
-            if settings.format == .png, settings.normalization == .clamp, !warnedClipping {
+            if settings.format.maximumLevel == 255, settings.normalization == .clamp, !warnedClipping {
                 let clipped = zip(bank.filters, report.clippedFractions).filter { $0.1 > 0.5 }
                 if !clipped.isEmpty {
                     warnedClipping = true

@@ -25,10 +25,13 @@ extension Convbank {
         @Option(help: ArgumentHelp("Output folder (created if missing).", valueName: "dir"))
         var output: String
 
-        @Option(help: "Output format: png (8-bit gray), png16 (16-bit gray), npy (float32, values before normalization).")
+        @Option(help: "Output format: png (8-bit gray), png16 (16-bit gray), npy (float32, values before normalization), jpeg (8-bit, .jpg), webp (8-bit, lossless unless --quality), tiff (float32 values before normalization, .tif), tiff16 (16-bit, .tif).")
         var format: OutputFormat = .png
 
-        @Option(help: "How png/png16 map values to gray levels.")
+        @Option(help: ArgumentHelp("JPEG or WebP quality, 1-100. jpeg: default 90; webp: lossy at this quality (without it, lossless). Only with --format jpeg or webp.", valueName: "q"))
+        var quality: Int?
+
+        @Option(help: "How png/png16/jpeg/webp/tiff16 map values to gray levels.")
         var normalize: Normalization = .clamp
 
         @Option(help: "Worker threads (default: all cores of this machine).")
@@ -55,7 +58,7 @@ extension Convbank {
         @Option(help: "Colour map of contact sheets.")
         var colormap: Colormap = .gray
 
-        @Flag(help: "Write DIR/index.html (index.shard-K-of-N.html with --shard): one row per input with its maps as thumbnails (linking to full size), names and min/max/mean. Needs png or png16 maps.")
+        @Flag(help: "Write DIR/index.html (index.shard-K-of-N.html with --shard): one row per input with its maps as thumbnails (linking to full size), names and min/max/mean. Needs png, png16, jpeg or webp maps.")
         var gallery = false
 
         @Flag(help: "Also write each filter's per-channel partial maps, DIR/<key>/<filter>.c<k>.<ext>: input channel k cross-correlated with its kernel slice, before bias and activation. Their sum in channel order, plus the bias, through the activation, is the filter's map.")
@@ -72,14 +75,21 @@ extension Convbank {
             guard (0...12).contains(pngLevel) else { throw ValidationError("--png-level must be 0…12 (got \(pngLevel)).") }
             guard maxPixels >= 1 else { throw ValidationError("--max-pixels must be at least 1 (got \(maxPixels)).") }
             guard !inputs.isEmpty else { throw ValidationError("give at least one image or folder.") }
-            guard !gallery || format != .npy else {
-                throw ValidationError("--gallery shows png or png16 maps; with --format npy add --sheet and open the sheets instead.")
+            if let quality {
+                guard format.takesQuality else {
+                    throw ValidationError("--quality applies to --format jpeg or webp only (not \(format.rawValue)).")
+                }
+                guard (1...100).contains(quality) else { throw ValidationError("--quality must be 1…100 (got \(quality)).") }
+            }
+            guard !gallery || (format != .npy && format != .tiff && format != .tiff16) else {
+                throw ValidationError("--gallery shows png, png16, jpeg or webp maps (browsers show no npy or TIFF); with --format \(format.rawValue) add --sheet and open the sheets instead.")
             }
         }
 
         func run() throws {
             var settings = ApplySettings()
             settings.format = format
+            settings.quality = quality
             settings.normalization = normalize
             settings.pngLevel = pngLevel
             settings.maxPixels = maxPixels
