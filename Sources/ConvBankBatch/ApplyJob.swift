@@ -28,23 +28,29 @@ public struct ApplySettings: Sendable {
     public var sheet: Colormap?
     /// Also write each filter's per-channel partial maps, `DIR/<key>/<filter>.c<k>.<ext>`.
     public var partials = false
+    /// How each input's files are placed under the output folder (`OutputPaths` has the rule; default `tree`).
+    public var layout: OutputLayout = .tree
 
-    /// The file names an input writes inside its own folder: each filter's map, then (with `partials`) each
-    /// filter's partial maps.
+    /// The file names of an input's maps (the bank's `outputNames`), then (with `partials`) each filter's partial
+    /// maps, `<name>.<ext>`: what a `tree` layout writes inside the input's folder.
     public func outputLeaves(bank: FilterBank) -> [String] {
-        var names = bank.filters.map(\.name)
+        var names = bank.outputNames
         if partials { for f in bank.filters.indices { names += bank.partialNames(of: f) } }
         return names.map { $0 + "." + format.fileExtension }
     }
 
-    /// The files (relative to the output folder) that an input with output key `key` gets from `bank`: its
-    /// `outputLeaves`, then its sheet.
+    /// The files (relative to the output folder) that an input with output key `key` gets from `bank`: its maps, its
+    /// partial maps, then its sheet, placed by `layout` (`outputPaths(bank:)`).
     public func outputFiles(key: String, bank: FilterBank) -> [String] {
-        outputLeaves(bank: bank).map { key + "/" + $0 } + (sheet != nil ? [ApplySettings.sheetPath(key: key)] : [])
+        outputPaths(bank: bank).files(key: key)
     }
 
-    /// Where the contact sheet of the input with output key `key` goes, relative to the output folder.
-    public static func sheetPath(key: String) -> String { key + ".sheet.png" }
+    /// Where the contact sheet of the input with output key `key` goes, relative to the output folder (either layout).
+    public static func sheetPath(key: String) -> String { key + OutputPaths.sheetSuffix }
+
+    /// Whether inputs of `bank` run as a stream (`streamsMaps`): not when the bank combines its maps
+    /// (`FilterBank.combinations`), which is done on whole maps.
+    public func streamsMaps(bank: FilterBank) -> Bool { streamsMaps && bank.combinations.isEmpty }
 
     /// The tool's defaults: 8-bit PNG, `clamp`, one thread, no sheet, no partial maps.
     public init() {}
@@ -86,6 +92,11 @@ extension ApplySettings {
         case .webp: lines.append("quality \(quality.map(String.init) ?? "lossless")")
         default: break
         }
+        // Only when used, so that the records of runs without them keep their fingerprints.
+        for c in bank.combinations {
+            lines.append("combine \(c.name.utf8.map { String($0) }.joined(separator: ",")) \(c.operation.rawValue) \(c.x) \(c.y)")
+        }
+        if layout != .tree { lines.append("layout \(layout.rawValue)") }
         return lines.joined(separator: "\n") + "\n"
     }
 
@@ -115,6 +126,11 @@ extension ApplySettings {
         // Encoding: per worker, what the encoder holds for one map (`MapEncoder.peakBytes`: levels or a float copy, the
         // encoder's own buffers and the file).
         total = total + Saturating(MapEncoder.peakBytes(format: format, values: largestMap.value)) * min(max(jobs, 1), bank.filters.count)
+        // Combined maps (edge strength) are made from the whole maps, one map each.
+        for c in bank.combinations {
+            let g = plan.filters[c.x].geometry.output
+            total = total + Saturating(g.height) * (g.width * MemoryLayout<Float>.stride)
+        }
         if sheet != nil { total = total + ContactSheet.memoryBytes(input: header.extent, maps: plan.filters.map(\.geometry.output)) }
         return total.value
     }
@@ -131,7 +147,7 @@ extension ApplySettings {
         let needed: Int
         do {
             // A streamed input needs a window of rows, not the image (when its rows stream: see `ImageRowReader`).
-            if streamsMaps, let reader = try? ImageRowReader(bytes: bytes, path: path, maxPixels: maxPixels), reader.isStreamable {
+            if streamsMaps(bank: bank), let reader = try? ImageRowReader(bytes: bytes, path: path, maxPixels: maxPixels), reader.isStreamable {
                 needed = try memoryNeededStreamed(bank: bank, reader: reader, fileBytes: bytes.count)
             } else {
                 needed = try memoryNeeded(bank: bank, header: header, fileBytes: bytes.count)
@@ -171,8 +187,9 @@ public struct ApplyResult: Sendable {
 ///   - predecoded: the input already decoded (by `Batch`'s read-ahead), or nil to decode it here.
 public func applyBank(_ bank: FilterBank, to item: InputItem, outputRoot: String, settings: ApplySettings,
                       decoded predecoded: Result<DecodedImage, ImageCodecError>? = nil) throws(InputError) -> ApplyResult {
-    let files = settings.outputFiles(key: item.key, bank: bank).map { (outputRoot as NSString).appendingPathComponent($0) }
-    let sheetPath = (outputRoot as NSString).appendingPathComponent(ApplySettings.sheetPath(key: item.key))
+    let paths = settings.outputPaths(bank: bank)
+    let files = paths.files(key: item.key).map { (outputRoot as NSString).appendingPathComponent($0) }
+    let sheetPath = (outputRoot as NSString).appendingPathComponent(paths.sheetFile(key: item.key))
     do {
         var clock = Stopwatch()
         let decoded: DecodedImage
@@ -186,7 +203,7 @@ public func applyBank(_ bank: FilterBank, to item: InputItem, outputRoot: String
         let decodeSeconds = clock.lap()
         let image: Tensor
         do { image = try decoded.tensor.adapted(toChannels: bank.channels) } catch { throw InputError.convolution(path: item.path, error) }
-        if settings.streamsMaps {
+        if settings.streamsMaps(bank: bank) {
             // Maps written band by band, never held whole as floats.
             let statistics: [MapStatistics]
             do { statistics = try applyStreamed(bank, image: image, paths: files, settings: settings) } catch {
@@ -200,7 +217,7 @@ public func applyBank(_ bank: FilterBank, to item: InputItem, outputRoot: String
         }
         let plan: ConvolutionPlan
         do { plan = try ConvolutionPlan(bank: bank, input: image.extent) } catch { throw InputError.convolution(path: item.path, error) }
-        let maps = plan.run(image, jobs: settings.jobs, kernels: settings.kernels)
+        let maps = bank.outputMaps(plan.run(image, jobs: settings.jobs, kernels: settings.kernels))
         let convolveSeconds = clock.lap()
         let statistics = ResultSlots<MapStatistics>(count: maps.count)
         parallelFor(maps.count, jobs: settings.jobs) { f in statistics.set(f, MapStatistics(maps[f].storage)) }
@@ -216,7 +233,7 @@ public func applyBank(_ bank: FilterBank, to item: InputItem, outputRoot: String
         }
         if let colormap = settings.sheet {
             let picture = ContactSheet.render(title: "\(FileSystem.display(item.path)) - bank \(bank.name)", input: decoded.tensor, inputBitDepth: decoded.bitDepth,
-                                              maps: maps, names: bank.filters.map(\.name), colormap: colormap)
+                                              maps: maps, names: bank.outputNames, colormap: colormap)
             do throws(ImageCodecError) {
                 try AtomicFile.write(try picture.pngBytes(), to: sheetPath)
             } catch {

@@ -270,9 +270,10 @@ func applyBank(_ bank: FilterBank, to item: InputItem, outputRoot: String, setti
         result.seconds.decode += clock.lap()
         return result
     }
-    guard settings.streamsMaps else { return try whole() }
-    let files = settings.outputFiles(key: item.key, bank: bank).map { (outputRoot as NSString).appendingPathComponent($0) }
-    let stale = files + [(outputRoot as NSString).appendingPathComponent(ApplySettings.sheetPath(key: item.key))]
+    guard settings.streamsMaps(bank: bank) else { return try whole() }
+    let paths = settings.outputPaths(bank: bank)
+    let files = paths.files(key: item.key).map { (outputRoot as NSString).appendingPathComponent($0) }
+    let stale = files + [(outputRoot as NSString).appendingPathComponent(paths.sheetFile(key: item.key))]
     let reader: ImageRowReader
     do { reader = try ImageRowReader(bytes: bytes, path: item.path, maxPixels: settings.maxPixels) } catch {
         for path in stale { FileSystem.removeFile(path) }

@@ -8,7 +8,7 @@ import Foundation
 extension Convbank {
     struct Apply: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Run a bank over images and write one map per filter: DIR/<input path without extension>/<filter>.<ext>.",
+            abstract: "Run a bank over images and write one map per filter: DIR/<input path without extension>/<filter>.<ext> (--layout flat: DIR/<input path without extension>.<filter>.<ext>).",
             discussion: """
                 Folders are walked recursively in name order (.png .jpg .jpeg .tif .tiff .webp, any letter case; hidden \
                 names skipped; other files are passed over and counted in the closing summary). A file given as an \
@@ -22,8 +22,11 @@ extension Convbank {
 
         @OptionGroup var bankOptions: BankOptions
 
-        @Option(help: ArgumentHelp("Output folder (created if missing).", valueName: "dir"))
+        @Option(name: .shortAndLong, help: ArgumentHelp("Output folder (created if missing).", valueName: "dir"))
         var output: String
+
+        @Option(help: "Where each input's maps go: tree = DIR/<input path without extension>/<filter>.<ext>; flat = DIR/<input path without extension>.<filter>.<ext>, or DIR/<input path without extension>.<ext> when the bank writes one map (a mirror of the input tree).")
+        var layout: OutputLayout = .tree
 
         @Option(help: "Output format: png (8-bit gray), png16 (16-bit gray), npy (float32, values before normalization), jpeg (8-bit, .jpg), webp (8-bit, lossless unless --quality), tiff (float32 values before normalization, .tif), tiff16 (16-bit, .tif).")
         var format: OutputFormat = .png
@@ -98,6 +101,7 @@ extension Convbank {
             settings.kernels = .fromEnvironment
             settings.sheet = sheet ? colormap : nil
             settings.partials = partials
+            settings.layout = layout
             // Arguments keep their exact bytes (a name that is not UTF-8 included): the output folder too.
             let arguments = FileSystem.commandLineArguments(self.inputs + [self.output])
             let run: ApplyRun
