@@ -25,6 +25,12 @@ public struct ApplySettings: Sendable {
     public var sheet: Colormap?
     /// Also write each filter's per-channel partial maps, `DIR/<key>/<filter>.c<k>.<ext>`.
     public var partials = false
+    /// Run every filter of a one-channel bank on each colour channel of the image on its own (Keras
+    /// `DepthwiseConv2D`, depth multiplier 1) instead of on the image adapted to one channel: each filter then gives
+    /// one result with the image's colour channels (gray stays gray, RGB and palette give RGB, alpha is dropped),
+    /// written as an RGB (or gray) image, or `npy` of shape `(H, W, C)`. The bank must read one channel
+    /// (`FilterBank.isOneChannel`); no partial maps (there is no channel sum). See `colourChannels(of:)`.
+    public var perChannel = false
 
     /// The file names an input writes inside its own folder: each filter's map, then (with `partials`) each
     /// filter's partial maps.
@@ -43,8 +49,19 @@ public struct ApplySettings: Sendable {
     /// Where the contact sheet of the input with output key `key` goes, relative to the output folder.
     public static func sheetPath(key: String) -> String { key + ".sheet.png" }
 
-    /// The tool's defaults: 8-bit PNG, `clamp`, one thread, no sheet, no partial maps.
+    /// The tool's defaults: 8-bit PNG, `clamp`, one thread, no sheet, no partial maps, not per channel.
     public init() {}
+
+    /// The channels a per-channel run filters for an image of `channels` channels: its colour channels, alpha
+    /// dropped (gray+alpha → 1, RGBA → 3; gray 1 and RGB 3 as they are).
+    public static func colourChannels(of channels: Int) -> Int { channels == 2 || channels == 4 ? channels - 1 : channels }
+
+    /// The bank that runs on an image of `channels` channels: `bank` itself, or with `perChannel` its depthwise form
+    /// on the image's colour channels (`FilterBank.perChannel(channels:)`).
+    /// - Throws: `ConvolutionError.notOneChannel` when `perChannel` is set and the bank reads several channels.
+    public func runBank(_ bank: FilterBank, imageChannels channels: Int) throws(ConvolutionError) -> FilterBank {
+        perChannel ? try bank.perChannel(channels: Self.colourChannels(of: channels)) : bank
+    }
 }
 
 extension ApplySettings {
@@ -76,25 +93,32 @@ extension ApplySettings {
         }
         lines += ["format \(format.rawValue)", "normalize \(normalization.rawValue)", "png_level \(pngLevel)",
                   "sheet \(sheet?.rawValue ?? "none")", "partials \(partials)"]
+        // Only when set, so that the records of runs without it keep their fingerprints.
+        if perChannel { lines.append("per_channel true") }
         return lines.joined(separator: "\n") + "\n"
     }
 
     /// The bytes that processing one input with this `header` needs at its peak, worked out before anything is
     /// allocated: the file's bytes, the decoder's samples and the float tensor (twice for an orientation turn), the
     /// tensor adapted to the bank's channels, the convolution plan (`ConvolutionPlan.memoryBytes`: padded planes,
-    /// every map, low-rank scratch), the largest filter's partial maps, and each encoder worker's buffers. An
-    /// estimate within a few percent, not counting the allocator's own overhead. Saturates at `Int.max`.
+    /// every map, low-rank scratch), the largest filter's partial maps, and each encoder worker's buffers. With
+    /// `perChannel` the plan is the depthwise bank's (a map per filter and colour channel) and each encoder also holds
+    /// a map's samples interleaved. An estimate within a few percent, not counting the allocator's own overhead.
+    /// Saturates at `Int.max`.
     /// - Throws: `ConvolutionError` when the bank cannot run on an image of this size (as `convolve` would).
     public func memoryNeeded(bank: FilterBank, header: ImageCodec.Header, fileBytes: Int) throws(ConvolutionError) -> Int {
         let pixels = Saturating(header.extent.height) * header.extent.width
         var total = Saturating(fileBytes) + pixels * header.rawBytesPerPixel
         total = total + pixels * (header.channels * MemoryLayout<Float>.stride * (header.format == .jpeg ? 2 : 1))
-        if header.channels != bank.channels { total = total + pixels * (bank.channels * MemoryLayout<Float>.stride) }
-        let plan = try ConvolutionPlan(bank: bank, input: header.extent)
+        let runBank = try runBank(bank, imageChannels: header.channels)
+        if header.channels != runBank.channels { total = total + pixels * (runBank.channels * MemoryLayout<Float>.stride) }
+        let plan = try ConvolutionPlan(bank: runBank, input: header.extent)
         total = total + plan.memoryBytes
+        // A per-channel result holds all its channels' maps at once.
+        let mapChannels = perChannel ? runBank.groups : 1
         var largestMap = Saturating(0)
         for filter in plan.filters {
-            let area = Saturating(filter.geometry.output.height) * filter.geometry.output.width
+            let area = Saturating(filter.geometry.output.height) * filter.geometry.output.width * mapChannels
             largestMap = Saturating(max(largestMap.value, area.value))
         }
         if partials {
@@ -102,9 +126,13 @@ extension ApplySettings {
             total = total + (bank.filters.indices.map { plan.partialMemoryBytes(of: $0) }.max() ?? 0)
         }
         // Encoding: per worker, the levels or float copy of one map and the compressed file (at most a little over it).
-        let bytesPerValue = format == .npy ? 2 * MemoryLayout<Float>.stride : 4
+        var bytesPerValue = format == .npy ? 2 * MemoryLayout<Float>.stride : 4
+        // Colour: the interleaved copy too (floats for npy; levels, and for png16 the levels' Int array, otherwise).
+        if mapChannels > 1 { bytesPerValue += format == .npy ? 4 : (format == .png16 ? 10 : 1) }
         total = total + largestMap * (bytesPerValue * min(max(jobs, 1), bank.filters.count))
-        if sheet != nil { total = total + ContactSheet.memoryBytes(input: header.extent, maps: plan.filters.map(\.geometry.output)) }
+        if sheet != nil {
+            total = total + ContactSheet.memoryBytes(input: header.extent, maps: plan.filters.map(\.geometry.output)) * mapChannels
+        }
         return total.value
     }
 
@@ -173,8 +201,12 @@ public func applyBank(_ bank: FilterBank, to item: InputItem, outputRoot: String
             decoded = try ImageCodec.decode(bytes: bytes, path: item.path, maxPixels: settings.maxPixels)
         }
         let decodeSeconds = clock.lap()
-        let image: Tensor
-        do { image = try decoded.tensor.adapted(toChannels: bank.channels) } catch { throw InputError.convolution(path: item.path, error) }
+        let image: Tensor, runBank: FilterBank
+        do {
+            // Per channel: the colour channels as they are (alpha dropped), every filter on each.
+            runBank = try settings.runBank(bank, imageChannels: decoded.tensor.channels)
+            image = try decoded.tensor.adapted(toChannels: runBank.channels)
+        } catch { throw InputError.convolution(path: item.path, error) }
         if settings.streamsMaps {
             // Maps written band by band, never held whole as floats.
             let statistics: [MapStatistics]
@@ -188,15 +220,16 @@ public func applyBank(_ bank: FilterBank, to item: InputItem, outputRoot: String
             return result
         }
         let plan: ConvolutionPlan
-        do { plan = try ConvolutionPlan(bank: bank, input: image.extent) } catch { throw InputError.convolution(path: item.path, error) }
-        let maps = plan.run(image, jobs: settings.jobs, kernels: settings.kernels)
+        do { plan = try ConvolutionPlan(bank: runBank, input: image.extent) } catch { throw InputError.convolution(path: item.path, error) }
+        let maps = settings.perChannel ? plan.runPerChannel(image, jobs: settings.jobs, kernels: settings.kernels)
+            : plan.run(image, jobs: settings.jobs, kernels: settings.kernels)
         let convolveSeconds = clock.lap()
         let statistics = ResultSlots<MapStatistics>(count: maps.count)
         parallelFor(maps.count, jobs: settings.jobs) { f in statistics.set(f, MapStatistics(maps[f].storage)) }
         // `files` lists the maps, then the partial maps filter by filter, then the sheet.
         var next = maps.count
         try writeMaps(maps, to: Array(files[0..<next]), settings: settings)
-        if settings.partials {
+        if settings.partials && !settings.perChannel {  // ApplyRun refuses partials with perChannel
             for f in bank.filters.indices {
                 let partialMaps = plan.partialMaps(of: f, in: image, jobs: settings.jobs, kernels: settings.kernels)
                 try writeMaps(partialMaps, to: Array(files[next..<(next + partialMaps.count)]), settings: settings)
@@ -236,7 +269,8 @@ private func writeMaps(_ maps: [Tensor], to paths: [String], settings: ApplySett
     let failures = ResultSlots<ImageCodecError>(count: maps.count)
     parallelFor(maps.count, jobs: settings.jobs) { k in
         do throws(ImageCodecError) {
-            let bytes = try MapEncoder.encode(maps[k], format: settings.format, normalization: settings.normalization, pngLevel: settings.pngLevel)
+            let bytes = try MapEncoder.encode(maps[k], format: settings.format, normalization: settings.normalization, pngLevel: settings.pngLevel,
+                                              perChannel: settings.perChannel)
             try AtomicFile.write(bytes, to: paths[k])
         } catch {
             var e = error

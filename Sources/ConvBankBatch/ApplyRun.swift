@@ -87,13 +87,22 @@ public final class ApplyRun {
     ///   - force: redo inputs whose outputs are complete and come from the same bytes and settings.
     ///   - statistics: write `stats.csv` (shard-suffixed when sharded).
     ///   - gallery: write `index.html` (needs `png` or `png16` maps).
-    /// - Throws: `SetupError.usage` when the output is an input folder, partial maps would overwrite a map or the
-    ///   environment names an impossible shard; `SetupError.failure` when the output folder cannot be created.
+    /// - Throws: `SetupError.usage` when the output is an input folder, partial maps would overwrite a map, the
+    ///   settings ask for `perChannel` with a bank of more than one channel or with `partials`, or the environment
+    ///   names an impossible shard; `SetupError.failure` when the output folder cannot be created.
     public init(bank: FilterBank, settings: ApplySettings, inputs: [String], output: String, shard: Shard? = nil,
                 environment: [String: String] = [:], force: Bool = false, statistics: Bool = false, gallery: Bool = false) throws(SetupError) {
         // The output folder is skipped by the walk; as an input folder itself it would leave nothing to process.
         if let same = inputs.first(where: { FileSystem.isSameFolder($0, output) }) {
             throw .usage("--output '\(FileSystem.display(output))' is the input folder '\(FileSystem.display(same))': nothing would be processed; choose another folder (a new folder inside the input is fine: the walk skips it)")
+        }
+        if settings.perChannel {
+            guard bank.isOneChannel else {
+                throw .usage("--per-channel runs each filter on every colour channel, so it needs a bank of one-channel filters; bank '\(bank.name)' has filters of \(bank.filters[0].channels) channel\(bank.filters[0].channels == 1 ? "" : "s")\(bank.groups > 1 ? " in \(bank.groups) groups" : "") (\(bank.channels) input channels)")
+            }
+            guard !settings.partials else {
+                throw .usage("--partials cannot be combined with --per-channel: a per-channel result has no channel sum to take apart")
+            }
         }
         if let problem = FileSystem.createFolder(output) {
             throw .failure("cannot use '\(FileSystem.display(output))' as the output folder: \(problem)")

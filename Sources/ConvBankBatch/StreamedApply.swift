@@ -5,9 +5,10 @@ import Foundation
 extension ApplySettings {
     /// Whether inputs run through a `ConvolutionStream`, their maps written band by band and never held whole as
     /// floats: every output must be per value — `npy`, or `png`/`png16` under `clamp` or `abs` — with no contact sheet
-    /// and no partial maps (both need whole maps; so do `minmax` and `symmetric`, which scale by a map's range).
+    /// and no partial maps (both need whole maps; so do `minmax` and `symmetric`, which scale by a map's range), and
+    /// not per channel (a colour result is run and written whole).
     public var streamsMaps: Bool {
-        sheet == nil && !partials && (format == .npy || normalization == .clamp || normalization == .abs)
+        sheet == nil && !partials && !perChannel && (format == .npy || normalization == .clamp || normalization == .abs)
     }
 
     /// Output rows per filter and stream step for maps `widths` wide: about 8 MiB of float bands at once, 16…256 rows.
