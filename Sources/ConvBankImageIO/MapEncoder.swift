@@ -63,12 +63,18 @@ public enum MapEncoder {
         let plane = planar.count / channels
         return [T](unsafeUninitializedCapacity: planar.count) { out, initialized in
             planar.withUnsafeBufferPointer { src in
-                for c in 0..<channels {
-                    let base = src.baseAddress! + c * plane
-                    var k = c
+                let dst = out.baseAddress!, base = src.baseAddress!
+                // Pixel by pixel, so each output cache line is written once (3 channels: the usual case, unrolled).
+                if channels == 3 {
+                    let (r, g, b) = (base, base + plane, base + 2 * plane)
                     for p in 0..<plane {
-                        (out.baseAddress! + k).initialize(to: base[p])
-                        k += channels
+                        (dst + 3 * p).initialize(to: r[p])
+                        (dst + 3 * p + 1).initialize(to: g[p])
+                        (dst + 3 * p + 2).initialize(to: b[p])
+                    }
+                } else {
+                    for p in 0..<plane {
+                        for c in 0..<channels { (dst + p * channels + c).initialize(to: base[c * plane + p]) }
                     }
                 }
             }
