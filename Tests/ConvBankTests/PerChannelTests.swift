@@ -4,6 +4,7 @@ import Testing
 @testable import ConvBankBatch
 @testable import ConvBankEngine
 @testable import ConvBankImageIO
+@testable import ConvBankPictures
 
 /// Per-channel filtering (`apply --per-channel`, `FilterBank.convolvePerChannel`, `ConvolutionPlan.runPerChannel`):
 /// every filter of a one-channel bank on each colour channel, against Keras `DepthwiseConv2D(depth_multiplier=1)`
@@ -144,6 +145,13 @@ import Testing
         // A one-channel colour result is a gray PNG.
         let png = try ImageCodec.decode(bytes: MapEncoder.encode(gray, format: .png, normalization: .minmax, perChannel: true), path: "g.png")
         #expect(png.tensor.channels == 1 && png.tensor.storage == [255, 0])
+    }
+
+    /// A contact sheet draws a colour result in its own colours, one range over the three channels, whatever the
+    /// colormap: t = v/200 → 0…255 per channel, the same numbers as `minmax` above.
+    @Test func sheetCellIsColour() {
+        let picture = ContactSheet.mapPicture(Self.colour, range: (lo: 0, hi: 200), colormap: .viridis, size: (width: 2, height: 1))
+        #expect(picture.rgb == [0, 66, 255, 153, 82, 255])
     }
 
     // MARK: - settings
