@@ -30,6 +30,12 @@ public struct ApplySettings: Sendable {
     public var partials = false
     /// How each input's files are placed under the output folder (`OutputPaths` has the rule; default `tree`).
     public var layout: OutputLayout = .tree
+    /// Run every filter of a one-channel bank on each colour channel of the image on its own (Keras
+    /// `DepthwiseConv2D`, depth multiplier 1) instead of on the image adapted to one channel: each filter then gives
+    /// one result with the image's colour channels (gray stays gray, RGB and palette give RGB, alpha is dropped),
+    /// written as an RGB (or gray) image, or `npy` of shape `(H, W, C)`. The bank must read one channel
+    /// (`FilterBank.isOneChannel`); no partial maps (there is no channel sum). See `colourChannels(of:)`.
+    public var perChannel = false
 
     /// The file names of an input's maps (the bank's `outputNames`), then (with `partials`) each filter's partial
     /// maps, `<name>.<ext>`: what a `tree` layout writes inside the input's folder.
@@ -52,8 +58,19 @@ public struct ApplySettings: Sendable {
     /// (`FilterBank.combinations`), which is done on whole maps.
     public func streamsMaps(bank: FilterBank) -> Bool { streamsMaps && bank.combinations.isEmpty }
 
-    /// The tool's defaults: 8-bit PNG, `clamp`, one thread, no sheet, no partial maps.
+    /// The tool's defaults: 8-bit PNG, `clamp`, one thread, no sheet, no partial maps, not per channel.
     public init() {}
+
+    /// The channels a per-channel run filters for an image of `channels` channels: its colour channels, alpha
+    /// dropped (gray+alpha → 1, RGBA → 3; gray 1 and RGB 3 as they are).
+    public static func colourChannels(of channels: Int) -> Int { channels == 2 || channels == 4 ? channels - 1 : channels }
+
+    /// The bank that runs on an image of `channels` channels: `bank` itself, or with `perChannel` its depthwise form
+    /// on the image's colour channels (`FilterBank.perChannel(channels:)`).
+    /// - Throws: `ConvolutionError.notOneChannel` when `perChannel` is set and the bank reads several channels.
+    public func runBank(_ bank: FilterBank, imageChannels channels: Int) throws(ConvolutionError) -> FilterBank {
+        perChannel ? try bank.perChannel(channels: Self.colourChannels(of: channels)) : bank
+    }
 }
 
 extension ApplySettings {
@@ -97,26 +114,33 @@ extension ApplySettings {
             lines.append("combine \(c.name.utf8.map { String($0) }.joined(separator: ",")) \(c.operation.rawValue) \(c.x) \(c.y)")
         }
         if layout != .tree { lines.append("layout \(layout.rawValue)") }
+        // Only when set, so that the records of runs without it keep their fingerprints.
+        if perChannel { lines.append("per_channel true") }
         return lines.joined(separator: "\n") + "\n"
     }
 
     /// The bytes that processing one input with this `header` needs at its peak, worked out before anything is
     /// allocated: the file's bytes, the decoder's samples and the float tensor (twice for an orientation turn), the
     /// tensor adapted to the bank's channels, the convolution plan (`ConvolutionPlan.memoryBytes`: padded planes,
-    /// every map, low-rank scratch), the largest filter's partial maps, and each encoder worker's buffers. An
-    /// estimate within a few percent, not counting the allocator's own overhead. Saturates at `Int.max`.
+    /// every map, low-rank scratch), the largest filter's partial maps, and each encoder worker's buffers. With
+    /// `perChannel` the plan is the depthwise bank's (a map per filter and colour channel) and each encoder also holds
+    /// a map's samples interleaved. An estimate within a few percent, not counting the allocator's own overhead.
+    /// Saturates at `Int.max`.
     /// - Throws: `ConvolutionError` when the bank cannot run on an image of this size (as `convolve` would).
     public func memoryNeeded(bank: FilterBank, header: ImageCodec.Header, fileBytes: Int) throws(ConvolutionError) -> Int {
         let pixels = Saturating(header.extent.height) * header.extent.width
         var total = Saturating(fileBytes) + pixels * header.rawBytesPerPixel
         // A JPEG or TIFF may be turned upright: a second tensor for a moment.
         total = total + pixels * (header.channels * MemoryLayout<Float>.stride * (header.format == .jpeg || header.format == .tiff ? 2 : 1))
-        if header.channels != bank.channels { total = total + pixels * (bank.channels * MemoryLayout<Float>.stride) }
-        let plan = try ConvolutionPlan(bank: bank, input: header.extent)
+        let runBank = try runBank(bank, imageChannels: header.channels)
+        if header.channels != runBank.channels { total = total + pixels * (runBank.channels * MemoryLayout<Float>.stride) }
+        let plan = try ConvolutionPlan(bank: runBank, input: header.extent)
         total = total + plan.memoryBytes
+        // A per-channel result holds all its channels' maps at once.
+        let mapChannels = perChannel ? runBank.groups : 1
         var largestMap = Saturating(0)
         for filter in plan.filters {
-            let area = Saturating(filter.geometry.output.height) * filter.geometry.output.width
+            let area = Saturating(filter.geometry.output.height) * filter.geometry.output.width * mapChannels
             largestMap = Saturating(max(largestMap.value, area.value))
         }
         if partials {
@@ -125,13 +149,20 @@ extension ApplySettings {
         }
         // Encoding: per worker, what the encoder holds for one map (`MapEncoder.peakBytes`: levels or a float copy, the
         // encoder's own buffers and the file).
-        total = total + Saturating(MapEncoder.peakBytes(format: format, values: largestMap.value)) * min(max(jobs, 1), bank.filters.count)
+        total = total + Saturating(MapEncoder.peakBytes(format: format, values: largestMap.value, channels: mapChannels))
+            * min(max(jobs, 1), bank.filters.count)
+        // Colour: the interleaved copy too (floats for npy; levels, and for png16 the levels' Int array, otherwise).
+        if mapChannels > 1 {
+            total = total + largestMap * ((format == .npy ? 4 : (format == .png16 ? 10 : 1)) * min(max(jobs, 1), bank.filters.count))
+        }
         // Combined maps (edge strength) are made from the whole maps, one map each.
         for c in bank.combinations {
             let g = plan.filters[c.x].geometry.output
-            total = total + Saturating(g.height) * (g.width * MemoryLayout<Float>.stride)
+            total = total + Saturating(g.height) * (g.width * MemoryLayout<Float>.stride * mapChannels)
         }
-        if sheet != nil { total = total + ContactSheet.memoryBytes(input: header.extent, maps: plan.filters.map(\.geometry.output)) }
+        if sheet != nil {
+            total = total + ContactSheet.memoryBytes(input: header.extent, maps: plan.filters.map(\.geometry.output)) * mapChannels
+        }
         return total.value
     }
 
@@ -201,8 +232,12 @@ public func applyBank(_ bank: FilterBank, to item: InputItem, outputRoot: String
             decoded = try ImageCodec.decode(bytes: bytes, path: item.path, maxPixels: settings.maxPixels)
         }
         let decodeSeconds = clock.lap()
-        let image: Tensor
-        do { image = try decoded.tensor.adapted(toChannels: bank.channels) } catch { throw InputError.convolution(path: item.path, error) }
+        let image: Tensor, runBank: FilterBank
+        do {
+            // Per channel: the colour channels as they are (alpha dropped), every filter on each.
+            runBank = try settings.runBank(bank, imageChannels: decoded.tensor.channels)
+            image = try decoded.tensor.adapted(toChannels: runBank.channels)
+        } catch { throw InputError.convolution(path: item.path, error) }
         if settings.streamsMaps(bank: bank) {
             // Maps written band by band, never held whole as floats.
             let statistics: [MapStatistics]
@@ -216,15 +251,16 @@ public func applyBank(_ bank: FilterBank, to item: InputItem, outputRoot: String
             return result
         }
         let plan: ConvolutionPlan
-        do { plan = try ConvolutionPlan(bank: bank, input: image.extent) } catch { throw InputError.convolution(path: item.path, error) }
-        let maps = bank.outputMaps(plan.run(image, jobs: settings.jobs, kernels: settings.kernels))
+        do { plan = try ConvolutionPlan(bank: runBank, input: image.extent) } catch { throw InputError.convolution(path: item.path, error) }
+        let maps = bank.outputMaps(settings.perChannel ? plan.runPerChannel(image, jobs: settings.jobs, kernels: settings.kernels)
+            : plan.run(image, jobs: settings.jobs, kernels: settings.kernels))
         let convolveSeconds = clock.lap()
         let statistics = ResultSlots<MapStatistics>(count: maps.count)
         parallelFor(maps.count, jobs: settings.jobs) { f in statistics.set(f, MapStatistics(maps[f].storage)) }
         // `files` lists the maps, then the partial maps filter by filter, then the sheet.
         var next = maps.count
         try writeMaps(maps, to: Array(files[0..<next]), settings: settings)
-        if settings.partials {
+        if settings.partials && !settings.perChannel {  // ApplyRun refuses partials with perChannel
             for f in bank.filters.indices {
                 let partialMaps = plan.partialMaps(of: f, in: image, jobs: settings.jobs, kernels: settings.kernels)
                 try writeMaps(partialMaps, to: Array(files[next..<(next + partialMaps.count)]), settings: settings)
@@ -265,7 +301,7 @@ private func writeMaps(_ maps: [Tensor], to paths: [String], settings: ApplySett
     parallelFor(maps.count, jobs: settings.jobs) { k in
         do throws(ImageCodecError) {
             let bytes = try MapEncoder.encode(maps[k], format: settings.format, normalization: settings.normalization, pngLevel: settings.pngLevel,
-                                              quality: settings.quality)
+                                              quality: settings.quality, perChannel: settings.perChannel)
             try AtomicFile.write(bytes, to: paths[k])
         } catch {
             var e = error

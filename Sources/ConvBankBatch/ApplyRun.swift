@@ -91,8 +91,9 @@ public final class ApplyRun {
     ///   - force: redo inputs whose outputs are complete and come from the same bytes and settings.
     ///   - statistics: write `stats.csv` (shard-suffixed when sharded).
     ///   - gallery: write `index.html` (needs `png`, `png16`, `jpeg` or `webp` maps).
-    /// - Throws: `SetupError.usage` when the output is an input folder, partial maps would overwrite a map or the
-    ///   environment names an impossible shard; `SetupError.failure` when the output folder cannot be created.
+    /// - Throws: `SetupError.usage` when the output is an input folder, partial maps would overwrite a map, the
+    ///   settings ask for `perChannel` with a bank of more than one channel or with `partials`, or the environment
+    ///   names an impossible shard; `SetupError.failure` when the output folder cannot be created.
     public init(bank: FilterBank, settings: ApplySettings, inputs: [String], output: String, shard: Shard? = nil,
                 environment: [String: String] = [:], force: Bool = false, statistics: Bool = false, gallery: Bool = false) throws(SetupError) {
         // The output folder is skipped by the walk; as an input folder itself it would leave nothing to process.
@@ -103,6 +104,14 @@ public final class ApplyRun {
         // replaced by an output (`out/a.png` → `out/a.png` with one png map).
         if settings.layout == .flat, let inside = Self.inputInside(output, inputs: inputs) {
             throw .usage("--layout flat: the input '\(FileSystem.display(inside))' is inside --output '\(FileSystem.display(output))', where an output could replace an input; choose an output folder outside the inputs")
+        }
+        if settings.perChannel {
+            guard bank.isOneChannel else {
+                throw .usage("--per-channel runs each filter on every colour channel, so it needs a bank of one-channel filters; bank '\(bank.name)' has filters of \(bank.filters[0].channels) channel\(bank.filters[0].channels == 1 ? "" : "s")\(bank.groups > 1 ? " in \(bank.groups) groups" : "") (\(bank.channels) input channels)")
+            }
+            guard !settings.partials else {
+                throw .usage("--partials cannot be combined with --per-channel: a per-channel result has no channel sum to take apart")
+            }
         }
         if let problem = FileSystem.createFolder(output) {
             throw .failure("cannot use '\(FileSystem.display(output))' as the output folder: \(problem)")

@@ -5,11 +5,11 @@ import Foundation
 extension ApplySettings {
     /// Whether inputs run through a `ConvolutionStream`, their maps written band by band and never held whole as
     /// floats: every output must be per value — `npy`, or `png`/`png16` under `clamp` or `abs` — with no contact sheet
-    /// and no partial maps (both need whole maps; so do `minmax` and `symmetric`, which scale by a map's range).
-    /// `jpeg`, `webp`, `tiff` and `tiff16` maps take the whole-image path (their encoders take a whole image);
-    /// `memoryNeeded` counts their encoders' buffers.
+    /// and no partial maps (both need whole maps; so do `minmax` and `symmetric`, which scale by a map's range), and
+    /// not per channel (a colour result is run and written whole). `jpeg`, `webp`, `tiff` and `tiff16` maps take the
+    /// whole-image path (their encoders take a whole image); `memoryNeeded` counts their encoders' buffers.
     public var streamsMaps: Bool {
-        sheet == nil && !partials && MapStreamWriter.supports(format: format, normalization: normalization)
+        sheet == nil && !partials && !perChannel && MapStreamWriter.supports(format: format, normalization: normalization)
     }
 
     /// Output rows per filter and stream step for maps `widths` wide: about 8 MiB of float bands at once, 16…256 rows.

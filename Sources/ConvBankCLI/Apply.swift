@@ -67,6 +67,9 @@ extension Convbank {
         @Flag(help: "Also write each filter's per-channel partial maps, DIR/<key>/<filter>.c<k>.<ext>: input channel k cross-correlated with its kernel slice, before bias and activation. Their sum in channel order, plus the bias, through the activation, is the filter's map.")
         var partials = false
 
+        @Flag(help: "Run every filter of a one-channel bank on each colour channel on its own (Keras DepthwiseConv2D, depth multiplier 1): each filter gives one colour result (gray stays gray, RGB and palette give RGB, alpha dropped), an RGB PNG or an npy of shape (H, W, C); minmax and symmetric take one range over the result's channels. Not with --partials.")
+        var perChannel = false
+
         @Flag(help: "Redo every input, even those whose outputs are complete and come from the same input bytes and settings.")
         var force = false
 
@@ -102,6 +105,7 @@ extension Convbank {
             settings.sheet = sheet ? colormap : nil
             settings.partials = partials
             settings.layout = layout
+            settings.perChannel = perChannel
             // Arguments keep their exact bytes (a name that is not UTF-8 included): the output folder too.
             let arguments = FileSystem.commandLineArguments(self.inputs + [self.output])
             let run: ApplyRun

@@ -333,6 +333,14 @@ public enum ImageCodec {
         return try result.get()
     }
 
+    /// Encodes interleaved 16-bit RGB samples (`width · height · 3`, row-major, host order) as a 16-bit RGB PNG.
+    /// - Throws: `ImageCodecError` (`.unwritable`) if encoding fails.
+    public static func encodePNG(rgb16 samples: [UInt16], width: Int, height: Int, level: Int = 6, path: String = "") throws(ImageCodecError) -> [UInt8] {
+        precondition(samples.count == width * height * 3)
+        let result = samples.withUnsafeBytes { raw in Result { () throws(ImageCodecError) in try encode(raw.baseAddress!, width, height, 3, 16, level, path) } }
+        return try result.get()
+    }
+
     private static func encode(_ samples: UnsafeRawPointer, _ width: Int, _ height: Int, _ channels: Int, _ depth: Int, _ level: Int, _ path: String) throws(ImageCodecError) -> [UInt8] {
         var out: UnsafeMutablePointer<UInt8>? = nil
         var count = 0
