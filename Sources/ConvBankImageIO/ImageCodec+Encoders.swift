@@ -14,6 +14,8 @@ extension ImageCodec {
     /// The corresponding C function is `cio_encode_jpeg`.
     /// - Parameters:
     ///   - samples: `width · height · channels` interleaved samples.
+    ///   - width: pixels per row.
+    ///   - height: rows.
     ///   - channels: 1, 3 or 4.
     ///   - quality: 1…100.
     ///   - path: The file the bytes are meant for, named in errors (may be empty).
@@ -36,6 +38,8 @@ extension ImageCodec {
     /// The corresponding C function is `cio_encode_webp`.
     /// - Parameters:
     ///   - samples: `width · height · channels` interleaved samples.
+    ///   - width: pixels per row.
+    ///   - height: rows.
     ///   - channels: 1, 3 or 4.
     ///   - quality: nil for lossless, else 1…100.
     ///   - path: The file the bytes are meant for, named in errors (may be empty).
@@ -59,6 +63,8 @@ extension ImageCodec {
     /// samples the file is BigTIFF. The corresponding C function is `cio_encode_tiff`.
     /// - Parameters:
     ///   - samples: `width · height · channels` interleaved values (NaN, infinities, −0 and subnormals kept as they are).
+    ///   - width: pixels per row.
+    ///   - height: rows.
     ///   - channels: 1…4.
     ///   - path: The file the bytes are meant for, named in errors (may be empty).
     /// - Throws: `ImageCodecError` (`.unwritable`) with libtiff's message.
@@ -78,6 +84,8 @@ extension ImageCodec {
     /// horizontal-differencing predictor (2). The corresponding C function is `cio_encode_tiff`.
     /// - Parameters:
     ///   - samples: `width · height · channels` interleaved samples.
+    ///   - width: pixels per row.
+    ///   - height: rows.
     ///   - channels: 1…4.
     ///   - path: The file the bytes are meant for, named in errors (may be empty).
     /// - Throws: `ImageCodecError` (`.unwritable`) with libtiff's message.
