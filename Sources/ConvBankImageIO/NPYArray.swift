@@ -71,24 +71,40 @@ public struct NPYArray: Sendable, Equatable {
         guard bytes.count - dataStart == count * size else {
             throw FormatError(reason: "data holds \(bytes.count - dataStart) bytes, the header promises \(count * size)")
         }
+        values = Self.decode(bytes, from: dataStart, count: count, kind: kind, size: size, bigEndian: big)
+    }
+}
+
+extension NPYArray {
+    /// An array of `shape` holding `values` (C order); `values.count` must be the product of `shape`.
+    init(shape: [Int], values: [Double]) {
+        self.shape = shape
+        self.values = values
+    }
+
+    /// Decodes `count` elements of `size` bytes each, starting at `start` (the caller checked the bounds): kind `f`
+    /// IEEE float (2, 4, 8 bytes), `b` bfloat16 (2), `i` signed and `u` unsigned integers (1, 2, 4, 8).
+    /// - Complexity: O(count · size).
+    static func decode(_ bytes: [UInt8], from start: Int, count: Int, kind: Character, size: Int, bigEndian big: Bool) -> [Double] {
         var out = [Double](repeating: 0, count: count)
         for k in 0..<count {
             var raw: UInt64 = 0
             for b in 0..<size {
-                let byte = UInt64(bytes[dataStart + k * size + (big ? size - 1 - b : b)])
+                let byte = UInt64(bytes[start + k * size + (big ? size - 1 - b : b)])
                 raw |= byte << (8 * UInt64(b))
             }
             switch (kind, size) {
             case ("f", 2): out[k] = Double(Float16Bits(UInt16(raw)))
             case ("f", 4): out[k] = Double(Float(bitPattern: UInt32(raw)))
             case ("f", 8): out[k] = Double(bitPattern: raw)
+            case ("b", 2): out[k] = Double(Float(bitPattern: UInt32(raw) << 16))
             case ("u", _): out[k] = Double(raw)
             default:  // signed: sign-extend
                 let shift = UInt64(64 - 8 * size)
                 out[k] = Double(Int64(bitPattern: raw << shift) >> Int64(shift))
             }
         }
-        values = out
+        return out
     }
 }
 

@@ -228,6 +228,22 @@ size_t cio_levels8(const float *values, uint8_t *out, size_t count, int absolute
 /* SHA-256 of a byte buffer. */
 void cio_sha256(const uint8_t *bytes, size_t count, uint8_t digest[32]);
 
+/* Raw deflate, for zip members (.npz): what cio_inflate_raw found. */
+typedef enum {
+    CIO_INFLATE_OK = 0,        /* the stream ended having produced exactly out_count bytes */
+    CIO_INFLATE_SHORT = 1,     /* the stream ended early: *produced < out_count */
+    CIO_INFLATE_LONG = 2,      /* the stream goes on past out_count bytes (nothing is written past the buffer) */
+    CIO_INFLATE_BAD_DATA = 3,  /* not valid deflate data */
+    CIO_INFLATE_NO_MEMORY = 4,
+} cio_inflate_status;
+
+/* Inflates the raw deflate stream in[0..in_count) into out[0..out_count): never writes past out_count, so a
+ * member that inflates beyond its declared size costs at most that size (the caller caps it). */
+cio_inflate_status cio_inflate_raw(const uint8_t *in, size_t in_count, uint8_t *out, size_t out_count, size_t *produced);
+
+/* CRC-32 (zip, gzip, PNG) of a byte buffer. */
+uint32_t cio_crc32(const uint8_t *bytes, size_t count);
+
 void cio_free(void *pointer);
 
 /* glibc: keep freed large blocks mapped so later images reuse their pages (no first-touch page faults). */
