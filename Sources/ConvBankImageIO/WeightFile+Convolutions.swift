@@ -26,6 +26,16 @@ public struct ConvolutionWeights: Sendable, Equatable {
 }
 
 extension WeightFile {
+    /// Why no single convolution kernel can be taken from a file that was read: `'PATH': REASON`.
+    public struct LayerError: Error, Sendable, CustomStringConvertible {
+        /// The file as given.
+        public var path: String
+        /// The problem, in one line.
+        public var reason: String
+        /// `'PATH': REASON`.
+        public var description: String { "'\(path)': \(reason)" }
+    }
+
     /// The layout a 4-D array's name or shape implies. By name first, on the last component (after the last `/`
     /// or `.`, without a `:0` suffix): Keras `kernel` → HWIO, `depthwise_kernel` → HWCM, PyTorch `weight` → OIHW;
     /// otherwise by shape, when exactly one reading gives a square kernel (HWIO: shape[0] == shape[1]; OIHW:
@@ -60,10 +70,12 @@ extension WeightFile {
     }
 
     /// Every 4-D array in file order, as a convolution kernel: its layout (`layout` when given, else
-    /// `inferLayout`) and its bias (`biasName`'s array when it is 1-D with one value per filter).
+    /// `inferLayout`; for a `.npy` file by shape only, since its name is the file's, not a convention) and its
+    /// bias (`biasName`'s array when it is 1-D with one value per filter).
+    /// - Parameter given: A layout to force on every kernel, or `nil` to infer each.
     public func convolutions(layout given: String? = nil) -> [ConvolutionWeights] {
         entries.filter { $0.array.shape.count == 4 }.map { entry in
-            let (layout, source) = given.map { ($0, "given") } ?? Self.inferLayout(name: entry.name, shape: entry.array.shape)
+            let (layout, source) = given.map { ($0, "given") } ?? Self.inferLayout(name: format == .npy ? "" : entry.name, shape: entry.array.shape)
             var found = ConvolutionWeights(name: entry.name, shape: entry.array.shape, layout: layout, layoutSource: source, bias: nil)
             if let biasName = Self.biasName(for: entry.name), let bias = self[biasName], let filters = found.dimensions?.filters,
                bias.shape == [filters] {
@@ -82,29 +94,29 @@ extension WeightFile {
     ///   - bankName: The bank's `name`.
     ///   - source: How errors name the file.
     /// - Returns: The bank (stride 1, valid padding: these formats do not store them) and the kernel it came from.
-    /// - Throws: `FormatError` when the layer is missing, ambiguous or of undecided layout; `BankError` for bad values.
+    /// - Throws: `LayerError` when the layer is missing, ambiguous or of undecided layout; `BankError` for bad values.
     public func bank(layer: String?, layout: String?, names: [String]?, bankName: String, source: String) throws -> (FilterBank, ConvolutionWeights) {
         let all = convolutions(layout: layout)
         let chosen: ConvolutionWeights
         if let layer {
             guard let found = all.first(where: { $0.name == layer }) else {
                 if let other = self[layer] {
-                    throw FormatError(path: source, reason: "array '\(layer)' has shape \(other.shape), not a 4-D convolution kernel")
+                    throw LayerError(path: source, reason: "array '\(layer)' has shape \(other.shape), not a 4-D convolution kernel")
                 }
-                throw FormatError(path: source, reason: "no array named '\(layer)' (kernels: \(Self.list(all.map(\.name))); see --list)")
+                throw LayerError(path: source, reason: "no array named '\(layer)' (kernels: \(Self.list(all.map(\.name))); see --list)")
             }
             chosen = found
         } else {
             switch all.count {
             case 0:
-                throw FormatError(path: source, reason: "no 4-D convolution kernel among its arrays (\(Self.list(entries.map { "\($0.name) \($0.array.shape)" })))")
+                throw LayerError(path: source, reason: "no 4-D convolution kernel among its arrays (\(Self.list(entries.map { "\($0.name) \($0.array.shape)" })))")
             case 1: chosen = all[0]
             default:
-                throw FormatError(path: source, reason: "holds \(all.count) convolution kernels (\(Self.list(all.map(\.name)))) and no layer order: pick one with --layer NAME (see --list)")
+                throw LayerError(path: source, reason: "holds \(all.count) convolution kernels (\(Self.list(all.map(\.name)))) and no layer order: pick one with --layer NAME (see --list)")
             }
         }
         guard let chosenLayout = chosen.layout else {
-            throw FormatError(path: source, reason: "cannot tell HWIO from OIHW for '\(chosen.name)' of shape \(chosen.shape); give --layout")
+            throw LayerError(path: source, reason: "cannot tell HWIO from OIHW for '\(chosen.name)' of shape \(chosen.shape); give --layout")
         }
         let bank = try FilterBank(importing: self[chosen.name]!, bias: chosen.bias.flatMap { self[$0] }, layout: chosenLayout, names: names,
                                   name: bankName, source: source)
