@@ -44,12 +44,14 @@ bench-big: deps
 	$(SWIFT) build -c release --product convbank
 	bash bench/big.sh $(BIG_SIZE)
 
-# libFuzzer + ASan/UBSan over the PNG, JPEG, TIFF and WebP decoders (fuzz/run.sh, from the committed seed corpus fuzz/seeds/),
+# libFuzzer + ASan/UBSan over the PNG, JPEG, TIFF and WebP decoders (fuzz/run.sh, from the committed seed corpus fuzz/seeds/)
+# and over the .npz/.safetensors weight-file readers of `import` (fuzz/swift/readers.sh),
 # then the hostile-input property test with many cases and a fresh seed (fuzz/property.sh), FUZZ_SECONDS each;
 # non-zero exit if either finds anything.
 FUZZ_SECONDS ?= 60
 fuzz: deps
 	bash fuzz/run.sh $(FUZZ_SECONDS)
+	bash fuzz/swift/readers.sh $(FUZZ_SECONDS)
 	bash fuzz/property.sh $(FUZZ_SECONDS)
 
 # DocC documentation of each library module (swift-docc-plugin), one catalog per module, into .build/docs/<module>;

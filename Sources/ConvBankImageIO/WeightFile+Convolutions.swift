@@ -33,7 +33,7 @@ extension WeightFile {
         /// The problem, in one line.
         public var reason: String
         /// `'PATH': REASON`.
-        public var description: String { "'\(path)': \(reason)" }
+        public var description: String { "'\(path)': \(WeightFile.oneLine(reason))" }
     }
 
     /// The layout a 4-D array's name or shape implies. By name first, on the last component (after the last `/`

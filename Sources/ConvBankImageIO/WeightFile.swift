@@ -68,7 +68,7 @@ public struct WeightFile: Sendable {
     ///   of another dtype (object, bool, complex, float8), or declares more than the limits.
     /// - Complexity: O(bytes.count + array bytes).
     public init(bytes: [UInt8], path: String) throws(FormatError) {
-        func fail(_ reason: String) -> FormatError { FormatError(path: path, reason: reason) }
+        func fail(_ reason: String) -> FormatError { FormatError(path: path, reason: Self.oneLine(reason)) }
         func starts(_ prefix: [UInt8]) -> Bool { bytes.count >= prefix.count && Array(bytes[0..<prefix.count]) == prefix }
         if starts([0x93] + Array("NUMPY".utf8)) {
             format = .npy
@@ -88,6 +88,20 @@ public struct WeightFile: Sendable {
         } else {
             throw fail("not a weight file this version reads (.npy, .npz or .safetensors)")
         }
+    }
+
+    /// `text` with control characters (a newline in a member or tensor name) written as `\u{XX}`, so an error
+    /// stays one line.
+    static func oneLine(_ text: String) -> String {
+        var out = ""
+        for scalar in text.unicodeScalars {
+            if scalar.value < 0x20 || scalar.value == 0x7F {
+                out += "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}"
+            } else {
+                out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
     }
 
     private static func readNPZ(_ bytes: [UInt8], fail: (String) -> FormatError) throws(FormatError) -> [Entry] {

@@ -111,6 +111,12 @@ import Testing
         #expect(Self.refusal(try Self.bytes("overlap.safetensors"), "o.safetensors").contains("overlap another tensor"))
     }
 
+    /// Found by fuzz/swift/readers.sh: a member name holding a control character made a two-line error.
+    @Test func controlCharactersInNamesStayOneLine() throws {
+        let why = Self.refusal(try Self.bytes("fuzz_control_name.npz"))
+        #expect(!why.isEmpty && !why.contains("\n") && !why.unicodeScalars.contains { $0.value < 0x20 }, "\(why)")
+    }
+
     /// Offsets of the first central-directory entry of a zip.
     static func centralEntry(_ zip: [UInt8]) -> Int {
         var at = zip.count - 22
