@@ -12,6 +12,8 @@ Writes Tests/ConvBankTests/Fixtures/readers/:
   torch.safetensors      safetensors.numpy.save_file: conv1.weight F32 (4,3,3,2), conv1.bias F32, conv2.weight F16
                          (3,4,3,3), conv2.bias F16, bn.running_mean F64 (4,), step I64 ()
   bf16.safetensors       hand-written (NumPy has no bfloat16): conv.weight BF16 (2,1,3,3), conv.bias BF16
+  depthwise.npz          numpy.savez: depthwise_conv2d/depthwise_kernel f32 (3,3,2,2) HWCM (Keras DepthwiseConv2D,
+                         filter c·M + m reads channel c only), depthwise_conv2d/bias (4,)
   single.safetensors     one kernel named "w", shape (3,3,1,2): HWIO by shape alone, imported without --layer
   expected.json          {file: {layer: {"weights": [F][C][kh][kw], "bias": [F] | null, "layout": …}}}, worked out
                          here with NumPy transposes (bf16: the float32 whose top 16 bits were written)
@@ -67,6 +69,14 @@ expected["torch.npz"] = {
     "conv1.weight": {"weights": canon(w1, "OIHW"), "bias": c1.astype(np.float64).tolist(), "layout": "OIHW"},
     "features.0.weight": {"weights": canon(w2, "OIHW"), "bias": None, "layout": "OIHW"},
 }
+
+# Keras DepthwiseConv2D: (kh, kw, C, M); filter c*M + m is kernel[:, :, c, m] on channel c alone.
+dk = rng.standard_normal((3, 3, 2, 2)).astype(np.float32)
+db = rng.standard_normal(4).astype(np.float32)
+np.savez(os.path.join(OUT, "depthwise.npz"), **{"depthwise_conv2d/depthwise_kernel": dk, "depthwise_conv2d/bias": db})
+expected["depthwise.npz"] = {"depthwise_conv2d/depthwise_kernel": {
+    "weights": [[dk[:, :, c, m].astype(np.float64).tolist()] for c in range(2) for m in range(2)],
+    "bias": db.astype(np.float64).tolist(), "layout": "HWCM", "groups": 2}}
 
 # safetensors, torch-free numpy API.
 s1 = rng.standard_normal((4, 3, 3, 2)).astype(np.float32)

@@ -47,6 +47,7 @@ import Testing
         #expect(bank.filters.count == weights.count)
         #expect(bank.filters.map(\.name) == (0..<weights.count).map { "f\($0)" })
         #expect(bank.stride == Extent2D(height: 1, width: 1) && bank.padding == .valid)
+        #expect(bank.groups == (e["groups"] as? Int ?? 1))
         for (f, filter) in bank.filters.enumerated() {
             #expect(filter.bias == Float(bias?[f] ?? 0))
             #expect(filter.channels == weights[f].count)
@@ -92,6 +93,7 @@ import Testing
         #expect(WeightFile.inferLayout(name: "block1_conv1/depthwise_kernel", shape: [3, 3, 3, 1]) == ("HWCM", "name"))
         #expect(WeightFile.inferLayout(name: "features.0.weight", shape: [64, 3, 3, 3]) == ("OIHW", "name"))
         #expect(WeightFile.inferLayout(name: "w", shape: [3, 3, 1, 2]) == ("HWIO", "shape"))
+        #expect(try! Self.file("depthwise.npz").convolutions().map(\.bias) == ["depthwise_conv2d/bias"])
         #expect(WeightFile.inferLayout(name: "w", shape: [8, 1, 5, 5]) == ("OIHW", "shape"))
         #expect(WeightFile.inferLayout(name: "w", shape: [3, 3, 3, 3]) == (nil, ""))
         #expect(WeightFile.biasName(for: "conv1.weight") == "conv1.bias")
