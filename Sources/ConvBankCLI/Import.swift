@@ -118,7 +118,7 @@ extension Convbank {
                 let shape = "(" + k.shape.map(String.init).joined(separator: ", ") + ")"
                 var line = "  \(name)  \(shape)  "
                 if let d = k.dimensions, let layout = k.layout {
-                    line += "\(layout) (\(k.layoutSource == "given" ? "--layout" : "by " + k.layoutSource))  \(d.filters) filters \(d.height)×\(d.width)×\(d.channels)"
+                    line += "\(layout) (\(k.layoutSource == "given" ? "--layout" : "by " + k.layoutSource))  \(d.filters) filters \(d.height)×\(d.width)×\(layout == "HWCM" ? "1, depthwise over \(d.channels) channels" : "\(d.channels)")"
                 } else {
                     line += "layout ? (give --layout HWIO or OIHW)"
                 }

@@ -31,6 +31,8 @@ struct ImportReaderCLITests {
         #expect(t.status == 0 && t.stdout.contains("conv2.weight  (3, 4, 3, 3)  OIHW (by name)  3 filters 3×3×4  bias: conv2.bias"), "\(t)")
         let forced = try CLI.run(["import", Self.path("keras.npz"), "--list", "--layout", "OIHW"])
         #expect(forced.stdout.contains("conv2d/kernel    (3, 3, 3, 4)  OIHW (--layout)  3 filters 3×4×3  bias: none"), "\(forced)")
+        let depthwise = try CLI.run(["import", Self.path("depthwise.npz"), "--list"])
+        #expect(depthwise.stdout.contains("(3, 3, 2, 2)  HWCM (by name)  4 filters 3×3×1, depthwise over 2 channels  bias: depthwise_conv2d/bias"), "\(depthwise)")
         let single = try CLI.run(["import", Self.path("single.safetensors"), "--list"])
         #expect(single.stdout.contains("  w  (3, 3, 1, 2)  HWIO (by shape)  2 filters 3×3×1  bias: none"), "\(single)")
     }
