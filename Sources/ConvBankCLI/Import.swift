@@ -16,8 +16,10 @@ extension Convbank {
                 (weight shape F, C, kh, kw: layout OIHW).
                 An .npz or .safetensors file holds many arrays: --list shows its convolution kernels, --layer NAME \
                 picks one (with its NAME…bias sibling). A file of one kernel needs no --layer.
-                The layout is inferred from the array's name (kernel: HWIO, depthwise_kernel: HWCM, weight: OIHW), \
-                else when only one reading gives a square kernel; otherwise give --layout.
+                The layout of a named array in an .npz/.safetensors file is inferred from its name (kernel: HWIO, \
+                depthwise_kernel: HWCM, weight: OIHW); otherwise, and for a .npy, from its shape when only one reading \
+                gives a square kernel; otherwise give --layout. Stride and padding are not in these files: defaults \
+                1 and valid, set them with --stride and --padding.
                 """)
 
         enum Layout: String, ExpressibleByArgument, CaseIterable { case auto, hwio = "HWIO", oihw = "OIHW", hwcm = "HWCM" }
