@@ -25,6 +25,10 @@ public struct ApplySettings: Sendable {
     public var sheet: Colormap?
     /// Also write each filter's per-channel partial maps, `DIR/<key>/<filter>.c<k>.<ext>`.
     public var partials = false
+    /// Also write a thumbnail of each map for the gallery (`Thumbnail`): `thumbnailFiles(key:bank:)`. Made from the
+    /// maps in memory (whole, or band by band as they stream); they change no map, so they are not part of
+    /// `canonicalEncoding`.
+    public var thumbnails = false
 
     /// The file names an input writes inside its own folder: each filter's map, then (with `partials`) each
     /// filter's partial maps.
@@ -38,6 +42,17 @@ public struct ApplySettings: Sendable {
     /// `outputLeaves`, then its sheet.
     public func outputFiles(key: String, bank: FilterBank) -> [String] {
         outputLeaves(bank: bank).map { key + "/" + $0 } + (sheet != nil ? [ApplySettings.sheetPath(key: key)] : [])
+            + thumbnailFiles(key: key, bank: bank)
+    }
+
+    /// The thumbnails (with `thumbnails`; else none) of the maps of the input with output key `key`, one per map (not
+    /// per partial map), relative to the output folder: the map's path with its extension replaced by `.png`, under
+    /// `RunFiles.thumbnailFolder`. Unique as the maps' paths are (all of one extension).
+    public func thumbnailFiles(key: String, bank: FilterBank) -> [String] {
+        guard thumbnails else { return [] }
+        return outputLeaves(bank: bank).prefix(bank.filters.count).map {
+            RunFiles.thumbnailFolder + "/" + key + "/" + String($0.dropLast(format.fileExtension.count + 1)) + ".png"
+        }
     }
 
     /// Where the contact sheet of the input with output key `key` goes, relative to the output folder.
@@ -106,6 +121,11 @@ extension ApplySettings {
         let bytesPerValue = format == .npy ? 2 * MemoryLayout<Float>.stride : 4
         total = total + largestMap * (bytesPerValue * min(max(jobs, 1), bank.filters.count))
         if sheet != nil { total = total + ContactSheet.memoryBytes(input: header.extent, maps: plan.filters.map(\.geometry.output)) }
+        if thumbnails {
+            // One thumbnail per encoder worker at a time.
+            let largest = plan.filters.map { Thumbnail.memoryBytes(map: $0.geometry.output, channels: 1) }.max() ?? 0
+            total = total + Saturating(largest) * min(max(jobs, 1), bank.filters.count)
+        }
         return total.value
     }
 
@@ -215,6 +235,10 @@ public func applyBank(_ bank: FilterBank, to item: InputItem, outputRoot: String
                 throw InputError.codec(e)
             }
         }
+        if settings.thumbnails {
+            let thumbnailPaths = settings.thumbnailFiles(key: item.key, bank: bank).map { (outputRoot as NSString).appendingPathComponent($0) }
+            try writeThumbnails(maps, to: thumbnailPaths, settings: settings)
+        }
         let mapStatistics = statistics.values.compactMap { $0 }
         var result = ApplyResult(item: item, outputs: Array(files[0..<next]), pixels: image.height * image.width,
                                  statistics: mapStatistics, clippedFractions: mapStatistics.map(\.clippedFraction8))
@@ -240,6 +264,20 @@ private func writeMaps(_ maps: [Tensor], to paths: [String], settings: ApplySett
             let bytes = try MapEncoder.encode(maps[k], format: settings.format, normalization: settings.normalization, pngLevel: settings.pngLevel)
             try AtomicFile.write(bytes, to: paths[k])
         } catch {
+            var e = error
+            if e.path.isEmpty { e.path = paths[k] }
+            failures.set(k, e)
+        }
+    }
+    if let first = failures.values.compactMap({ $0 }).first { throw .codec(first) }
+}
+
+/// Writes the thumbnail of `maps[k]` (`Thumbnail`) atomically to `paths[k]`, on the settings' workers.
+/// - Throws: the first failure, naming its file.
+private func writeThumbnails(_ maps: [Tensor], to paths: [String], settings: ApplySettings) throws(InputError) {
+    let failures = ResultSlots<ImageCodecError>(count: maps.count)
+    parallelFor(maps.count, jobs: settings.jobs) { k in
+        do throws(ImageCodecError) { try AtomicFile.write(try Thumbnail.pngBytes(of: maps[k]), to: paths[k]) } catch {
             var e = error
             if e.path.isEmpty { e.path = paths[k] }
             failures.set(k, e)

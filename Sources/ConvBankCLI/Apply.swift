@@ -55,8 +55,11 @@ extension Convbank {
         @Option(help: "Colour map of contact sheets.")
         var colormap: Colormap = .gray
 
-        @Flag(help: "Write DIR/index.html (index.shard-K-of-N.html with --shard): one row per input with its maps as thumbnails (linking to full size), names and min/max/mean. Needs png or png16 maps.")
+        @Flag(help: "Write DIR/index.html (index.shard-K-of-N.html with --shard): one section per input with its maps as thumbnails (DIR/index.thumbs/..., each stretched over its map's own range, loaded lazily, linking to the full-size map), names and min/max/mean; past --gallery-page-size inputs, more pages (index.page-2.html, ...) linked from the first.")
         var gallery = false
+
+        @Option(help: ArgumentHelp("Inputs per gallery page.", valueName: "n"))
+        var galleryPageSize = Gallery.defaultPageSize
 
         @Flag(help: "Also write each filter's per-channel partial maps, DIR/<key>/<filter>.c<k>.<ext>: input channel k cross-correlated with its kernel slice, before bias and activation. Their sum in channel order, plus the bias, through the activation, is the filter's map.")
         var partials = false
@@ -72,9 +75,7 @@ extension Convbank {
             guard (0...12).contains(pngLevel) else { throw ValidationError("--png-level must be 0…12 (got \(pngLevel)).") }
             guard maxPixels >= 1 else { throw ValidationError("--max-pixels must be at least 1 (got \(maxPixels)).") }
             guard !inputs.isEmpty else { throw ValidationError("give at least one image or folder.") }
-            guard !gallery || format != .npy else {
-                throw ValidationError("--gallery shows png or png16 maps; with --format npy add --sheet and open the sheets instead.")
-            }
+            guard galleryPageSize >= 1 else { throw ValidationError("--gallery-page-size must be at least 1 (got \(galleryPageSize)).") }
         }
 
         func run() throws {
@@ -93,7 +94,8 @@ extension Convbank {
             let run: ApplyRun
             do {
                 run = try ApplyRun(bank: try bankOptions.load(), settings: settings, inputs: Array(arguments.dropLast()), output: arguments.last!,
-                                   shard: shard, environment: ProcessInfo.processInfo.environment, force: force, statistics: stats, gallery: gallery)
+                                   shard: shard, environment: ProcessInfo.processInfo.environment, force: force, statistics: stats, gallery: gallery,
+                                   galleryPageSize: galleryPageSize)
             } catch let error as ApplyRun.SetupError {
                 switch error {
                 case .usage(let text): throw CLIError.usage(text)
