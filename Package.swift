@@ -61,7 +61,8 @@ let package = Package(
         .target(name: "ConvBankTestSupport", path: "Tests/ConvBankTestSupport"),
         .testTarget(
             name: "ConvBankTests",
-            dependencies: ["ConvBankEngine", "ConvBankImageIO", "ConvBankPictures", "ConvBankBatch", "ConvBankTestSupport"],
+            // CTIFF and CWebP: libtiff and libwebp as independent readers of the encoders' files (Support/ReferenceReaders.swift).
+            dependencies: ["ConvBankEngine", "ConvBankImageIO", "ConvBankPictures", "ConvBankBatch", "ConvBankTestSupport", "CTIFF", "CWebP"],
             exclude: ["Fixtures"]
         ),
         .testTarget(

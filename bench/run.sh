@@ -57,3 +57,4 @@ run W1 edges
 run W2 bench/banks/w2.json
 run W2dense bench/banks/w2.json
 run W3 bench/banks/w3.json --format npy
+run W4 gaussian:sigma=2 --per-channel --format jpeg --quality 90

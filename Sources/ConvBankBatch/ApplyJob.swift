@@ -10,6 +10,9 @@ public struct ApplySettings: Sendable {
     public var format: OutputFormat = .png
     /// How PNG maps turn values into gray levels (default `clamp`); `npy` maps hold the values themselves.
     public var normalization: Normalization = .clamp
+    /// Quality of `jpeg` (1…100; nil: `ImageCodec.defaultJPEGQuality`, 90) and `webp` outputs (1…100, lossy; nil:
+    /// lossless). Other formats take none: `convbank apply` refuses `--quality` with them.
+    public var quality: Int?
     /// Compression level of PNG outputs: 0 (stored) … 12 (smallest); 1 is convbank's run-length encoder, 2…12 libdeflate's.
     public var pngLevel: Int = MapEncoder.defaultPNGLevel
     /// Images with more pixels are refused from their header (default 2²⁸).
@@ -25,41 +28,53 @@ public struct ApplySettings: Sendable {
     public var sheet: Colormap?
     /// Also write each filter's per-channel partial maps, `DIR/<key>/<filter>.c<k>.<ext>`.
     public var partials = false
-    /// Also write a thumbnail of each map for the gallery (`Thumbnail`): `thumbnailFiles(key:bank:)`. Made from the
-    /// maps in memory (whole, or band by band as they stream); they change no map, so they are not part of
+    /// Also write a thumbnail of each map for the gallery (`Thumbnail`): `OutputPaths.thumbnailFiles(key:)`. Made
+    /// from the maps in memory (whole, or band by band as they stream); they change no map, so they are not part of
     /// `canonicalEncoding`.
     public var thumbnails = false
+    /// How each input's files are placed under the output folder (`OutputPaths` has the rule; default `tree`).
+    public var layout: OutputLayout = .tree
+    /// Run every filter of a one-channel bank on each colour channel of the image on its own (Keras
+    /// `DepthwiseConv2D`, depth multiplier 1) instead of on the image adapted to one channel: each filter then gives
+    /// one result with the image's colour channels (gray stays gray, RGB and palette give RGB, alpha is dropped),
+    /// written as an RGB (or gray) image, or `npy` of shape `(H, W, C)`. The bank must read one channel
+    /// (`FilterBank.isOneChannel`); no partial maps (there is no channel sum). See `colourChannels(of:)`.
+    public var perChannel = false
 
-    /// The file names an input writes inside its own folder: each filter's map, then (with `partials`) each
-    /// filter's partial maps.
+    /// The file names of an input's maps (the bank's `outputNames`), then (with `partials`) each filter's partial
+    /// maps, `<name>.<ext>`: what a `tree` layout writes inside the input's folder.
     public func outputLeaves(bank: FilterBank) -> [String] {
-        var names = bank.filters.map(\.name)
+        var names = bank.outputNames
         if partials { for f in bank.filters.indices { names += bank.partialNames(of: f) } }
         return names.map { $0 + "." + format.fileExtension }
     }
 
-    /// The files (relative to the output folder) that an input with output key `key` gets from `bank`: its
-    /// `outputLeaves`, then its sheet.
+    /// The files (relative to the output folder) that an input with output key `key` gets from `bank`: its maps, its
+    /// partial maps, then its sheet, placed by `layout` (`outputPaths(bank:)`).
     public func outputFiles(key: String, bank: FilterBank) -> [String] {
-        outputLeaves(bank: bank).map { key + "/" + $0 } + (sheet != nil ? [ApplySettings.sheetPath(key: key)] : [])
-            + thumbnailFiles(key: key, bank: bank)
+        outputPaths(bank: bank).files(key: key)
     }
 
-    /// The thumbnails (with `thumbnails`; else none) of the maps of the input with output key `key`, one per map (not
-    /// per partial map), relative to the output folder: the map's path with its extension replaced by `.png`, under
-    /// `RunFiles.thumbnailFolder`. Unique as the maps' paths are (all of one extension).
-    public func thumbnailFiles(key: String, bank: FilterBank) -> [String] {
-        guard thumbnails else { return [] }
-        return outputLeaves(bank: bank).prefix(bank.filters.count).map {
-            RunFiles.thumbnailFolder + "/" + key + "/" + String($0.dropLast(format.fileExtension.count + 1)) + ".png"
-        }
-    }
+    /// Where the contact sheet of the input with output key `key` goes, relative to the output folder (either layout).
+    public static func sheetPath(key: String) -> String { key + OutputPaths.sheetSuffix }
 
-    /// Where the contact sheet of the input with output key `key` goes, relative to the output folder.
-    public static func sheetPath(key: String) -> String { key + ".sheet.png" }
+    /// Whether inputs of `bank` run as a stream (`streamsMaps`): not when the bank combines its maps
+    /// (`FilterBank.combinations`), which is done on whole maps.
+    public func streamsMaps(bank: FilterBank) -> Bool { streamsMaps && bank.combinations.isEmpty }
 
-    /// The tool's defaults: 8-bit PNG, `clamp`, one thread, no sheet, no partial maps.
+    /// The tool's defaults: 8-bit PNG, `clamp`, one thread, no sheet, no partial maps, not per channel.
     public init() {}
+
+    /// The channels a per-channel run filters for an image of `channels` channels: its colour channels, alpha
+    /// dropped (gray+alpha → 1, RGBA → 3; gray 1 and RGB 3 as they are).
+    public static func colourChannels(of channels: Int) -> Int { channels == 2 || channels == 4 ? channels - 1 : channels }
+
+    /// The bank that runs on an image of `channels` channels: `bank` itself, or with `perChannel` its depthwise form
+    /// on the image's colour channels (`FilterBank.perChannel(channels:)`).
+    /// - Throws: `ConvolutionError.notOneChannel` when `perChannel` is set and the bank reads several channels.
+    public func runBank(_ bank: FilterBank, imageChannels channels: Int) throws(ConvolutionError) -> FilterBank {
+        perChannel ? try bank.perChannel(channels: Self.colourChannels(of: channels)) : bank
+    }
 }
 
 extension ApplySettings {
@@ -91,39 +106,70 @@ extension ApplySettings {
         }
         lines += ["format \(format.rawValue)", "normalize \(normalization.rawValue)", "png_level \(pngLevel)",
                   "sheet \(sheet?.rawValue ?? "none")", "partials \(partials)"]
+        // Only for the formats it applies to, so that records of other formats keep their fingerprints; the default
+        // is spelled as what it means (JPEG 90 equals --quality 90).
+        switch format {
+        case .jpeg: lines.append("quality \(quality ?? ImageCodec.defaultJPEGQuality)")
+        case .webp: lines.append("quality \(quality.map(String.init) ?? "lossless")")
+        default: break
+        }
+        // Only when used, so that the records of runs without them keep their fingerprints.
+        for c in bank.combinations {
+            lines.append("combine \(c.name.utf8.map { String($0) }.joined(separator: ",")) \(c.operation.rawValue) \(c.x) \(c.y)")
+        }
+        if layout != .tree { lines.append("layout \(layout.rawValue)") }
+        // Only when set, so that the records of runs without it keep their fingerprints.
+        if perChannel { lines.append("per_channel true") }
         return lines.joined(separator: "\n") + "\n"
     }
 
     /// The bytes that processing one input with this `header` needs at its peak, worked out before anything is
     /// allocated: the file's bytes, the decoder's samples and the float tensor (twice for an orientation turn), the
     /// tensor adapted to the bank's channels, the convolution plan (`ConvolutionPlan.memoryBytes`: padded planes,
-    /// every map, low-rank scratch), the largest filter's partial maps, and each encoder worker's buffers. An
-    /// estimate within a few percent, not counting the allocator's own overhead. Saturates at `Int.max`.
+    /// every map, low-rank scratch), the largest filter's partial maps, and each encoder worker's buffers. With
+    /// `perChannel` the plan is the depthwise bank's (a map per filter and colour channel) and each encoder also holds
+    /// a map's samples interleaved. An estimate within a few percent, not counting the allocator's own overhead.
+    /// Saturates at `Int.max`.
     /// - Throws: `ConvolutionError` when the bank cannot run on an image of this size (as `convolve` would).
     public func memoryNeeded(bank: FilterBank, header: ImageCodec.Header, fileBytes: Int) throws(ConvolutionError) -> Int {
         let pixels = Saturating(header.extent.height) * header.extent.width
         var total = Saturating(fileBytes) + pixels * header.rawBytesPerPixel
         // A JPEG or TIFF may be turned upright: a second tensor for a moment.
         total = total + pixels * (header.channels * MemoryLayout<Float>.stride * (header.format == .jpeg || header.format == .tiff ? 2 : 1))
-        if header.channels != bank.channels { total = total + pixels * (bank.channels * MemoryLayout<Float>.stride) }
-        let plan = try ConvolutionPlan(bank: bank, input: header.extent)
+        let runBank = try runBank(bank, imageChannels: header.channels)
+        if header.channels != runBank.channels { total = total + pixels * (runBank.channels * MemoryLayout<Float>.stride) }
+        let plan = try ConvolutionPlan(bank: runBank, input: header.extent)
         total = total + plan.memoryBytes
+        // A per-channel result holds all its channels' maps at once.
+        let mapChannels = perChannel ? runBank.groups : 1
         var largestMap = Saturating(0)
         for filter in plan.filters {
-            let area = Saturating(filter.geometry.output.height) * filter.geometry.output.width
+            let area = Saturating(filter.geometry.output.height) * filter.geometry.output.width * mapChannels
             largestMap = Saturating(max(largestMap.value, area.value))
         }
         if partials {
             // The maps stay while each filter's partial maps are made and written.
             total = total + (bank.filters.indices.map { plan.partialMemoryBytes(of: $0) }.max() ?? 0)
         }
-        // Encoding: per worker, the levels or float copy of one map and the compressed file (at most a little over it).
-        let bytesPerValue = format == .npy ? 2 * MemoryLayout<Float>.stride : 4
-        total = total + largestMap * (bytesPerValue * min(max(jobs, 1), bank.filters.count))
-        if sheet != nil { total = total + ContactSheet.memoryBytes(input: header.extent, maps: plan.filters.map(\.geometry.output)) }
+        // Encoding: per worker, what the encoder holds for one map (`MapEncoder.peakBytes`: levels or a float copy, the
+        // encoder's own buffers and the file).
+        total = total + Saturating(MapEncoder.peakBytes(format: format, values: largestMap.value, channels: mapChannels))
+            * min(max(jobs, 1), bank.filters.count)
+        // Colour: the interleaved copy too (floats for npy; levels, and for png16 the levels' Int array, otherwise).
+        if mapChannels > 1 {
+            total = total + largestMap * ((format == .npy ? 4 : (format == .png16 ? 10 : 1)) * min(max(jobs, 1), bank.filters.count))
+        }
+        // Combined maps (edge strength) are made from the whole maps, one map each.
+        for c in bank.combinations {
+            let g = plan.filters[c.x].geometry.output
+            total = total + Saturating(g.height) * (g.width * MemoryLayout<Float>.stride * mapChannels)
+        }
+        if sheet != nil {
+            total = total + ContactSheet.memoryBytes(input: header.extent, maps: plan.filters.map(\.geometry.output)) * mapChannels
+        }
         if thumbnails {
-            // One thumbnail per encoder worker at a time.
-            let largest = plan.filters.map { Thumbnail.memoryBytes(map: $0.geometry.output, channels: 1) }.max() ?? 0
+            // One thumbnail per encoder worker at a time (a colour result's three planes together).
+            let largest = plan.filters.map { Thumbnail.memoryBytes(map: $0.geometry.output, channels: mapChannels) }.max() ?? 0
             total = total + Saturating(largest) * min(max(jobs, 1), bank.filters.count)
         }
         return total.value
@@ -141,7 +187,7 @@ extension ApplySettings {
         let needed: Int
         do {
             // A streamed input needs a window of rows, not the image (when its rows stream: see `ImageRowReader`).
-            if streamsMaps, let reader = try? ImageRowReader(bytes: bytes, path: path, maxPixels: maxPixels), reader.isStreamable {
+            if streamsMaps(bank: bank), let reader = try? ImageRowReader(bytes: bytes, path: path, maxPixels: maxPixels), reader.isStreamable {
                 needed = try memoryNeededStreamed(bank: bank, reader: reader, fileBytes: bytes.count)
             } else {
                 needed = try memoryNeeded(bank: bank, header: header, fileBytes: bytes.count)
@@ -181,8 +227,9 @@ public struct ApplyResult: Sendable {
 ///   - predecoded: the input already decoded (by `Batch`'s read-ahead), or nil to decode it here.
 public func applyBank(_ bank: FilterBank, to item: InputItem, outputRoot: String, settings: ApplySettings,
                       decoded predecoded: Result<DecodedImage, ImageCodecError>? = nil) throws(InputError) -> ApplyResult {
-    let files = settings.outputFiles(key: item.key, bank: bank).map { (outputRoot as NSString).appendingPathComponent($0) }
-    let sheetPath = (outputRoot as NSString).appendingPathComponent(ApplySettings.sheetPath(key: item.key))
+    let paths = settings.outputPaths(bank: bank)
+    let files = paths.files(key: item.key).map { (outputRoot as NSString).appendingPathComponent($0) }
+    let sheetPath = (outputRoot as NSString).appendingPathComponent(paths.sheetFile(key: item.key))
     do {
         var clock = Stopwatch()
         let decoded: DecodedImage
@@ -194,9 +241,13 @@ public func applyBank(_ bank: FilterBank, to item: InputItem, outputRoot: String
             decoded = try ImageCodec.decode(bytes: bytes, path: item.path, maxPixels: settings.maxPixels)
         }
         let decodeSeconds = clock.lap()
-        let image: Tensor
-        do { image = try decoded.tensor.adapted(toChannels: bank.channels) } catch { throw InputError.convolution(path: item.path, error) }
-        if settings.streamsMaps {
+        let image: Tensor, runBank: FilterBank
+        do {
+            // Per channel: the colour channels as they are (alpha dropped), every filter on each.
+            runBank = try settings.runBank(bank, imageChannels: decoded.tensor.channels)
+            image = try decoded.tensor.adapted(toChannels: runBank.channels)
+        } catch { throw InputError.convolution(path: item.path, error) }
+        if settings.streamsMaps(bank: bank) {
             // Maps written band by band, never held whole as floats.
             let statistics: [MapStatistics]
             do { statistics = try applyStreamed(bank, image: image, paths: files, settings: settings) } catch {
@@ -209,15 +260,16 @@ public func applyBank(_ bank: FilterBank, to item: InputItem, outputRoot: String
             return result
         }
         let plan: ConvolutionPlan
-        do { plan = try ConvolutionPlan(bank: bank, input: image.extent) } catch { throw InputError.convolution(path: item.path, error) }
-        let maps = plan.run(image, jobs: settings.jobs, kernels: settings.kernels)
+        do { plan = try ConvolutionPlan(bank: runBank, input: image.extent) } catch { throw InputError.convolution(path: item.path, error) }
+        let maps = bank.outputMaps(settings.perChannel ? plan.runPerChannel(image, jobs: settings.jobs, kernels: settings.kernels)
+            : plan.run(image, jobs: settings.jobs, kernels: settings.kernels))
         let convolveSeconds = clock.lap()
         let statistics = ResultSlots<MapStatistics>(count: maps.count)
         parallelFor(maps.count, jobs: settings.jobs) { f in statistics.set(f, MapStatistics(maps[f].storage)) }
         // `files` lists the maps, then the partial maps filter by filter, then the sheet.
         var next = maps.count
         try writeMaps(maps, to: Array(files[0..<next]), settings: settings)
-        if settings.partials {
+        if settings.partials && !settings.perChannel {  // ApplyRun refuses partials with perChannel
             for f in bank.filters.indices {
                 let partialMaps = plan.partialMaps(of: f, in: image, jobs: settings.jobs, kernels: settings.kernels)
                 try writeMaps(partialMaps, to: Array(files[next..<(next + partialMaps.count)]), settings: settings)
@@ -226,7 +278,7 @@ public func applyBank(_ bank: FilterBank, to item: InputItem, outputRoot: String
         }
         if let colormap = settings.sheet {
             let picture = ContactSheet.render(title: "\(FileSystem.display(item.path)) - bank \(bank.name)", input: decoded.tensor, inputBitDepth: decoded.bitDepth,
-                                              maps: maps, names: bank.filters.map(\.name), colormap: colormap)
+                                              maps: maps, names: bank.outputNames, colormap: colormap)
             do throws(ImageCodecError) {
                 try AtomicFile.write(try picture.pngBytes(), to: sheetPath)
             } catch {
@@ -236,7 +288,7 @@ public func applyBank(_ bank: FilterBank, to item: InputItem, outputRoot: String
             }
         }
         if settings.thumbnails {
-            let thumbnailPaths = settings.thumbnailFiles(key: item.key, bank: bank).map { (outputRoot as NSString).appendingPathComponent($0) }
+            let thumbnailPaths = paths.thumbnailFiles(key: item.key).map { (outputRoot as NSString).appendingPathComponent($0) }
             try writeThumbnails(maps, to: thumbnailPaths, settings: settings)
         }
         let mapStatistics = statistics.values.compactMap { $0 }
@@ -261,7 +313,8 @@ private func writeMaps(_ maps: [Tensor], to paths: [String], settings: ApplySett
     let failures = ResultSlots<ImageCodecError>(count: maps.count)
     parallelFor(maps.count, jobs: settings.jobs) { k in
         do throws(ImageCodecError) {
-            let bytes = try MapEncoder.encode(maps[k], format: settings.format, normalization: settings.normalization, pngLevel: settings.pngLevel)
+            let bytes = try MapEncoder.encode(maps[k], format: settings.format, normalization: settings.normalization, pngLevel: settings.pngLevel,
+                                              quality: settings.quality, perChannel: settings.perChannel)
             try AtomicFile.write(bytes, to: paths[k])
         } catch {
             var e = error

@@ -95,8 +95,9 @@ public final class ApplyRun {
     ///   - gallery: write `index.html` (paged beyond `galleryPageSize` inputs) and a thumbnail of every map
     ///     (`ApplySettings.thumbnails` is set), whatever the maps' format.
     ///   - galleryPageSize: inputs per gallery page (at least 1).
-    /// - Throws: `SetupError.usage` when the output is an input folder, partial maps would overwrite a map or the
-    ///   environment names an impossible shard; `SetupError.failure` when the output folder cannot be created.
+    /// - Throws: `SetupError.usage` when the output is an input folder, partial maps would overwrite a map, the
+    ///   settings ask for `perChannel` with a bank of more than one channel or with `partials`, or the environment
+    ///   names an impossible shard; `SetupError.failure` when the output folder cannot be created.
     public init(bank: FilterBank, settings: ApplySettings, inputs: [String], output: String, shard: Shard? = nil,
                 environment: [String: String] = [:], force: Bool = false, statistics: Bool = false, gallery: Bool = false,
                 galleryPageSize: Int = Gallery.defaultPageSize) throws(SetupError) {
@@ -105,11 +106,24 @@ public final class ApplyRun {
         if let same = inputs.first(where: { FileSystem.isSameFolder($0, output) }) {
             throw .usage("--output '\(FileSystem.display(output))' is the input folder '\(FileSystem.display(same))': nothing would be processed; choose another folder (a new folder inside the input is fine: the walk skips it)")
         }
+        // Flat files lie side by side under the output folder, named after the inputs: an input inside it could be
+        // replaced by an output (`out/a.png` → `out/a.png` with one png map).
+        if settings.layout == .flat, let inside = Self.inputInside(output, inputs: inputs) {
+            throw .usage("--layout flat: the input '\(FileSystem.display(inside))' is inside --output '\(FileSystem.display(output))', where an output could replace an input; choose an output folder outside the inputs")
+        }
+        if settings.perChannel {
+            guard bank.isOneChannel else {
+                throw .usage("--per-channel runs each filter on every colour channel, so it needs a bank of one-channel filters; bank '\(bank.name)' has filters of \(bank.filters[0].channels) channel\(bank.filters[0].channels == 1 ? "" : "s")\(bank.groups > 1 ? " in \(bank.groups) groups" : "") (\(bank.channels) input channels)")
+            }
+            guard !settings.partials else {
+                throw .usage("--partials cannot be combined with --per-channel: a per-channel result has no channel sum to take apart")
+            }
+        }
         if let problem = FileSystem.createFolder(output) {
             throw .failure("cannot use '\(FileSystem.display(output))' as the output folder: \(problem)")
         }
         if settings.partials {
-            let names = Set(bank.filters.map(\.name))
+            let names = Set(bank.outputNames)
             if let clash = bank.filters.indices.flatMap({ bank.partialNames(of: $0) }).first(where: names.contains) {
                 throw .usage("--partials would write '\(clash)' over the map of the filter of that name; rename the filter")
             }
@@ -156,8 +170,8 @@ public final class ApplyRun {
         var outcome = Outcome()
         let problems = ProblemLog(), passedOver = ProblemLog()
         let shard = self.shard
-        let walk = InputWalk(arguments: inputs, exclude: output, outputLeaves: Set(settings.outputLeaves(bank: bank)),
-                             sheetSuffix: settings.sheet != nil ? ".sheet.png" : nil, onProblem: { problems.add($0) },
+        let paths = settings.outputPaths(bank: bank)
+        let walk = InputWalk(arguments: inputs, exclude: output, paths: paths, onProblem: { problems.add($0) },
                              onPassedOver: { relative in
                                  if shard?.contains(InputItem(path: "", key: "", relative: relative)) ?? true { passedOver.add(relative) }
                              })
@@ -219,27 +233,26 @@ public final class ApplyRun {
                 return
             }
             if statistics {
-                for (filter, s) in zip(bank.filters, report.statistics) {
-                    statsFile?.append([Self.csvField(FileSystem.display(report.item.path)), Self.csvField(filter.name), "\(s.minimum)", "\(s.maximum)",
+                for (name, s) in zip(bank.outputNames, report.statistics) {
+                    statsFile?.append([Self.csvField(FileSystem.display(report.item.path)), Self.csvField(name), "\(s.minimum)", "\(s.maximum)",
                                        "\(Float(s.mean))", "\(Float(s.standardDeviation))", "\(Float(s.zeroFraction))"].joined(separator: ",") + "\n")
                 }
             }
             if gallery {
-                let thumbnails = settings.thumbnailFiles(key: report.item.key, bank: bank)
-                let maps = zip(zip(bank.filters, thumbnails), report.statistics).map { named, s in
-                    let (filter, thumbnail) = named
-                    return Gallery.MapEntry(name: filter.name, file: report.item.key + "/" + filter.name + "." + settings.format.fileExtension,
-                                            statistics: s, thumbnail: thumbnail, thumbnailSize: Self.pictureSize(FileSystem.join(outputFolder, thumbnail)))
+                let key = report.item.key
+                let maps = zip(zip(bank.outputNames, zip(paths.mapFiles(key: key), paths.thumbnailFiles(key: key))), report.statistics).map { named, s in
+                    let (name, (file, thumbnail)) = named
+                    return Gallery.MapEntry(name: name, file: file, statistics: s, thumbnail: thumbnail,
+                                            thumbnailSize: Self.pictureSize(FileSystem.join(outputFolder, thumbnail)))
                 }
-                addToGallery(Gallery.Row(title: report.item.path,
-                                         sheet: settings.sheet != nil ? ApplySettings.sheetPath(key: report.item.key) : nil, maps: maps))
+                addToGallery(Gallery.Row(title: report.item.path, sheet: settings.sheet != nil ? paths.sheetFile(key: key) : nil, maps: maps))
             }
             // Once per run: 8-bit clamping that clips most of a map hides it.
-            if settings.format == .png, settings.normalization == .clamp, !warnedClipping {
-                let clipped = zip(bank.filters, report.clippedFractions).filter { $0.1 > 0.5 }
+            if settings.format.maximumLevel == 255, settings.normalization == .clamp, !warnedClipping {
+                let clipped = zip(bank.outputNames, report.clippedFractions).filter { $0.1 > 0.5 }
                 if !clipped.isEmpty {
                     warnedClipping = true
-                    let list = clipped.map { "\($0.0.name) \(Int(($0.1 * 100).rounded()))%" }.joined(separator: ", ")
+                    let list = clipped.map { "\($0.0) \(Int(($0.1 * 100).rounded()))%" }.joined(separator: ", ")
                     messages.append(Message(kind: .warning, text: "--normalize clamp clipped most of '\(FileSystem.display(report.item.path))' to 0 or 255 in \(list); --normalize abs, symmetric or minmax shows the whole range"))
                 }
             }
@@ -265,6 +278,18 @@ public final class ApplyRun {
         outcome.unreadable = problems.count
         outcome.passedOver = passedOver.count
         return outcome
+    }
+
+    /// The first of `inputs` that is inside the folder `output` (its real path, or for a file argument that is a
+    /// link, its folder's), if any.
+    static func inputInside(_ output: String, inputs: [String]) -> String? {
+        guard let root = FileSystem.canonicalPath(output) else { return nil }
+        let prefix = FileSystem.bytes(of: root) + (root == "/" ? [] : [0x2F])
+        for input in inputs {
+            let real = [FileSystem.canonicalPath(input), FileSystem.canonicalPath(FileSystem.parent(of: input))].compactMap { $0 }
+            if real.contains(where: { FileSystem.bytes(of: $0).starts(with: prefix) || $0 == root }) { return input }
+        }
+        return nil
     }
 
     /// The width and height of the image file at `path` from its header, nil when it cannot be read.

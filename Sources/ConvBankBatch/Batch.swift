@@ -112,6 +112,7 @@ public final class Batch: @unchecked Sendable {
         self.outputRoot = outputRoot
         self.force = force
         self.manifestPath = (outputRoot as NSString).appendingPathComponent(manifestName)
+        self.paths = settings.outputPaths(bank: bank)
         fingerprint = SHA256.hex(Array(settings.canonicalEncoding(bank: bank).utf8))
     }
 
@@ -129,6 +130,12 @@ public final class Batch: @unchecked Sendable {
 
     /// The memory the input prepared last needs (read and written only on the read-ahead queue).
     private var previousNeed = 0
+    /// Where each input's files go (`settings.outputPaths(bank:)`).
+    private let paths: OutputPaths
+    /// Output folders listed for stale temporaries (hashes of their paths), and the temporary names found in those
+    /// that had any, not yet removed (used on the calling thread only).
+    private var listedFolders = Set<UInt64>()
+    private var temporaries: [String: [String]] = [:]
 
     private func path(_ relative: String) -> String { (outputRoot as NSString).appendingPathComponent(relative) }
 
@@ -153,7 +160,7 @@ public final class Batch: @unchecked Sendable {
         defer { previousNeed = need }
         if need > 0, (Saturating(need) + previousNeed).value > settings.maxMemory { return (.deferred(bytes, sha: sha), read, 0) }
         // A streamed input is decoded band by band as it is filtered (the next band on another thread): nothing ahead.
-        if settings.streamsMaps { return (.deferred(bytes, sha: sha), read, 0) }
+        if settings.streamsMaps(bank: bank) { return (.deferred(bytes, sha: sha), read, 0) }
         let decoded = decode(bytes, of: item)
         return (.decoded(decoded, sha: sha), read, clock.lap())
     }
@@ -167,11 +174,11 @@ public final class Batch: @unchecked Sendable {
     /// The record of an earlier run whose settings match and that lists every file this run writes (a run with
     /// thumbnails after one without redoes the input; the reverse skips it), all of them present.
     func existingRecord(_ item: InputItem) -> RunRecord? {
-        guard let bytes = try? ImageCodec.readFile(path(RunRecord.path(key: item.key)), limit: 1 << 26),
+        guard let bytes = try? ImageCodec.readFile(path(paths.recordFile(key: item.key)), limit: 1 << 26),
               let record = try? JSONDecoder().decode(RunRecord.self, from: Data(bytes)),
               record.settingsSHA256 == fingerprint
         else { return nil }
-        let needed = settings.outputFiles(key: item.key, bank: bank)
+        let needed = paths.files(key: item.key)
         guard Set(needed).isSubset(of: record.outputs) else { return nil }
         for output in needed {
             guard let info = FileSystem.info(path(output)), info.st_size > 0 else { return nil }
@@ -225,19 +232,19 @@ public final class Batch: @unchecked Sendable {
     private func process(_ item: InputItem, decoded: Result<DecodedImage, ImageCodecError>? = nil, bytes: [UInt8] = [], sha: String,
                          into itemReport: inout ItemReport) {
         itemReport.inputSHA256 = sha
-        FileSystem.removeFile(path(RunRecord.path(key: item.key)))  // the old record no longer vouches for anything
+        FileSystem.removeFile(path(paths.recordFile(key: item.key)))  // the old record no longer vouches for anything
         do {
             let result = if let decoded {
                 try applyBank(bank, to: item, outputRoot: outputRoot, settings: settings, decoded: decoded)
             } else {
                 try applyBank(bank, to: item, outputRoot: outputRoot, settings: settings, bytes: bytes)
             }
-            let outputs = settings.outputFiles(key: item.key, bank: bank)
+            let outputs = paths.files(key: item.key)
             let record = RunRecord(input: item.path, inputSHA256: sha, settingsSHA256: fingerprint, outputs: outputs, pixels: result.pixels,
                                    statistics: result.statistics.map { [Double($0.minimum), Double($0.maximum), $0.mean, $0.standardDeviation, $0.zeroFraction, $0.clippedFraction8] })
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
-            try? AtomicFile.write([UInt8](try encoder.encode(record)), to: path(RunRecord.path(key: item.key)))
+            try? AtomicFile.write([UInt8](try encoder.encode(record)), to: path(paths.recordFile(key: item.key)))
             itemReport.status = .ok
             itemReport.outputs = outputs
             itemReport.statistics = result.statistics
@@ -256,15 +263,27 @@ public final class Batch: @unchecked Sendable {
     /// this machine is kept.
     private func removeStaleTemporaries(of item: InputItem) {
         // Only temporary names of this input's own files: `.NAME.tmp-…` for each file it writes.
-        let own = settings.outputFiles(key: item.key, bank: bank) + [RunRecord.path(key: item.key)]
+        let own = paths.files(key: item.key) + [paths.recordFile(key: item.key)]
         var folders: [String: Set<String>] = [:]
         for file in own { folders[FileSystem.parent(of: path(file)), default: []].insert(FileSystem.lastComponent(of: file)) }
-        for (folder, names) in folders { AtomicFile.removeStaleTemporaries(of: names, in: folder) }
+        for (folder, names) in folders {
+            // Each folder is listed once per run and only its temporary names are kept (a flat layout puts many
+            // inputs' files in one folder: listing it for each of them would cost the square of its size).
+            let id = fnv1a64(FileSystem.bytes(of: folder))
+            if listedFolders.insert(id).inserted {
+                let found = AtomicFile.temporaryNames(in: folder)
+                if !found.isEmpty { temporaries[folder] = found }
+            }
+            guard let found = temporaries[folder] else { continue }
+            let removed = AtomicFile.removeStaleTemporaries(of: names, in: folder, among: found)
+            let left = found.filter { !removed.contains($0) }
+            temporaries[folder] = left.isEmpty ? nil : left
+        }
     }
 
     private func removeOutputs(_ item: InputItem) {
-        FileSystem.removeFile(path(RunRecord.path(key: item.key)))
-        for file in settings.outputFiles(key: item.key, bank: bank) { FileSystem.removeFile(path(file)) }
+        FileSystem.removeFile(path(paths.recordFile(key: item.key)))
+        for file in paths.files(key: item.key) { FileSystem.removeFile(path(file)) }
     }
 
     /// One JSON object per line. Paths and messages as `FileSystem.display` shows them (a byte that is not UTF-8 as

@@ -27,6 +27,12 @@ import Foundation
 /// extension; any remaining clash — a key already used, or a folder that would stand where an earlier input's
 /// file goes (`outputLeaves` inside its folder, `sheetSuffix` beside it), or the reverse — gets `-2`, `-3`, … on
 /// the first clashing path component.
+///
+/// In a `flat` layout (`init(arguments:exclude:paths:onProblem:)`) a key's files are the key followed by a suffix
+/// (`.<map>.<ext>`, `.<ext>`, `.sheet.png`), so the clashes are: a key already used; a file of this key that is a
+/// file of an earlier key (`a.b` with maps `c` and `b.c`: `a.b.c.png` twice), or stands where an earlier key's
+/// folder is (`a.npy` beside a folder `a.npy/`); a folder of this key where an earlier file stands; a top-level
+/// folder named like a run file. The same `-2`, `-3`, … on the first clashing component follow.
 public final class InputWalk: Sequence, IteratorProtocol {
     private let arguments: [String]
     private let excluded: FileKey?
@@ -56,6 +62,9 @@ public final class InputWalk: Sequence, IteratorProtocol {
     private var fileArgumentAmbiguous = Set<String>()
     // Collision bookkeeping, as 64-bit hashes.
     private var keys = Set<UInt64>(), folders = Set<UInt64>()
+    /// The flat layout's suffixes, and the differences `d` between two of them (`s = d + s'`): with those, whether a
+    /// file of one key is a file of another is a few hash look-ups, whatever the number of maps.
+    private var flat: (suffixes: Set<String>, differences: Set<String>)?
 
     /// A walk over `arguments`; no folder is listed before the first `next()`.
     /// - Parameters:
@@ -88,6 +97,27 @@ public final class InputWalk: Sequence, IteratorProtocol {
         fileArgumentAmbiguous = Set(names.filter { $0.value.count > 1 }.keys)
     }
 
+    /// A walk whose keys do not clash with the files `paths` places (in either layout); otherwise as
+    /// `init(arguments:exclude:outputLeaves:sheetSuffix:onProblem:)`.
+    public convenience init(arguments: [String], exclude: String? = nil, paths: OutputPaths, onProblem: @escaping (String) -> Void = { _ in },
+                            onPassedOver: @escaping (String) -> Void = { _ in }) {
+        self.init(arguments: arguments, exclude: exclude, outputLeaves: paths.leaves,
+                  sheetSuffix: paths.layout == .tree && paths.sheet ? OutputPaths.sheetSuffix : nil, onProblem: onProblem,
+                  onPassedOver: onPassedOver)
+        if paths.layout == .flat {
+            let suffixes = paths.suffixes
+            var differences = Set<String>()
+            for suffix in suffixes {
+                var i = suffix.index(after: suffix.startIndex)
+                while i < suffix.endIndex {
+                    if suffix[i] == ".", suffixes.contains(String(suffix[i...])) { differences.insert(String(suffix[..<i])) }
+                    i = suffix.index(after: i)
+                }
+            }
+            flat = (suffixes, differences)
+        }
+    }
+
     /// Counts the inputs (of `shard`, if given) without keeping them — a separate listing pass, for progress and ETA.
     public static func count(arguments: [String], exclude: String? = nil, shard: Shard? = nil) -> Int {
         var n = 0
@@ -112,7 +142,7 @@ public final class InputWalk: Sequence, IteratorProtocol {
         let stem = InputCollection.dropExtension(relative)
         let last = (stem as NSString).lastPathComponent
         let base = ambiguous || last.isEmpty || last == "." || last == ".." || stem.hasSuffix("/") ? relative : stem
-        return InputItem(path: path, key: assignKey(base), relative: relative)
+        return InputItem(path: path, key: flat != nil ? assignFlatKey(base) : assignKey(base), relative: relative)
     }
 
     private func h(_ text: String) -> UInt64 { fnv1a64(Array(text.utf8)) }
@@ -160,6 +190,60 @@ public final class InputWalk: Sequence, IteratorProtocol {
         while true {
             let blocked = blockedComponent(key)
             if blocked == nil, !keys.contains(h(key)), !folders.contains(h(key)), !Self.isRunFile(key), !outputsClash(key) { break }
+            n += 1
+            var parts = base.split(separator: "/").map(String.init)
+            let index = blocked.map { Swift.min($0, parts.count - 1) } ?? parts.count - 1
+            parts[index] += "-\(n)"
+            key = parts.joined(separator: "/")
+        }
+        keys.insert(h(key))
+        for prefix in InputCollection.prefixes(of: key).dropLast() { folders.insert(h(prefix)) }
+        return key
+    }
+
+    /// Flat layout: whether a file of `key` is a file of an earlier key or stands where an earlier folder is.
+    private func flatOutputsClash(_ key: String) -> Bool {
+        guard let flat else { return false }
+        for d in flat.differences {
+            if keys.contains(h(key + d)) { return true }                                            // an earlier, longer key
+            if key.hasSuffix(d), key.count > d.count, keys.contains(h(String(key.dropLast(d.count)))) { return true }  // shorter
+        }
+        if !key.contains("/"), flat.suffixes.contains(where: { RunFiles.isRunFileName(key + $0) }) { return true }
+        return flat.suffixes.contains { folders.contains(h(key + $0)) }
+    }
+
+    /// Flat layout: whether `path` is a file of an earlier key (`path` = key + suffix).
+    private func isFlatFile(_ path: String) -> Bool {
+        guard let flat else { return false }
+        var i = path.endIndex
+        while i > path.startIndex {
+            i = path.index(before: i)
+            if path[i] == "/" { break }
+            if path[i] == ".", i > path.startIndex, flat.suffixes.contains(String(path[i...])), keys.contains(h(String(path[..<i]))) { return true }
+        }
+        return false
+    }
+
+    /// Flat layout: the index of the first folder of `key` that stands where an earlier input's file goes (or, at
+    /// the top, where a run file goes).
+    private func flatBlockedComponent(_ key: String) -> Int? {
+        let parts = key.split(separator: "/").map(String.init)
+        var prefix = ""
+        for (index, part) in parts.dropLast().enumerated() {
+            if index == 0, RunFiles.isRunFileName(part) { return 0 }
+            prefix = prefix.isEmpty ? part : prefix + "/" + part
+            if isFlatFile(prefix) { return index }
+        }
+        return nil
+    }
+
+    /// `assignKey` for the flat layout.
+    private func assignFlatKey(_ base: String) -> String {
+        var key = base
+        var n = 1
+        while true {
+            let blocked = flatBlockedComponent(key)
+            if blocked == nil, !keys.contains(h(key)), !flatOutputsClash(key) { break }
             n += 1
             var parts = base.split(separator: "/").map(String.init)
             let index = blocked.map { Swift.min($0, parts.count - 1) } ?? parts.count - 1

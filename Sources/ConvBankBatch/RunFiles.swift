@@ -82,13 +82,28 @@ extension AtomicFile {
     /// Deletes the temporary files (`.NAME.tmp-PID-N`) of the files `names` in `folder` whose writing process is no
     /// longer alive on this machine, and nothing else.
     static func removeStaleTemporaries(of names: Set<String>, in folder: String) {
-        guard case .success(let entries) = FileSystem.listFolder(folder, visibleOnly: false, classify: false) else { return }
+        removeStaleTemporaries(of: names, in: folder, among: temporaryNames(in: folder))
+    }
+
+    /// The temporary names (`.NAME.tmp-…`) in `folder`, of any file.
+    static func temporaryNames(in folder: String) -> [String] {
+        guard case .success(let entries) = FileSystem.listFolder(folder, visibleOnly: false, classify: false) else { return [] }
+        return entries.map(\.name).filter(AtomicFile.isTemporaryName)
+    }
+
+    /// Deletes those of the temporary names `found` in `folder` that belong to the files `names` and whose writing
+    /// process is no longer alive on this machine; returns the names it deleted (or found already gone).
+    @discardableResult
+    static func removeStaleTemporaries(of names: Set<String>, in folder: String, among found: [String]) -> Set<String> {
         let prefixes = names.map { "." + $0 + ".tmp-" }
-        for name in entries.map(\.name) where AtomicFile.isTemporaryName(name) {
+        var removed = Set<String>()
+        for name in found {
             guard let prefix = prefixes.first(where: { name.hasPrefix($0) }), name.count > prefix.count else { continue }
             let pidText = name.dropFirst(prefix.count).split(separator: "-").first
             if let pid = pidText.flatMap({ Int32($0) }), pid != getpid(), kill(pid, 0) == 0 { continue }  // still being written
             FileSystem.removeFile(FileSystem.join(folder, name))
+            removed.insert(name)
         }
+        return removed
     }
 }

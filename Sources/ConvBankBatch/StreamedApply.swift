@@ -6,9 +6,11 @@ import Foundation
 extension ApplySettings {
     /// Whether inputs run through a `ConvolutionStream`, their maps written band by band and never held whole as
     /// floats: every output must be per value — `npy`, or `png`/`png16` under `clamp` or `abs` — with no contact sheet
-    /// and no partial maps (both need whole maps; so do `minmax` and `symmetric`, which scale by a map's range).
+    /// and no partial maps (both need whole maps; so do `minmax` and `symmetric`, which scale by a map's range), and
+    /// not per channel (a colour result is run and written whole). `jpeg`, `webp`, `tiff` and `tiff16` maps take the
+    /// whole-image path (their encoders take a whole image); `memoryNeeded` counts their encoders' buffers.
     public var streamsMaps: Bool {
-        sheet == nil && !partials && (format == .npy || normalization == .clamp || normalization == .abs)
+        sheet == nil && !partials && !perChannel && MapStreamWriter.supports(format: format, normalization: normalization)
     }
 
     /// Output rows per filter and stream step for maps `widths` wide: about 8 MiB of float bands at once, 16…256 rows.
@@ -53,6 +55,8 @@ extension ApplySettings {
         case .npy:
             // A band of bytes per map while it is written (or, past the open-files limit, the whole file in memory).
             total = total + (maps.count <= MapSink.openFilesLimit ? Saturating(bandRows) * extent.width * 4 : levels * 4)
+        case .jpeg, .webp, .tiff, .tiff16:
+            preconditionFailure("\(format.rawValue) maps do not stream")
         case .png, .png16:
             if maps.count <= MapSink.openFilesLimit && levels.value > MapSink.levelsLimit {
                 total = total + Saturating(maps.count) * (512 << 10)
@@ -101,6 +105,7 @@ final class MapSink: @unchecked Sendable {
             case .npy: held = MapEncoder.npyHeader(height: height, width: width)
             case .png: held.reserveCapacity(width * height)  // appended band by band: no regrowth, no spare half
             case .png16: levels16.reserveCapacity(width * height)
+            case .jpeg, .webp, .tiff, .tiff16: preconditionFailure("\(settings.format.rawValue) maps do not stream")
             }
         }
     }
@@ -122,6 +127,8 @@ final class MapSink: @unchecked Sendable {
             }
         case .png16:
             levels16 += settings.normalization.levels(Array(band), maximum: 65535).map { UInt16($0) }
+        case .jpeg, .webp, .tiff, .tiff16:
+            preconditionFailure("\(settings.format.rawValue) maps do not stream")
         }
     }
 
@@ -134,6 +141,7 @@ final class MapSink: @unchecked Sendable {
         case .npy: try AtomicFile.write(held, to: path)
         case .png: try AtomicFile.write(ImageCodec.encodePNG(gray8: held, width: width, height: height, level: settings.pngLevel), to: path)
         case .png16: try AtomicFile.write(ImageCodec.encodePNG(gray16: levels16, width: width, height: height, level: settings.pngLevel), to: path)
+        case .jpeg, .webp, .tiff, .tiff16: preconditionFailure("\(settings.format.rawValue) maps do not stream")
         }
         held = []
         levels16 = []
@@ -278,9 +286,10 @@ func applyBank(_ bank: FilterBank, to item: InputItem, outputRoot: String, setti
         result.seconds.decode += clock.lap()
         return result
     }
-    guard settings.streamsMaps else { return try whole() }
-    let files = settings.outputFiles(key: item.key, bank: bank).map { (outputRoot as NSString).appendingPathComponent($0) }
-    let stale = files + [(outputRoot as NSString).appendingPathComponent(ApplySettings.sheetPath(key: item.key))]
+    guard settings.streamsMaps(bank: bank) else { return try whole() }
+    let paths = settings.outputPaths(bank: bank)
+    let files = paths.files(key: item.key).map { (outputRoot as NSString).appendingPathComponent($0) }
+    let stale = files + [(outputRoot as NSString).appendingPathComponent(paths.sheetFile(key: item.key))]
     let reader: ImageRowReader
     do { reader = try ImageRowReader(bytes: bytes, path: item.path, maxPixels: settings.maxPixels) } catch {
         for path in stale { FileSystem.removeFile(path) }

@@ -8,7 +8,7 @@ import Foundation
 extension Convbank {
     struct Apply: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Run a bank over images and write one map per filter: DIR/<input path without extension>/<filter>.<ext>.",
+            abstract: "Run a bank over images and write one map per filter: DIR/<input path without extension>/<filter>.<ext> (--layout flat: DIR/<input path without extension>.<filter>.<ext>).",
             discussion: """
                 Folders are walked recursively in name order (.png .jpg .jpeg .tif .tiff .webp, any letter case; hidden \
                 names skipped; other files are passed over and counted in the closing summary). A file given as an \
@@ -22,13 +22,19 @@ extension Convbank {
 
         @OptionGroup var bankOptions: BankOptions
 
-        @Option(help: ArgumentHelp("Output folder (created if missing).", valueName: "dir"))
+        @Option(name: .shortAndLong, help: ArgumentHelp("Output folder (created if missing).", valueName: "dir"))
         var output: String
 
-        @Option(help: "Output format: png (8-bit gray), png16 (16-bit gray), npy (float32, values before normalization).")
+        @Option(help: "Where each input's maps go: tree = DIR/<input path without extension>/<filter>.<ext>; flat = DIR/<input path without extension>.<filter>.<ext>, or DIR/<input path without extension>.<ext> when the bank writes one map (a mirror of the input tree).")
+        var layout: OutputLayout = .tree
+
+        @Option(help: "Output format: png (8-bit gray), png16 (16-bit gray), npy (float32, values before normalization), jpeg (8-bit, .jpg), webp (8-bit, lossless unless --quality), tiff (float32 values before normalization, .tif), tiff16 (16-bit, .tif).")
         var format: OutputFormat = .png
 
-        @Option(help: "How png/png16 map values to gray levels.")
+        @Option(help: ArgumentHelp("JPEG or WebP quality, 1-100. jpeg: default 90; webp: lossy at this quality (without it, lossless). Only with --format jpeg or webp.", valueName: "q"))
+        var quality: Int?
+
+        @Option(help: "How png/png16/jpeg/webp/tiff16 map values to gray levels.")
         var normalize: Normalization = .clamp
 
         @Option(help: "Worker threads (default: all cores of this machine).")
@@ -64,6 +70,9 @@ extension Convbank {
         @Flag(help: "Also write each filter's per-channel partial maps, DIR/<key>/<filter>.c<k>.<ext>: input channel k cross-correlated with its kernel slice, before bias and activation. Their sum in channel order, plus the bias, through the activation, is the filter's map.")
         var partials = false
 
+        @Flag(help: "Run every filter of a one-channel bank on each colour channel on its own (Keras DepthwiseConv2D, depth multiplier 1): each filter gives one colour result (gray stays gray, RGB and palette give RGB, alpha dropped), an RGB PNG or an npy of shape (H, W, C); minmax and symmetric take one range over the result's channels. Not with --partials.")
+        var perChannel = false
+
         @Flag(help: "Redo every input, even those whose outputs are complete and come from the same input bytes and settings.")
         var force = false
 
@@ -76,11 +85,18 @@ extension Convbank {
             guard maxPixels >= 1 else { throw ValidationError("--max-pixels must be at least 1 (got \(maxPixels)).") }
             guard !inputs.isEmpty else { throw ValidationError("give at least one image or folder.") }
             guard galleryPageSize >= 1 else { throw ValidationError("--gallery-page-size must be at least 1 (got \(galleryPageSize)).") }
+            if let quality {
+                guard format.takesQuality else {
+                    throw ValidationError("--quality applies to --format jpeg or webp only (not \(format.rawValue)).")
+                }
+                guard (1...100).contains(quality) else { throw ValidationError("--quality must be 1…100 (got \(quality)).") }
+            }
         }
 
         func run() throws {
             var settings = ApplySettings()
             settings.format = format
+            settings.quality = quality
             settings.normalization = normalize
             settings.pngLevel = pngLevel
             settings.maxPixels = maxPixels
@@ -89,6 +105,8 @@ extension Convbank {
             settings.kernels = .fromEnvironment
             settings.sheet = sheet ? colormap : nil
             settings.partials = partials
+            settings.layout = layout
+            settings.perChannel = perChannel
             // Arguments keep their exact bytes (a name that is not UTF-8 included): the output folder too.
             let arguments = FileSystem.commandLineArguments(self.inputs + [self.output])
             let run: ApplyRun

@@ -42,6 +42,7 @@ struct Position: ExpressibleByArgument {
     }
 }
 extension Colormap: ExpressibleByArgument {}
+extension OutputLayout: ExpressibleByArgument {}
 
 /// `--max-memory` (`512M`, `4G`): parsing, bounds and printing are `ByteCount`'s.
 extension ByteCount: ExpressibleByArgument {

@@ -18,7 +18,7 @@ extension Convbank {
         @Option(help: ArgumentHelp("Output pixel: column X, row Y (0-based, in the output map).", valueName: "x,y"))
         var at: Position
 
-        @Option(help: "Only this filter (default: every filter).")
+        @Option(help: "Only this filter, or this combined map (--combine, a bank's \"combine\": its two filters, then the combination) (default: every filter and every combined map).")
         var filter: String?
 
         @Option(help: "Refuse images with more pixels than this.")
@@ -35,6 +35,7 @@ extension Convbank {
             let image = exact[0], picture = self.picture == nil ? nil : exact[1]
             let bank = try bankOptions.load()
             var indices = Array(bank.filters.indices)
+            var combinations = bank.combinations
             if let picture {
                 guard [".png", ".html", ".htm"].contains(where: picture.lowercased().hasSuffix) else {
                     throw CLIError.usage("--picture writes .png or .html: give a file name ending in one of them (got '\(picture)')")
@@ -44,10 +45,18 @@ extension Convbank {
                 }
             }
             if let filter {
-                guard let index = bank.filters.firstIndex(where: { $0.name == filter }) else {
-                    throw CLIError.usage("\(ConvolutionError.unknownFilter(filter, known: bank.filters.map(\.name)))")
+                if let index = bank.filters.firstIndex(where: { $0.name == filter }) {
+                    indices = [index]
+                    combinations = []
+                } else if let combination = bank.combinations.first(where: { $0.name == filter }) {
+                    guard picture == nil else {
+                        throw CLIError.usage("--picture draws one filter, and '\(filter)' is a combined map: give --filter \(bank.filters[combination.x].name) or \(bank.filters[combination.y].name)")
+                    }
+                    indices = combination.x == combination.y ? [combination.x] : [combination.x, combination.y]
+                    combinations = [combination]
+                } else {
+                    throw CLIError.usage("\(ConvolutionError.unknownFilter(filter, known: bank.filters.map(\.name) + bank.combinations.map(\.name)))")
                 }
-                indices = [index]
             }
             do {
                 let decoded = try ImageCodec.decode(path: image, maxPixels: maxPixels)
@@ -57,6 +66,13 @@ extension Convbank {
                 for (n, explanation) in explanations.enumerated() {
                     if n > 0 { print("") }
                     print(explanation)
+                }
+                // A combined map's value from its two filters' values, as written (after their bias and activation).
+                let values = Dictionary(zip(indices, explanations.map(\.postActivation)), uniquingKeysWith: { a, _ in a })
+                for (n, combination) in combinations.enumerated() {
+                    if n == 0 { print("") }
+                    guard let gx = values[combination.x], let gy = values[combination.y] else { continue }
+                    print(combination.explanation(x: gx, y: gy, xName: bank.filters[combination.x].name, yName: bank.filters[combination.y].name))
                 }
                 if let picture, let index = indices.first, let explanation = explanations.first {
                     let jobs = ProcessInfo.processInfo.activeProcessorCount

@@ -7,15 +7,21 @@ import Foundation
 
 /// The bank and the options that override its settings; shared by `apply`, `summary` and `explain`.
 struct BankOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("A JSON bank file, or a built-in bank name (\(BuiltinBank.allNames)).", valueName: "bank"))
+    @Option(help: ArgumentHelp("A JSON bank file, a built-in bank name (\(BuiltinBank.allNames)), or an inline kernel 'WxH: v1,v2,…' (W columns, H rows, W·H numbers row by row; a file of that name wins).", valueName: "bank"))
     var bank: String
 
     @OptionGroup var overrides: BankOverrides
 
+    @Option(help: ArgumentHelp("Combine the two filters of a two-filter bank (gx first, gy second) pixel by pixel and write the result instead of their maps: magnitude = √(gx² + gy²), orientation = atan2(gy, gx) in radians, or both (magnitude,orientation); none writes the filters' maps of a bank that combines. Overrides the bank's \"combine\".", valueName: "magnitude|orientation|magnitude,orientation|none"))
+    var combine: String?
+
     /// The bank with the overrides applied. A bad bank prints one line and exits with 64 (usage error).
     func load() throws -> FilterBank {
-        let bank: FilterBank
-        do { bank = try FilterBank.load(FileSystem.commandLineArguments([self.bank])[0]) } catch {
+        var bank: FilterBank
+        do {
+            bank = try FilterBank.load(FileSystem.commandLineArguments([self.bank])[0])
+            if let combine { bank = try bank.combining(shortForm: combine, source: "--combine") }
+        } catch {
             throw CLIError.usage("\(error)")
         }
         return overrides.apply(to: bank)

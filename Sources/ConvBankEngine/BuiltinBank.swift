@@ -123,8 +123,10 @@ public enum BuiltinBank {
         guard made.filters.allSatisfy({ $0.bias.isFinite && $0.weights.allSatisfy(\.isFinite) }) else {
             throw fail("", "these parameters give weights that are not finite 32-bit numbers")
         }
-        return FilterBank(name: name, filters: made.filters, padding: .same, paddingMode: made.paddingMode,
-                          summary: made.summary ?? "\(made.description); \(rangeText(made.filters))")
+        var bank = FilterBank(name: name, filters: made.filters, padding: .same, paddingMode: made.paddingMode,
+                              summary: made.summary ?? "\(made.description); \(rangeText(made.filters))")
+        bank.combinations = made.combine
+        return bank
     }
 
     /// 8 classic 3×3 edge and detail filters, each applying the same kernel to R, G and B (so it responds to
@@ -148,6 +150,8 @@ public enum BuiltinBank {
         var paddingMode: PaddingMode = .replicate
         /// Replaces `description; range` entirely.
         var summary: String? = nil
+        /// Maps combined from pairs of the filters (`MapCombination`), written instead of the filters' maps.
+        var combine: [MapCombination] = []
     }
 
     struct Entry: Sendable {
@@ -217,6 +221,14 @@ public enum BuiltinBank {
             Entry("sobel") { _, _ in Made(filters: pair("sobel", K.sobelX), description: "Sobel gradient x (→) and y (↓), 3×3") },
             Entry("scharr") { _, _ in Made(filters: pair("scharr", K.scharrX), description: "Scharr gradient x (→) and y (↓), 3×3") },
             Entry("prewitt") { _, _ in Made(filters: pair("prewitt", K.prewittX), description: "Prewitt gradient x (→) and y (↓), 3×3") },
+            Entry("sobel-magnitude") { _, _ in
+                Made(filters: pair("sobel", K.sobelX), description: "", summary: "edge strength √(sobel_x² + sobel_y²) of the Sobel pair, one map 'magnitude'; range 0…1140 on 0…255",
+                     combine: [MapCombination(name: "magnitude", operation: .magnitude, x: 0, y: 1)])
+            },
+            Entry("scharr-magnitude") { _, _ in
+                Made(filters: pair("scharr", K.scharrX), description: "", summary: "edge strength √(scharr_x² + scharr_y²) of the Scharr pair, one map 'magnitude'; range 0…4811 on 0…255",
+                     combine: [MapCombination(name: "magnitude", operation: .magnitude, x: 0, y: 1)])
+            },
             Entry("roberts", kernelSide: { _ in 2 }) { _, _ in
                 Made(filters: [Filter(name: "roberts_a", kernel: K.robertsA, channelWeights: [1]),
                                Filter(name: "roberts_b", kernel: K.robertsB, channelWeights: [1])],

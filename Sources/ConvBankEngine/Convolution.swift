@@ -80,15 +80,66 @@ extension ConvolutionPlan {
     /// - Returns: One single-channel tensor per filter, in bank order.
     /// - Complexity: O(H_out · W_out · C · k_h · k_w) multiply-adds per filter.
     public func run(_ image: Tensor, jobs: Int = 1, kernels: KernelLevel = .best) -> [Tensor] {
-        let planes = padPhased(image, jobs: jobs)
         // Every element is written by the kernels before anyone reads it, so the maps start uninitialised
         // (zeroing them first would double the memory traffic of a small bank).
         var storages = filters.map { Self.uninitializedMap($0.geometry.output) }
+        runMaps(image, into: &storages, places: filters.indices.map { (array: $0, offset: 0) }, jobs: jobs, kernels: kernels)
+        return zip(filters, storages).map { plan, storage in
+            Tensor(height: plan.geometry.output.height, width: plan.geometry.output.width, channels: 1, storage: storage)
+        }
+    }
+
+    /// Runs a per-channel plan — one made for `bank.perChannel(channels: C)` (`FilterBank.perChannel(channels:)`), or
+    /// any depthwise bank whose filters read one channel each, filter `c · F + f` reading channel `c` — and gathers
+    /// the maps by filter: result `f` is a `C`-channel tensor whose channel `c` is the map of filter `c · F + f`, i.e.
+    /// the one-channel bank's filter `f` run on channel `c` alone (its kernel, its bias, then the activation). This is
+    /// Keras `DepthwiseConv2D` with depth multiplier 1 for each filter of the one-channel bank.
+    ///
+    /// The maps are written straight into their channel planes (no copy), from input planes padded once for all
+    /// channels; each channel's map is computed exactly as `run` computes a one-channel bank's map on that channel
+    /// (same taps, same order of additions, the same low-rank passes), so the results are bit-identical to running
+    /// the one-channel bank on each channel plane, and for any `jobs`.
+    /// - Parameters:
+    ///   - image: the input, of the size and channel count (`C`) the plan was made for.
+    ///   - jobs: threads working on the image (row bands); never changes the result.
+    ///   - kernels: which compiled kernels to use; never changes the result.
+    /// - Returns: `F = filters / C` tensors of `C` channels, in the one-channel bank's filter order.
+    /// - Complexity: O(H_out · W_out · C · k_h · k_w) multiply-adds per filter of the one-channel bank.
+    public func runPerChannel(_ image: Tensor, jobs: Int = 1, kernels: KernelLevel = .best) -> [Tensor] {
+        let channels = bank.channels
+        precondition(bank.groups == channels && bank.filters.allSatisfy { $0.channels == 1 }, "not a per-channel plan")
+        let count = bank.filters.count / channels
+        var storages: [[Float]] = []
+        var places: [(array: Int, offset: Int)] = []
+        for f in 0..<count {
+            let out = filters[f].geometry.output
+            let n = out.height * out.width
+            storages.append([Float](unsafeUninitializedCapacity: n * channels) { _, initialized in initialized = n * channels })
+        }
+        for c in 0..<channels {
+            for f in 0..<count {
+                let out = filters[c * count + f].geometry.output
+                places.append((array: f, offset: c * out.height * out.width))
+            }
+        }
+        runMaps(image, into: &storages, places: places, jobs: jobs, kernels: kernels)
+        return (0..<count).map { f in
+            let out = filters[f].geometry.output
+            return Tensor(height: out.height, width: out.width, channels: channels, storage: storages[f])
+        }
+    }
+
+    /// Runs every filter: filter `f`'s map goes to `storages[places[f].array]` from element `places[f].offset` (each
+    /// map's elements once, so distinct filters' places never overlap).
+    func runMaps(_ image: Tensor, into storages: inout [[Float]], places: [(array: Int, offset: Int)], jobs: Int, kernels: KernelLevel) {
+        precondition(places.count == filters.count)
+        let planes = padPhased(image, jobs: jobs)
         planes.withUnsafeBufferPointer { src in
             // Low-rank filters run one at a time, each on all workers.
             for f in filters.indices where passes[f] != nil {
-                storages[f].withUnsafeMutableBufferPointer { output in
-                    runPasses(filter: f, channel: nil, planes: src.baseAddress!, output: output.baseAddress!, jobs: jobs, kernels: kernels)
+                storages[places[f].array].withUnsafeMutableBufferPointer { output in
+                    runPasses(filter: f, channel: nil, planes: src.baseAddress!, output: output.baseAddress! + places[f].offset, jobs: jobs,
+                              kernels: kernels)
                 }
             }
             // Direct blocks in chunks of at most `chunkFilters` maps held open at once: the nesting that keeps the
@@ -101,14 +152,15 @@ extension ConvolutionPlan {
                     end += 1
                 }
                 let chunk = first..<end
-                withMutablePointers(&storages, blocks[chunk].flatMap { Array($0.filters) }) { outputPointers in
+                let chunkFilters = blocks[chunk].flatMap { Array($0.filters) }
+                var arrays: [Int] = []
+                for f in chunkFilters where !arrays.contains(places[f].array) { arrays.append(places[f].array) }
+                withMutablePointers(&storages, arrays) { arrayPointers in
+                    let outputPointers = chunkFilters.map { f in arrayPointers[arrays.firstIndex(of: places[f].array)!] + places[f].offset }
                     runDirectBlocks(chunk, planes: src.baseAddress!, outputs: outputPointers, jobs: jobs, kernels: kernels)
                 }
                 first = end
             }
-        }
-        return zip(filters, storages).map { plan, storage in
-            Tensor(height: plan.geometry.output.height, width: plan.geometry.output.width, channels: 1, storage: storage)
         }
     }
 

@@ -16,6 +16,8 @@ public enum ConvolutionError: Error, Sendable, Equatable, CustomStringConvertibl
     case positionOutside(x: Int, y: Int, output: Extent2D)
     /// Sizes, strides, dilations or pads that are not positive (pads: negative) or whose arithmetic overflows.
     case geometryOutOfRange(input: Extent2D, kernel: Extent2D, stride: Extent2D, dilation: Extent2D, padding: Padding)
+    /// Per-channel filtering needs a bank whose filters read one channel; this bank reads `bank` channels.
+    case notOneChannel(bank: Int)
     /// Running the bank on this input needs more memory than the budget allows (`--max-memory`).
     case overMemoryBudget(needed: Int, budget: Int, input: Extent2D)
 
@@ -39,6 +41,8 @@ public enum ConvolutionError: Error, Sendable, Equatable, CustomStringConvertibl
             return "position x=\(x), y=\(y) is outside the \(output.width)×\(output.height) (W×H) output"
         case let .geometryOutOfRange(input, kernel, stride, dilation, padding):
             return "a \(kernel.shape) kernel with stride \(stride), dilation \(dilation) and padding \(padding) on a \(input.shape) image is out of range (sizes, strides and dilations must be positive and their products must fit 64 bits)"
+        case let .notOneChannel(bank):
+            return "--per-channel needs a bank of one-channel filters; this bank's filters read \(bank) channels (use a one-channel bank, or drop --per-channel)"
         case let .overMemoryBudget(needed, budget, input):
             return "a \(input.shape) image needs about \(ByteCount.format(needed)) with this bank, over the memory budget of \(ByteCount.format(budget)); raise it with --max-memory, or use fewer filters or a larger stride"
         }

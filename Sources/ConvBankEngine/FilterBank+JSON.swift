@@ -3,7 +3,7 @@ import Foundation
 extension FilterBank {
     /// Top-level keys a bank file may hold.
     static let bankKeys = ["name", "description", "stride", "padding", "padding_mode", "dilation", "activation", "groups", "depthwise_kernel",
-                           "filters", "layout", "kernel", "weight", "bias", "names"]
+                           "filters", "layout", "kernel", "weight", "bias", "names", "combine"]
 
     /// Loads a bank from JSON, in any of the three forms: per-filter `"filters"`, Keras `"layout": "HWIO"` with
     /// `"kernel": [kh][kw][C][F]`, or PyTorch `"layout": "OIHW"` with `"weight": [F][C][kh][kw]`. All decode into
@@ -78,6 +78,7 @@ extension FilterBank {
         }
         self.init(name: name, filters: filters, stride: stride, dilation: dilation, padding: padding,
                   paddingMode: paddingMode, activation: activation, groups: groups, summary: summary)
+        if let v = root["combine"] { self = try reader.combine(v, bank: self) }
     }
 }
 
@@ -164,6 +165,39 @@ private struct BankReader {
         }
         try walk(v, level: 0, at: path)
         return (shape, values)
+    }
+
+    /// `"combine"`: the short form `"magnitude"`, `"orientation"`, `"magnitude,orientation"` (a bank of exactly two
+    /// filters), or a list of `{"name": N, "op": "magnitude"|"orientation", "x": FILTER, "y": FILTER}` (name
+    /// defaults to the operation).
+    func combine(_ v: JSONValue, bank: FilterBank) throws(BankError) -> FilterBank {
+        if case .string(let text) = v { return try bank.combining(shortForm: text, source: source) }
+        guard case .array(let items) = v else { throw fail("combine", "expected a string or an array of pairs, found \(v.kind)") }
+        var list: [MapCombination] = []
+        let known = MapCombination.Operation.allCases.map(\.rawValue).joined(separator: ", ")
+        for (k, item) in items.enumerated() {
+            let at = "combine[\(k)]"
+            guard case .object(let members) = item else { throw fail(at, "expected {\"name\", \"op\", \"x\", \"y\"}, found \(item.kind)") }
+            for (key, _) in members where !["name", "op", "x", "y"].contains(key) {
+                throw fail("\(at).\(key)", "unknown key (a pair has name, op, x, y)")
+            }
+            guard let opValue = item["op"] else { throw fail(at, "missing \"op\" (\(known))") }
+            let opText = try string(opValue, at: "\(at).op")
+            guard let op = MapCombination.Operation(rawValue: opText) else { throw fail("\(at).op", "unknown operation '\(opText)' (known: \(known))") }
+            func index(_ key: String) throws(BankError) -> Int {
+                guard let value = item[key] else { throw fail(at, "missing \"\(key)\" (a filter name)") }
+                let name = try string(value, at: "\(at).\(key)")
+                guard let f = bank.filters.firstIndex(where: { $0.name == name }) else {
+                    throw fail("\(at).\(key)", "no filter named '\(name)' (filters: \(bank.filters.map(\.name).joined(separator: ", ")))")
+                }
+                return f
+            }
+            let x = try index("x"), y = try index("y")
+            let name = try item["name"].map { v throws(BankError) in try string(v, at: "\(at).name") } ?? op.rawValue
+            list.append(MapCombination(name: name, operation: op, x: x, y: y))
+        }
+        guard !list.isEmpty else { throw fail("combine", "an empty list (leave \"combine\" out to write the filters' maps)") }
+        return try bank.combining(list, source: source)
     }
 
     func shapeText(_ s: [Int]) -> String { s.map(String.init).joined(separator: "×") }
@@ -350,6 +384,12 @@ extension FilterBank {
         if let summary { lines.append("  \"description\": \(str(summary)),") }
         lines.append("  \"stride\": \(stride.jsonText), \"dilation\": \(dilation.jsonText), \"padding\": \(padding.jsonText), \"padding_mode\": \"\(paddingMode.rawValue)\", \"activation\": \"\(activation.rawValue)\",")
         if groups > 1 { lines.append("  \"groups\": \(groups),") }
+        if !combinations.isEmpty {
+            let pairs = combinations.map { c in
+                "{\"name\": \(str(c.name)), \"op\": \"\(c.operation.rawValue)\", \"x\": \(str(filters[c.x].name)), \"y\": \(str(filters[c.y].name))}"
+            }
+            lines.append("  \"combine\": [\(pairs.joined(separator: ", "))],")
+        }
         lines.append("  \"filters\": [")
         for (k, filter) in filters.enumerated() {
             lines.append("    {")

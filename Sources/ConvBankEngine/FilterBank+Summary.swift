@@ -55,6 +55,12 @@ extension FilterBank {
         lines.append(rule)
         lines.append("Total params: \(grouped(parameterCount))")
         if input != nil { lines.append("Multiply-adds per image: \(grouped(macs))") }
+        if !combinations.isEmpty {
+            lines.append("Maps written (combined per pixel from the filters' maps, in Double, instead of them):")
+            for c in combinations {
+                lines.append("  \(c.name) = \(c.operation.formula(filters[c.x].name, filters[c.y].name))")
+            }
+        }
         return lines.joined(separator: "\n")
     }
 }

@@ -77,6 +77,10 @@ public struct FilterBank: Sendable, Equatable {
     public private(set) var groups: Int = 1
     /// A one-line description (built-in banks).
     public var summary: String?
+    /// Maps made pixel by pixel from pairs of the filters' maps (edge strength, edge direction), written instead of
+    /// the filters' maps when not empty (see `MapCombination`, `outputNames`, `outputMaps(_:)`); set by
+    /// `combining(_:source:)` or a bank file's `"combine"`.
+    public internal(set) var combinations: [MapCombination] = []
 
     /// A bank with Keras's defaults.
     /// - Parameters:

@@ -40,10 +40,11 @@ public final class MapStreamWriter {
     private let rowsPerStep: Int
 
     /// Whether maps in `format` under `normalization` can be written band by band: always for `npy`; for PNG only
-    /// the per-value normalizations `clamp` and `abs` (`minmax` and `symmetric` need the whole map's range).
+    /// the per-value normalizations `clamp` and `abs` (`minmax` and `symmetric` need the whole map's range); never
+    /// for `jpeg`, `webp`, `tiff` and `tiff16`, whose encoders take a whole image.
     /// - Complexity: O(1).
     public static func supports(format: OutputFormat, normalization: Normalization) -> Bool {
-        format == .npy || normalization == .clamp || normalization == .abs
+        format.streams && (format == .npy || normalization == .clamp || normalization == .abs)
     }
 
     /// Creates the temporary file (and missing parent folders) and writes the file's header.
@@ -68,6 +69,9 @@ public final class MapStreamWriter {
         self.format = format
         self.normalization = normalization
         rowsPerStep = max(1, 65536 / max(width, 1))
+        guard format.streams else {
+            throw ImageCodecError(.unwritable, path: path, detail: "\(format.rawValue) maps cannot be written band by band (encode the whole map with MapEncoder.encode)")
+        }
         guard Self.supports(format: format, normalization: normalization) else {
             throw ImageCodecError(.unwritable, path: path, detail: "normalization '\(normalization.rawValue)' needs the whole map's range, "
                 + "so \(format.rawValue) maps under it cannot be written band by band (encode the whole map with MapEncoder.encode)")
@@ -87,6 +91,8 @@ public final class MapStreamWriter {
                                              &stream, &message)
             guard status == CIO_OK else { throw fail(status, message) }
             png = stream
+        case .jpeg, .webp, .tiff, .tiff16:
+            preconditionFailure("refused above")
         }
     }
 
@@ -123,6 +129,8 @@ public final class MapStreamWriter {
                 try writePNG(levels, rows: step)
             case .png16:
                 try writePNG(normalization.levels(Array(values), maximum: 65535).map { UInt16($0) }, rows: step)
+            case .jpeg, .webp, .tiff, .tiff16:
+                preconditionFailure("refused by init")
             }
             row += step
             rowsWritten += step

@@ -1,7 +1,7 @@
 import ConvBankEngine
 internal import CImageIO
 
-/// How `png`/`png16` outputs map a feature map's values to gray levels `0…max` (255 or 65535).
+/// How `png`/`png16`/`jpeg`/`webp`/`tiff16` outputs map a feature map's values to gray levels `0…max` (255 or 65535).
 /// Rounding is to nearest with halves away from zero; arithmetic is in `Double`.
 public enum Normalization: String, CaseIterable, Codable, Sendable {
     /// Round, then clip to `[0, max]`.
@@ -57,15 +57,49 @@ public enum Normalization: String, CaseIterable, Codable, Sendable {
     }
 }
 
-/// The file format of written feature maps.
+/// The file format of written feature maps: the one owner of each format's extension and sample kind.
 public enum OutputFormat: String, CaseIterable, Codable, Sendable {
-    /// 8-bit grayscale PNG.
+    /// 8-bit PNG (gray, or colour for a colour map).
     case png
-    /// 16-bit grayscale PNG.
+    /// 16-bit PNG.
     case png16
     /// NumPy `.npy` 1.0, `<f4`, shape `(H, W)`: the values before any normalization.
     case npy
+    /// Baseline JPEG of 8-bit levels, quality `--quality` (default 90); colour as YCbCr 4:2:0. Extension `.jpg`.
+    case jpeg
+    /// WebP of 8-bit levels: lossless, or lossy at `--quality`. Gray maps are stored as R = G = B (WebP has no gray).
+    case webp
+    /// TIFF of 32-bit IEEE floats: the values before any normalization, bit for bit as `npy`; deflate with the
+    /// floating-point predictor. Extension `.tif`.
+    case tiff
+    /// TIFF of 16-bit levels, normalized as `png16`; deflate with horizontal differencing. Extension `.tif`.
+    case tiff16
 
-    /// The file name extension: `png` for both PNG formats, `npy`.
-    public var fileExtension: String { self == .npy ? "npy" : "png" }
+    /// The file name extension (without the dot): `png`, `npy`, `jpg`, `webp` or `tif`.
+    public var fileExtension: String {
+        switch self {
+        case .png, .png16: "png"
+        case .npy: "npy"
+        case .jpeg: "jpg"
+        case .webp: "webp"
+        case .tiff, .tiff16: "tif"
+        }
+    }
+
+    /// The largest gray level of the format's normalized samples (255 or 65535), or nil when it holds the values
+    /// themselves (`npy`, `tiff`), to which no normalization applies.
+    public var maximumLevel: Int? {
+        switch self {
+        case .png, .jpeg, .webp: 255
+        case .png16, .tiff16: 65535
+        case .npy, .tiff: nil
+        }
+    }
+
+    /// Whether `MapStreamWriter` can write the format band by band: `npy`, `png`, `png16`. The others' encoders take a
+    /// whole image, so their maps take the whole-image path.
+    public var streams: Bool { self == .npy || self == .png || self == .png16 }
+
+    /// Whether `--quality` means something for the format: `jpeg` and `webp`.
+    public var takesQuality: Bool { self == .jpeg || self == .webp }
 }

@@ -35,7 +35,8 @@ public enum ContactSheet {
     ///   - title: The title bar's text, e.g. the input path and the bank name.
     ///   - input: The decoded image, raw samples, 1–4 channels.
     ///   - inputBitDepth: The file's bit depth (8 or 16; ≤ 8 means 0…255).
-    ///   - maps: One-channel tensors, any values.
+    ///   - maps: One-channel tensors, any values; or 3-channel colour results (`apply --per-channel`), drawn as RGB
+    ///     with one range over all three channels (each channel `t = (v − lo) / (hi − lo)`), whatever `colormap`.
     ///   - names: One name per map.
     ///   - colormap: How normalised values become colours.
     ///   - cellSize: The longest side of a shown image, in pixels (at least 16).
@@ -45,7 +46,7 @@ public enum ContactSheet {
                               colormap: Colormap = .gray, cellSize: Int = 256, textScale: Int = 1) -> Picture {
         precondition(maps.count == names.count, "one name per map")
         precondition((1...4).contains(input.channels), "the input has 1 to 4 channels")
-        precondition(maps.allSatisfy { $0.channels == 1 }, "maps have one channel")
+        precondition(maps.allSatisfy { $0.channels == 1 || $0.channels == 3 }, "maps have one channel, or three (colour)")
         precondition(cellSize >= 16, "cellSize is at least 16")
         precondition((1...2).contains(textScale), "textScale is 1 or 2")
 
@@ -64,9 +65,11 @@ public enum ContactSheet {
         for (i, map) in maps.enumerated() {
             let stretch = displayRange(map.storage)
             let range = stretch.map { (lo: $0.lo, hi: $0.hi) }
+            // A colour result is drawn in its own colours, black to white per channel.
+            let mapColormap = map.channels == 3 ? Colormap.gray : colormap
             let labels = stretch?.clipped == true
-                ? stretchedLabels(range: range!, colormap: colormap) : normalisationLabels(range: range, colormap: colormap)
-            drawCell(&sheet, index: i + 1, picture: mapPicture(map, range: range, colormap: colormap, size: layout.shown[i + 1]),
+                ? stretchedLabels(range: range!, colormap: mapColormap) : normalisationLabels(range: range, colormap: mapColormap)
+            drawCell(&sheet, index: i + 1, picture: mapPicture(map, range: range, colormap: mapColormap, size: layout.shown[i + 1]),
                      name: names[i], details: labels, layout: layout)
         }
         return sheet
@@ -218,11 +221,12 @@ public enum ContactSheet {
         return picture
     }
 
-    /// A map at `size`, normalised over `range` and coloured by `colormap`.
+    /// A map at `size`, normalised over `range` and coloured by `colormap`; a 3-channel map as RGB, each channel
+    /// normalised over the same `range` and shown as 0…255.
     static func mapPicture(_ map: Tensor, range: (lo: Float, hi: Float)?, colormap: Colormap, size: (width: Int, height: Int)) -> Picture {
         let lo = Double(range?.lo ?? 0), hi = Double(range?.hi ?? 0)
         let constant = range != nil && lo == hi
-        let plane = resample(map, channel: 0, to: size) { v -> Double in
+        let normalised = { (v: Float) -> Double in
             if constant { return 0.5 }
             guard hi > lo else { return 0 }
             if v.isNaN || v == -.infinity { return 0 }
@@ -230,6 +234,15 @@ public enum ContactSheet {
             return stretch(Double(v), lo: lo, hi: hi)
         }
         var picture = Picture(width: size.width, height: size.height)
+        if map.channels == 3 {
+            for c in 0..<3 {
+                for (p, t) in resample(map, channel: c, to: size, value: normalised).enumerated() {
+                    picture.rgb[3 * p + c] = UInt8((min(max(t, 0), 1) * 255).rounded())
+                }
+            }
+            return picture
+        }
+        let plane = resample(map, channel: 0, to: size, value: normalised)
         for (p, t) in plane.enumerated() {
             let color = colormap.color(t)
             picture.rgb[3 * p] = color.red

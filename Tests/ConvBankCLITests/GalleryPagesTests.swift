@@ -149,6 +149,42 @@ struct GalleryPagesTests {
         }
     }
 
+    /// Maps no browser shows (TIFF) get PNG thumbnails, and the page links to the `.tif` files; a flat layout's
+    /// thumbnails mirror its files (`index.thumbs/<key>.<map>.png`).
+    @Test func tiffMapsAndTheFlatLayoutGetThumbnails() throws {
+        try withTemporaryFolder { dir in
+            try dir.write("in/sub/a.png", image(0))
+            try dir.write("bank.json", text: darkBank)
+            let tiff = try CLI.run(["apply", "in", "--bank", "bank.json", "-o", "tiff", "--format", "tiff", "--gallery"], in: dir.url)
+            #expect(tiff.status == 0, "\(tiff)")
+            #expect(filesUnder(dir.file("tiff")) == ["index.html", "index.thumbs/sub/a/neg.png", "sub/a/neg.tif"])
+            let html = try String(contentsOf: dir.file("tiff/index.html"), encoding: .utf8)
+            #expect(htmlAttributes("src", in: html) == ["index.thumbs/sub/a/neg.png"] && htmlAttributes("href", in: html) == ["sub/a/neg.tif"])
+            let flat = try CLI.run(["apply", "in", "--bank", "sobel", "-o", "flat", "--layout", "flat", "--gallery"], in: dir.url)
+            #expect(flat.status == 0, "\(flat)")
+            #expect(filesUnder(dir.file("flat")) == ["index.html", "index.thumbs/sub/a.sobel_x.png", "index.thumbs/sub/a.sobel_y.png",
+                                                    "sub/a.sobel_x.png", "sub/a.sobel_y.png"])
+            expectLinksResolve(try String(contentsOf: dir.file("flat/index.html"), encoding: .utf8), under: dir.file("flat"), "flat")
+        }
+    }
+
+    /// A `--per-channel` colour result gets a colour thumbnail, one stretch over its three channels: the channel
+    /// holding the largest value reaches 255, the one holding the smallest 0.
+    @Test func colourResultsGetColourThumbnails() throws {
+        try withTemporaryFolder { dir in
+            let photo = CLI.sampleImages.appendingPathComponent("coffee.png").path
+            let r = try CLI.run(["apply", photo, "--bank", "gaussian:sigma=1", "--per-channel", "-o", "out", "--gallery", "-q"], in: dir.url)
+            #expect(r.status == 0, "\(r)")
+            let names = filesUnder(dir.file("out/index.thumbs"))
+            #expect(names.count == 1, "\(names)")
+            let thumbnail = try ImageCodec.decode(path: dir.file("out/index.thumbs/" + names[0]).path).tensor
+            #expect(thumbnail.channels == 3 && thumbnail.width == 256 && thumbnail.height == 171, "\(thumbnail.width)×\(thumbnail.height)×\(thumbnail.channels)")
+            let planes = (0..<3).map { c in (0..<(thumbnail.width * thumbnail.height)).map { thumbnail.storage[c * thumbnail.width * thumbnail.height + $0] } }
+            #expect(planes.contains { $0.max() == 255 } && planes.contains { $0.min() == 0 })
+            #expect(planes[0] != planes[1] || planes[1] != planes[2], "the thumbnail is gray")
+        }
+    }
+
     /// A photo filtered as a stream (the default) and whole (with `--sheet`) gets the same thumbnails, byte for byte;
     /// under clamp most of a Sobel map is black, its thumbnail spans 0…255.
     @Test func streamedAndWholeInputsGetTheSameThumbnails() throws {

@@ -10,7 +10,7 @@ import Testing
 /// (scipy / OpenCV, made by `scripts/make_builtin_goldens.py` into `Fixtures/builtins/builtins.json`).
 @Suite struct BuiltinBankTests {
     static let defaultNames = [
-        "edges", "sobel", "scharr", "prewitt", "roberts", "laplacian", "kirsch", "log", "dog", "box", "gaussian", "binomial",
+        "edges", "sobel", "scharr", "prewitt", "sobel-magnitude", "scharr-magnitude", "roberts", "laplacian", "kirsch", "log", "dog", "box", "gaussian", "binomial",
         "sharpen", "unsharp", "emboss", "identity", "gabor", "luma-edges", "rgb", "opponent",
     ]
 

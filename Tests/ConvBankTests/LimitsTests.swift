@@ -194,6 +194,21 @@ import Testing
         #expect(try settings.memoryNeeded(bank: bank, header: header, fileBytes: 1000) == expected)
     }
 
+    /// A bank that combines its maps (edge strength) adds one map per combination to the estimate, and runs whole.
+    @Test func memoryEstimateCountsCombinedMaps() throws {
+        let filter = Filter(name: "f", kernel: Extent2D(3), channels: 1, weights: [Float](repeating: 1, count: 9))
+        let bank = FilterBank(name: "b", filters: [filter, Filter(name: "g", kernel: Extent2D(3), channels: 1, weights: [Float](repeating: 2, count: 9))],
+                              padding: .same)
+        let combined = try bank.combining(shortForm: "magnitude,orientation", source: "test")
+        var settings = ApplySettings()
+        settings.format = .npy
+        settings.jobs = 1
+        let header = ImageCodec.Header(format: .png, extent: Extent2D(height: 80, width: 100), channels: 1, rawBytesPerPixel: 1)
+        #expect(try settings.memoryNeeded(bank: combined, header: header, fileBytes: 1000)
+                == settings.memoryNeeded(bank: bank, header: header, fileBytes: 1000) + 2 * 8000 * 4)
+        #expect(settings.streamsMaps(bank: bank) && !settings.streamsMaps(bank: combined))
+    }
+
     @Test func headersAreReadWithoutDecoding() throws {
         let png = try Fixtures.bytes(Fixtures.testdata.appendingPathComponent("pngsuite/basn2c16.png"))
         #expect(ImageCodec.header(of: png) == ImageCodec.Header(format: .png, extent: Extent2D(32), channels: 3, rawBytesPerPixel: 6))

@@ -1,12 +1,11 @@
 /* CImageIO: the only code that calls libpng, libjpeg, libtiff, libwebp, libdeflate and zlib. No Swift API of its own.
  *
- * Each exported function does one whole job (decode one byte buffer, or encode one grayscale image into
- * memory) and holds the setjmp for that job in its own frame, so a libpng/libjpeg error comes back as a
- * status and a message in a caller-owned buffer, never as abort() or exit(). State is per call: the
- * functions may run concurrently on different threads. Two APIs spread one job over several calls, with their
- * state on the heap between them: the row decoder (cio_rows_*), each of whose calls holds its own setjmp too, and
- * the streaming PNG writer (cio_png_stream_*), which needs no setjmp (zlib returns error codes) and reports its
- * errors the same way.
+ * Each exported function does one whole job (decode one byte buffer, or encode one image into memory) and holds the
+ * setjmp for that job in its own frame, so a libpng/libjpeg error comes back as a status and a message in a caller-
+ * owned buffer, never as abort() or exit(). State is per call: the functions may run concurrently on different
+ * threads. Two APIs spread one job over several calls, with their state on the heap between them: the row decoder
+ * (cio_rows_*), each of whose calls holds its own setjmp too, and the streaming PNG writer (cio_png_stream_*),
+ * which needs no setjmp (zlib returns error codes) and reports its errors the same way.
  */
 #ifndef CIMAGEIO_H
 #define CIMAGEIO_H
@@ -155,6 +154,38 @@ void cio_rows_close(cio_row_decoder *decoder);
  * *out_bytes is malloc'ed: free with cio_free. */
 cio_status cio_encode_png(const void *samples, uint32_t width, uint32_t height, uint32_t channels, uint32_t bit_depth,
                           int level, uint8_t **out_bytes, size_t *out_count, char *message);
+
+/* The encoders below take interleaved 8-bit (TIFF also 16-bit host-order or float) samples, top-left first, no row
+ * padding, 1 gray, 3 RGB or 4 RGBA channels (TIFF also 2, gray+alpha), and return a malloc'ed file in *out_bytes
+ * (free with cio_free). Errors are a status and a message in `message` (CIO_MESSAGE_CAPACITY bytes); nothing is
+ * printed, nothing aborts, and calls may run concurrently. */
+
+/* Baseline JPEG at quality 1…100 (libjpeg's standard tables scaled by jpeg_set_quality, force_baseline), islow
+ * DCT, no Huffman optimization, JFIF header. 1 channel: a one-component gray file. 3: YCbCr, 4:2:0 (libjpeg's
+ * default, as Pillow and OpenCV at their defaults). 4: the alpha is ignored (JCS_EXT_RGBX), as 3. At most 65500
+ * pixels a side. libjpeg's errors longjmp back into this function's own setjmp. */
+cio_status cio_encode_jpeg(const uint8_t *samples, uint32_t width, uint32_t height, uint32_t channels, int quality,
+                           uint8_t **out_bytes, size_t *out_count, char *message);
+
+/* WebP: lossless when quality is 0 (or below), else lossy at quality 1…100; libwebp's simple-API configuration
+ * (method 4; lossless effort 70). libwebp takes no gray input: gray g is written as R = G = B = g. 4 channels keep
+ * their alpha. At most 16383 pixels a side. */
+cio_status cio_encode_webp(const uint8_t *samples, uint32_t width, uint32_t height, uint32_t channels, int quality,
+                           uint8_t **out_bytes, size_t *out_count, char *message);
+
+/* Sample kinds of cio_encode_tiff. */
+typedef enum {
+    CIO_TIFF_UINT8 = 0,   /* uint8_t */
+    CIO_TIFF_UINT16 = 1,  /* host-order uint16_t */
+    CIO_TIFF_FLOAT32 = 2, /* IEEE float (SampleFormat 3), bit patterns kept exactly */
+} cio_tiff_sample;
+
+/* TIFF: one little-endian image (BigTIFF past 4 GB of samples), chunky samples in strips of about 64 KiB,
+ * Adobe deflate at `level` (1…12, libdeflate's scale as libtiff uses it) with `predictor` 1 (none), 2 (horizontal
+ * differencing, integer samples) or 3 (floating point, float samples). Photometric MinIsBlack for 1–2 channels,
+ * RGB for 3–4; a 2nd/4th channel is unassociated alpha. */
+cio_status cio_encode_tiff(const void *samples, uint32_t width, uint32_t height, uint32_t channels, uint32_t sample,
+                           int predictor, int level, uint8_t **out_bytes, size_t *out_count, char *message);
 
 /* Streaming PNG encoder for gray 8- and 16-bit images: rows go in as they are produced, the file comes out
  * through `write` as it is compressed, so memory is O(width) plus zlib's fixed state (≈ 260 KiB), whatever the

@@ -1611,8 +1611,9 @@ struct HostileCaseBuilder {
             if r.chance(0.08), !arguments.contains(Self.b("npy")) { arguments += [Self.b("--gallery")] }
             if r.chance(0.08), bank.filters * bank.channels <= 48 { arguments += [Self.b("--partials")] }
             if r.chance(0.2) { arguments += [Self.b("-q")] }
-            if r.chance(0.1), probe.applyHas("--per-channel") || invalid(0.3) { arguments += [Self.b("--per-channel")] }
-            if r.chance(0.1), probe.applyHas("--layout") || invalid(0.3) { arguments += [Self.b("--layout"), Self.b("flat")] }
+            // `invalid` first, so the random stream (and every later case) is the same whether or not the binary has the flag.
+            if r.chance(0.1), invalid(0.3) || probe.applyHas("--per-channel") { arguments += [Self.b("--per-channel")] }
+            if r.chance(0.1), invalid(0.3) || probe.applyHas("--layout") { arguments += [Self.b("--layout"), Self.b("flat")] }
         }
         arguments = Self.deduplicated(arguments + overrides)
         if probe.applyMaxMemory {

@@ -3,7 +3,7 @@ import Foundation
 /// Every regular file under `root`, as sorted paths relative to `root` (hidden names included); empty when
 /// `root` does not exist.
 /// The files under `root` (relative, sorted), leaving out a run's bookkeeping: the per-input records
-/// (`.convbank-record.json`) and the manifests (`manifest*.jsonl`), which `ResumeTests` checks on their own.
+/// (`.convbank-record.json`, flat: `.<name>.convbank-record.json`) and the manifests (`manifest*.jsonl`), which `ResumeTests` checks on their own.
 /// Anything else hidden (a leftover temporary file) is listed.
 func filesUnder(_ root: URL) -> [String] {
     filesUnder(root, includingBookkeeping: false)
@@ -14,7 +14,7 @@ func filesUnder(_ root: URL, includingBookkeeping: Bool) -> [String] {
     var files: [String] = []
     while let relative = enumerator.nextObject() as? String {
         let name = (relative as NSString).lastPathComponent
-        if !includingBookkeeping, name == ".convbank-record.json" || (!relative.contains("/") && name.hasPrefix("manifest") && name.hasSuffix(".jsonl")) {
+        if !includingBookkeeping, name.hasSuffix(".convbank-record.json") || (!relative.contains("/") && name.hasPrefix("manifest") && name.hasSuffix(".jsonl")) {
             continue
         }
         var isDirectory: ObjCBool = false
@@ -33,7 +33,7 @@ func entriesUnder(_ root: URL) -> [String] {
     var entries: [String] = []
     while let relative = enumerator.nextObject() as? String {
         let name = (relative as NSString).lastPathComponent
-        if name == ".convbank-record.json" || (!relative.contains("/") && name.hasPrefix("manifest") && name.hasSuffix(".jsonl")) { continue }
+        if name.hasSuffix(".convbank-record.json") || (!relative.contains("/") && name.hasPrefix("manifest") && name.hasSuffix(".jsonl")) { continue }
         entries.append(relative)
     }
     return entries.sorted()
