@@ -278,12 +278,57 @@ public enum ContactSheet {
     /// `displayRange` from its finite samples (every `sampleStep`-th value of the map, in any order) and the map's
     /// finite range `full`: how a map that arrives in bands (`Thumbnail.Accumulator`) gets the same range.
     static func displayRange(sample unsorted: [Float], full: (lo: Float, hi: Float)) -> (lo: Float, hi: Float, clipped: Bool) {
+        guard unsorted.count >= 200 else { return (full.lo, full.hi, false) }
+        // The two order statistics a sort would put there, found by selection (no full sort of 2^18 values).
         var sample = unsorted
-        sample.sort()
-        guard sample.count >= 200 else { return (full.lo, full.hi, false) }
-        let lo = sample[sample.count / 200], hi = sample[sample.count - 1 - sample.count / 200]
+        let low = sample.count / 200, high = sample.count - 1 - sample.count / 200
+        select(low, in: &sample, from: 0, to: sample.count)
+        select(high, in: &sample, from: low, to: sample.count)
+        let lo = sample[low], hi = sample[high]
         if lo >= hi || (lo == full.lo && hi == full.hi) { return (full.lo, full.hi, false) }
         return (lo, hi, true)
+    }
+
+    /// Rearranges `values[start..<end]` so that index `k` holds the value a sort would put there, none larger before
+    /// it and none smaller after it (Hoare's selection, median-of-three pivots; after `2·log2(n) + 8` rounds it sorts
+    /// what is left, so hostile orders cost O(n log n) at most). `values` are finite.
+    /// - Complexity: O(end − start) expected.
+    static func select(_ k: Int, in values: inout [Float], from start: Int, to end: Int) {
+        precondition(start <= k && k < end && end <= values.count, "k inside the range")
+        values.withUnsafeMutableBufferPointer { v in
+            var lo = start, hi = end - 1
+            var rounds = 2 * (Int.bitWidth - (end - start).leadingZeroBitCount) + 8
+            while hi > lo {
+                if rounds == 0 {
+                    v[lo...hi].sort()
+                    return
+                }
+                rounds -= 1
+                let mid = lo + (hi - lo) / 2
+                if v[mid] < v[lo] { v.swapAt(mid, lo) }
+                if v[hi] < v[lo] { v.swapAt(hi, lo) }
+                if v[hi] < v[mid] { v.swapAt(hi, mid) }
+                let pivot = v[mid]
+                var i = lo, j = hi
+                while i <= j {
+                    while v[i] < pivot { i += 1 }
+                    while v[j] > pivot { j -= 1 }
+                    if i <= j {
+                        v.swapAt(i, j)
+                        i += 1
+                        j -= 1
+                    }
+                }
+                // Now v[lo…j] ≤ pivot, v[i…hi] ≥ pivot and everything between equals it.
+                if k <= j {
+                    hi = j
+                } else if k >= i {
+                    lo = i
+                } else {
+                    return
+                }
+            }
+        }
     }
 
     /// Labels for a map stretched over its 0.5–99.5 percentiles, longest first.

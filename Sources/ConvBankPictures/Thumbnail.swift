@@ -61,7 +61,9 @@ public enum Thumbnail {
         public let width: Int, height: Int, channels: Int
         /// The thumbnail's width and height (`Thumbnail.size`).
         public let thumbnailWidth: Int, thumbnailHeight: Int
-        private let columns: [[(index: Int, weight: Double)]]
+        /// The horizontal box weights (`ContactSheet.weights`) flattened: column `x` reads source pixels
+        /// `columnFirst[x]…` with weights `columnWeights[columnOffset[x]..<columnOffset[x + 1]]`.
+        private let columnFirst: [Int], columnOffset: [Int], columnWeights: [Double]
         private let rows: [[(index: Int, weight: Double)]]
         /// Per channel, thumbnail pixel: the weighted sum of finite values; the weights of `+∞`, and of `−∞` or NaN
         /// (both empty until the first non-finite value).
@@ -84,7 +86,10 @@ public enum Thumbnail {
             self.height = height
             self.channels = channels
             (thumbnailWidth, thumbnailHeight) = Thumbnail.size(width: width, height: height)
-            columns = ContactSheet.weights(from: width, to: thumbnailWidth)
+            let columns = ContactSheet.weights(from: width, to: thumbnailWidth)
+            columnFirst = columns.map { $0.first!.index }
+            columnOffset = [0] + columns.reduce(into: [Int]()) { $0.append(($0.last ?? 0) + $1.count) }
+            columnWeights = columns.flatMap { $0.map(\.weight) }
             rows = ContactSheet.weights(from: height, to: thumbnailHeight)
             sums = [Double](repeating: 0, count: thumbnailWidth * thumbnailHeight * channels)
             step = ContactSheet.sampleStep(count: width * height * channels)
@@ -100,13 +105,26 @@ public enum Thumbnail {
         /// - Complexity: O(values.count).
         public mutating func add(_ values: UnsafeBufferPointer<Float>) {
             precondition(values.count % width == 0 && added + values.count <= width * height * channels, "whole rows of the map")
-            guard let base = values.baseAddress else { return }
+            guard let base = values.baseAddress, !values.isEmpty else { return }
             // The sampled values: storage positions 0, step, 2·step, …
             var k = (added + step - 1) / step * step
             while k < added + values.count {
                 let v = base[k - added]
                 if v.isFinite { samples.append(v) }
                 k += step
+            }
+            // The finite range: from the vectorised statistics kernel (NaN skipped), unless an infinity shows.
+            var statistics = MapStatistics.Accumulator()
+            statistics.add(values)
+            let band = statistics.statistics
+            if band.minimum.isFinite && band.maximum.isFinite {
+                finiteLow = min(finiteLow, band.minimum)
+                finiteHigh = max(finiteHigh, band.maximum)
+            } else {
+                for v in values where v.isFinite {
+                    finiteLow = min(finiteLow, v)
+                    finiteHigh = max(finiteHigh, v)
+                }
             }
             for r in 0..<(values.count / width) {
                 addRow(base + r * width)
@@ -117,31 +135,48 @@ public enum Thumbnail {
         private mutating func addRow(_ row: UnsafePointer<Float>) {
             let index = added / width, channel = index / height, y = index % height
             if y == 0 { firstOpenRow = 0 }
-            // Horizontal: the row's finite values into each column's box; non-finite ones by their share.
-            var low = finiteLow, high = finiteHigh, nonFinite = false
-            for (x, taps) in columns.enumerated() {
-                var sum = 0.0
-                for tap in taps {
-                    let v = row[tap.index]
-                    if v.isFinite {
-                        sum += Double(v) * tap.weight
-                        low = min(low, v)
-                        high = max(high, v)
-                    } else {
-                        if !nonFinite {
-                            nonFinite = true
-                            for i in 0..<thumbnailWidth {
-                                rowPositive[i] = 0
-                                rowNegative[i] = 0
+            // Horizontal: the row's finite values into each column's box; non-finite ones by their share. A box's plain
+            // sum is finite exactly when all its values are (|v| · w ≤ Float's maximum), else it is summed again with care.
+            let thumbnailWidth = self.thumbnailWidth
+            var nonFinite = false
+            columnFirst.withUnsafeBufferPointer { first in
+                columnOffset.withUnsafeBufferPointer { offset in
+                    columnWeights.withUnsafeBufferPointer { weights in
+                        rowSums.withUnsafeMutableBufferPointer { sums in
+                            for x in 0..<thumbnailWidth {
+                                var sum = 0.0
+                                var source = row + first[x], t = offset[x]
+                                let end = offset[x + 1]
+                                while t < end {
+                                    sum += Double(source.pointee) * weights[t]
+                                    source += 1
+                                    t += 1
+                                }
+                                sums[x] = sum
+                                if !sum.isFinite { nonFinite = true }
+                            }
+                            guard nonFinite else { return }
+                            for x in 0..<thumbnailWidth {
+                                var sum = 0.0, positive = 0.0, negative = 0.0
+                                let source = row + first[x]
+                                for (j, t) in (offset[x]..<offset[x + 1]).enumerated() {
+                                    let v = source[j]
+                                    if v.isFinite {
+                                        sum += Double(v) * weights[t]
+                                    } else if v == .infinity {
+                                        positive += weights[t]
+                                    } else {
+                                        negative += weights[t]
+                                    }
+                                }
+                                sums[x] = sum
+                                rowPositive[x] = positive
+                                rowNegative[x] = negative
                             }
                         }
-                        if v == .infinity { rowPositive[x] += tap.weight } else { rowNegative[x] += tap.weight }
                     }
                 }
-                rowSums[x] = sum
             }
-            finiteLow = low
-            finiteHigh = high
             if nonFinite && positive.isEmpty {
                 positive = [Double](repeating: 0, count: sums.count)
                 negative = positive

@@ -171,6 +171,27 @@ import Testing
         }
     }
 
+    /// The range's selection finds the values a sort puts at the two percentile positions, on random, sorted,
+    /// reversed, constant and few-valued inputs.
+    @Test func selectionAgreesWithSorting() {
+        var random = SeededRandom(seed: 5)
+        let inputs: [[Float]] = [
+            (0..<5000).map { _ in Float.random(in: -1...1, using: &random) },
+            (0..<4000).map(Float.init), (0..<4000).reversed().map(Float.init), [Float](repeating: 3, count: 999),
+            (0..<10_000).map { _ in Float(Int.random(in: 0...2, using: &random)) }, (0..<777).map { Float($0 % 7) },
+        ]
+        for values in inputs {
+            let sorted = values.sorted()
+            for k in [0, values.count / 200, values.count / 2, values.count - 1 - values.count / 200, values.count - 1] {
+                var copy = values
+                ContactSheet.select(k, in: &copy, from: 0, to: copy.count)
+                #expect(copy[k] == sorted[k], "k = \(k) of \(values.count)")
+                #expect(copy[..<k].allSatisfy { $0 <= copy[k] } && copy[(k + 1)...].allSatisfy { $0 >= copy[k] })
+                #expect(copy.sorted() == sorted, "a permutation")
+            }
+        }
+    }
+
     /// The memory estimate covers what an accumulator holds.
     @Test func memoryEstimate() {
         let bytes = Thumbnail.memoryBytes(map: Extent2D(height: 4000, width: 6000), channels: 1)
