@@ -1,6 +1,7 @@
 import ConvBankTestSupport
 import Foundation
 import Testing
+@testable import ConvBankBatch
 @testable import ConvBankEngine
 @testable import ConvBankImageIO
 @testable import ConvBankPictures
@@ -197,5 +198,27 @@ import Testing
         let bytes = Thumbnail.memoryBytes(map: Extent2D(height: 4000, width: 6000), channels: 1)
         // Box sums and non-finite shares (3 doubles per pixel of 256×171) and about 2^18–2^19 samples.
         #expect(bytes >= 256 * 171 * 24 + (1 << 18) * 4 && bytes < 8 << 20)
+    }
+
+    /// The memory budget counts thumbnails: one per worker for a whole input, every map's accumulator for a stream.
+    @Test func memoryBudgetCountsThumbnails() throws {
+        let bank = try FilterBank.load("edges")
+        let png = try ImageCodec.encodePNG(gray8: [UInt8](repeating: 7, count: 3000 * 2000), width: 3000, height: 2000)
+        let header = try #require(ImageCodec.header(of: png))
+        var plain = ApplySettings()
+        plain.jobs = 2
+        var gallery = plain
+        gallery.thumbnails = true
+        let one = Thumbnail.memoryBytes(map: Extent2D(height: 2000, width: 3000), channels: 1)
+        plain.sheet = .gray  // whole
+        gallery.sheet = .gray
+        let whole = try gallery.memoryNeeded(bank: bank, header: header, fileBytes: png.count) - plain.memoryNeeded(bank: bank, header: header, fileBytes: png.count)
+        #expect(whole == 2 * one)
+        plain.sheet = nil  // streamed
+        gallery.sheet = nil
+        let reader = try ImageRowReader(bytes: png, path: "big.png", maxPixels: 1 << 28)
+        let streamed = try gallery.memoryNeededStreamed(bank: bank, reader: reader, fileBytes: png.count)
+            - plain.memoryNeededStreamed(bank: bank, reader: reader, fileBytes: png.count)
+        #expect(streamed == bank.filters.count * one)
     }
 }
