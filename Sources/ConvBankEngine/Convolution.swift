@@ -206,6 +206,9 @@ extension ConvolutionPlan {
     /// Direct filters whose maps are open at once in `run` (a few blocks of 8, or one wide block).
     static let chunkFilters = 64
 
+    /// Output rows per low-rank band in a whole-image run (the row-pass scratch of one band stays in cache).
+    static let passBandRows = 32
+
     /// Weights per filter (channels · kh · kw) from which blocks of 32 or more filters run on the wide kernel.
     static let wideTaps = 64
 
@@ -306,10 +309,26 @@ extension ConvolutionPlan {
         let plan = filters[f], filter = bank.filters[f], buffers = passes[f]!
         let whole = plan.geometry.output
         let outputRows = outputRows ?? 0..<whole.height
+        // More rows than the scratch is laid out for (a whole-image run): bands of `passBandRows` output rows, one per
+        // worker, each running its row and column passes while its scratch is in cache (whole-map passes streamed the
+        // scratch through memory twice: a per-channel Gaussian spent most of its convolution time there). Banding
+        // never changes a value: each output adds the same products in the same order.
+        let bandLimit = min(bandRows ?? Self.passBandRows, whole.height)
+        if outputRows.count > bandLimit {
+            let starts = Array(Swift.stride(from: outputRows.lowerBound, to: outputRows.upperBound, by: bandLimit))
+            let source = SharedReads(base: planes), target = DisjointWrites(base: output)
+            parallelFor(starts.count, jobs: jobs) { b in
+                let band = starts[b]..<min(starts[b] + bandLimit, outputRows.upperBound)
+                self.runPasses(filter: f, channel: channel, planes: source.base,
+                               output: target.base + (band.lowerBound - outputRows.lowerBound) * whole.width, jobs: 1, kernels: kernels,
+                               rows: band, windowStart: windowStart)
+            }
+            return
+        }
         let out = Extent2D(height: outputRows.count, width: whole.width)
         let kh = filter.kernel.height, kw = filter.kernel.width, terms = plan.separable!.terms
         // Laid out for the plan's band (the column offsets use its term stride); this band may be shorter.
-        let layout = ScratchGeometry(filter: filter, bank: bank, outputRows: min(bandRows ?? whole.height, whole.height), outputWidth: whole.width)
+        let layout = ScratchGeometry(filter: filter, bank: bank, outputRows: bandLimit, outputWidth: whole.width)
         let scratch = ScratchGeometry(filter: filter, bank: bank, outputRows: out.height, outputWidth: whole.width)
         precondition(scratch.rows <= layout.rows, "a band longer than the plan's")
         let channels = channel.map { $0..<($0 + 1) } ?? 0..<filter.channels
