@@ -28,7 +28,7 @@ public struct RunFiles: Sendable, Equatable {
     package var gallerySpool: String { gallery + ".rows" }
 
     /// The folder (at the top of the output folder) that holds the gallery's thumbnails, mirroring the maps' paths:
-    /// the map `<path>.<ext>` has the thumbnail `index.thumbs/<path>.png` (`ApplySettings.thumbnailFiles`).
+    /// the map `<path>.<ext>` has the thumbnail `index.thumbs/<path>.png` (`OutputPaths.thumbnailFiles(key:)`).
     public static let thumbnailFolder = "index.thumbs"
 
     /// The file of gallery page `page` (from 1): page 1 is `gallery` itself, page `k` is `gallery` with `.page-k`
