@@ -292,9 +292,15 @@ public final class ApplyRun {
         return nil
     }
 
-    /// The width and height of the image file at `path` from its header, nil when it cannot be read.
+    /// The width and height of the PNG file at `path` (a thumbnail) from its first 64 bytes, nil when they cannot be
+    /// read: the gallery reads no more than that of each thumbnail.
     static func pictureSize(_ path: String) -> Extent2D? {
-        guard let bytes = try? ImageCodec.readFile(path, limit: 1 << 24), let header = ImageCodec.header(of: bytes) else { return nil }
+        let fd = FileSystem.openDescriptor(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var bytes = [UInt8](repeating: 0, count: 64)
+        let n = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress!, $0.count, 0) }
+        guard n > 0, let header = ImageCodec.header(of: Array(bytes[0..<n])) else { return nil }
         return header.extent
     }
 
