@@ -58,6 +58,17 @@ public enum Preprocess: Sendable, Equatable {
         }
     }
 
+    /// The mode's name (`scale/offset` for `affine`), for messages.
+    public var summaryName: String {
+        switch self {
+        case .none: "none"
+        case .caffe: "caffe"
+        case .tf: "tf"
+        case .torch: "torch"
+        case .affine: "scale/offset"
+        }
+    }
+
     /// A canonical text for fingerprints: every number as the hex of its 32-bit pattern.
     public var canonicalText: String {
         switch self {
