@@ -2,6 +2,11 @@ extension Network {
     /// Total parameters as Keras `model.count_params()` counts them (the sum of `NetworkLayer.parameterCount`).
     public var parameterCount: Int { layers.reduce(0) { $0 + $1.parameterCount } }
 
+    /// The names of the convolution layers, in order.
+    public var convolutionLayerNames: [String] {
+        layers.compactMap { if case .convolution = $0.kind { $0.name } else { nil } }
+    }
+
     /// A Keras `model.summary()`-style table: every layer with its type, settings, output shape (H×W×C; `?×?×C`
     /// without an input size) and parameters as Keras counts them, then the total.
     /// - Parameter input: the image's height and width, for the output sizes; nil shows only channels.

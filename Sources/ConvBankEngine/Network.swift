@@ -319,6 +319,20 @@ public struct Network: Sendable, Equatable {
         return sizes
     }
 
+    /// What layer `index` reads on `image`: the preprocessed image for the first layer, else the output of the
+    /// layer before it.
+    /// - Parameters:
+    ///   - index: a layer index.
+    ///   - image: the image adapted to `channels`, not yet preprocessed.
+    ///   - jobs: threads for convolutions; never changes the result.
+    ///   - kernels: which compiled convolution kernels run; never changes the result.
+    /// - Throws: `NetworkError.layer` naming a layer before it that cannot run on its input's size.
+    /// - Complexity: the layers before `index`.
+    public func input(ofLayer index: Int, image: Tensor, jobs: Int = 1, kernels: KernelLevel = .best) throws(NetworkError) -> Tensor {
+        guard index > 0 else { return preprocess.apply(to: image) }
+        return try run(image, keep: [index - 1], jobs: jobs, kernels: kernels)[index - 1]!
+    }
+
     /// Runs the network on `image` and returns the outputs of the layers in `keep` (every layer's output is
     /// computed up to the last kept one; only the kept ones are held).
     /// - Parameters:

@@ -158,4 +158,26 @@ struct NetworkCLITests {
             }
         }
     }
+
+    /// `explain --layer`: the deeper layer's pixel from the previous layer's output, equal to Keras's map value.
+    @Test func explainLayerMatchesKeras() throws {
+        let r = try CLI.run(["explain", "--bank", Self.bank("net_a.json"), Self.input, "--layer", "conv2", "--at", "1,2", "--filter", "f3"])
+        #expect(r.status == 0, "\(r)")
+        #expect(r.stdout.contains("its input is 5×6 (W×H), 6 channels"), "\(r.stdout)")
+        let expected = try Float32NPY(contentsOf: Self.folder.appendingPathComponent("net_a_conv2.npy"))
+        let value = expected.values[(2 * 3 + 1) * 4 + 3]
+        let line = r.stdout.split(separator: "\n").first { $0.hasPrefix("after linear: ") }
+        let printed = line.flatMap { Float($0.dropFirst("after linear: ".count)) }
+        #expect(printed.map { abs($0 - value) <= 1e-4 * max(abs(value), 1) } == true, "\(line ?? "no line") vs Keras \(value)")
+    }
+
+    @Test(arguments: [
+        (["--layer", "pool1"], "is a MaxPooling2D layer"),
+        ([], "is a network: add --layer NAME (one of its convolution layers: conv1, conv2)"),
+        (["--layer", "nope"], "--layer: no layer named 'nope'"),
+    ])
+    func explainRefusals(_ extra: [String], _ message: String) throws {
+        let r = try CLI.run(["explain", "--bank", Self.bank("net_a.json"), Self.input, "--at", "0,0"] + extra)
+        #expect(r.status == 64 && r.stderr.contains(message), "\(r)")
+    }
 }
