@@ -180,4 +180,21 @@ struct NetworkCLITests {
         let r = try CLI.run(["explain", "--bank", Self.bank("net_a.json"), Self.input, "--at", "0,0"] + extra)
         #expect(r.status == 64 && r.stderr.contains(message), "\(r)")
     }
+
+    /// Hostile sizes: a `same` pool of 999,999,999 runs (one window of real pixels), a `valid` one that cannot fit is
+    /// one error line naming the layer (exit 1 for apply, the input named), never a crash or a huge allocation.
+    @Test func hugePoolingWindows() throws {
+        try withTemporaryFolder { dir in
+            let net = try dir.write("huge.json", text: #"{"layers": [{"name": "c", "filters": [{"weights": [[1]]}]}, {"name": "big", "pool": "max", "size": 999999999, "padding": "same"}, {"name": "big2", "pool": "average", "size": [999999999, 3], "stride": 999999999}]}"#)
+            // Up to "big" only (the network runs to the last layer written): one 1×1 window of real pixels.
+            var r = try CLI.run(["apply", Self.input, "--bank", net.path, "-o", dir.file("out").path, "--format", "npy", "--layers", "big"])
+            #expect(r.status == 0, "\(r)")
+            #expect(try Float32NPY(contentsOf: dir.file("out/input/big/f0.npy")).shape == [1, 1])
+            r = try CLI.run(["apply", Self.input, "--bank", net.path, "-o", dir.file("out2").path, "--format", "npy"])
+            #expect(r.status == 1 && r.stderr.contains("input.png': layer 'big2': "), "\(r)")
+            #expect(r.peakKiB < 200_000)
+            let s = try CLI.run(["summary", "--bank", net.path, "--input-size", "13,11"])
+            #expect(s.status == 1 && s.stderr.contains("layer 'big2'"), "\(s)")
+        }
+    }
 }
