@@ -3,6 +3,7 @@ import Foundation
 import Testing
 @testable import ConvBankEngine
 @testable import ConvBankImageIO
+@testable import ConvBankBatch
 
 /// Networks (`{"name", "preprocess", "layers"}`) against real Keras 3 models made by
 /// `scripts/make_network_goldens.py` and committed under `Fixtures/networks/`: every layer's maps, the
@@ -171,5 +172,26 @@ import Testing
         #expect(Network.isNetworkJSON(Array(#"{"layers": []}"#.utf8)))
         #expect(!Network.isNetworkJSON(Array(#"{"filters": []}"#.utf8)))
         #expect(!Network.isNetworkJSON(Array("not json".utf8)))
+    }
+}
+
+/// The memory estimate of a network run counts every layer's output: writing every layer holds them all.
+@Suite struct NetworkMemoryTests {
+    @Test func estimateCountsEveryKeptLayer() throws {
+        let network = try NetworkTests.load("net_a.json")
+        let bytes = try Fixtures.bytes(NetworkTests.folder.appendingPathComponent("input.png"))
+        let header = try #require(ImageCodec.header(of: bytes))
+        var settings = ApplySettings()
+        settings.format = .npy
+        settings.network = NetworkSelection(network: network)
+        let last = try settings.memoryNeeded(bank: settings.network!.standInBank, header: header, fileBytes: bytes.count)
+        settings.network = NetworkSelection(network: network, layers: Array(network.layers.indices))
+        let all = try settings.memoryNeeded(bank: settings.network!.standInBank, header: header, fileBytes: bytes.count)
+        // Kept outputs (all but the last layer's) are held and split into planes: at least twice their floats more.
+        let sizes = try network.outputExtents(input: header.extent), counts = network.channelCounts
+        let earlier = (0..<(network.layers.count - 1)).reduce(0) { $0 + sizes[$1].height * sizes[$1].width * counts[$1 + 1] * 4 }
+        #expect(all - last >= 2 * earlier, "all \(all), last \(last), earlier layers \(earlier)")
+        // At least the input's floats and the first convolution's output.
+        #expect(last >= header.extent.height * header.extent.width * (3 + 6) * 4)
     }
 }
