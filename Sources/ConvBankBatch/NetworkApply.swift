@@ -78,31 +78,32 @@ public struct NetworkSelection: Sendable, Equatable {
         }
     }
 
-    /// Bytes a run needs at its peak on an image of `extent`: every layer's output while the next is made (the kept
-    /// ones all held), the largest convolution plan (padded input, maps), the preprocessed copy, and the kept maps
-    /// split into planes for writing.
+    /// Bytes a run needs at its peak on an image of `extent`: the preprocessed copy of the input, then the larger of
+    /// the peak while the layers run — for each layer, the outputs kept so far plus its step (its input and its
+    /// convolution plan, `ConvolutionPlan.memoryBytes`: padded input and maps; or its input and output) — and the peak
+    /// at the end, the kept outputs and their maps split into planes for writing.
     /// - Throws: `NetworkError` when a layer does not fit the size.
     func memoryBytes(input extent: Extent2D) throws(NetworkError) -> Int {
         let sizes = try network.outputExtents(input: extent)
         let counts = network.channelCounts
         let float = MemoryLayout<Float>.stride
-        var kept = Saturating(0), largestStep = Saturating(0), largestPlan = 0
-        var previous = Saturating(extent.height) * (extent.width * counts[0] * float)
-        for (k, layer) in network.layers.enumerated() {
+        let last = keep.max() ?? network.layers.count - 1
+        var kept = Saturating(0), running = Saturating(0)
+        let image = Saturating(extent.height) * (extent.width * counts[0] * float)
+        var previous = image
+        for (k, layer) in network.layers.enumerated() where k <= last {
             let output = Saturating(sizes[k].height) * (sizes[k].width * counts[k + 1] * float)
-            if keep.contains(k) { kept = kept + output.value }
-            largestStep = Saturating(max(largestStep.value, (previous + output.value).value))
+            var step = previous + output.value
             if case .convolution(let bank) = layer.kind {
-                let input = k == 0 ? extent : sizes[k - 1]
-                do { largestPlan = max(largestPlan, try ConvolutionPlan(bank: bank, input: input).memoryBytes) } catch {
+                do { step = previous + (try ConvolutionPlan(bank: bank, input: k == 0 ? extent : sizes[k - 1]).memoryBytes) } catch {
                     throw .layer(layer.name, error)
                 }
             }
+            running = Saturating(max(running.value, (kept + step.value).value))
+            if keep.contains(k) { kept = kept + output.value }
             previous = output
         }
-        // The preprocessed copy of the input, each step's input and output, the plan, the kept outputs and their planes.
-        let input = Saturating(extent.height) * (extent.width * counts[0] * float)
-        return (input + largestStep.value + largestPlan + kept.value + kept.value).value
+        return (image + max(running.value, (kept + kept.value).value)).value
     }
 
     /// The canonical lines of the network for resume fingerprints: every layer's kind and settings, every weight as
