@@ -225,9 +225,7 @@ public struct NetworkLayer: Sendable, Equatable {
     public func run(_ input: Tensor, jobs: Int = 1, kernels: KernelLevel = .best) throws(ConvolutionError) -> Tensor {
         switch kind {
         case .convolution(let bank):
-            let plan = try ConvolutionPlan(bank: bank, input: input.extent)
-            let maps = plan.run(input, jobs: jobs, kernels: kernels)
-            return Tensor(stacking: maps)
+            return try ConvolutionPlan(bank: bank, input: input.extent).runStacked(input, jobs: jobs, kernels: kernels)
         case .pooling(let pool):
             return try pool.run(input)
         case .batchNorm(let bn):
