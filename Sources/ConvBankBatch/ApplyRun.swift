@@ -111,6 +111,20 @@ public final class ApplyRun {
         if settings.layout == .flat, let inside = Self.inputInside(output, inputs: inputs) {
             throw .usage("--layout flat: the input '\(FileSystem.display(inside))' is inside --output '\(FileSystem.display(output))', where an output could replace an input; choose an output folder outside the inputs")
         }
+        if let network = settings.network {
+            guard !settings.perChannel else {
+                throw .usage("--per-channel runs a bank's one-channel filters on each colour channel; it does not apply to network '\(network.network.name)' (its first layer says how it reads the colour channels)")
+            }
+            guard !settings.partials else {
+                throw .usage("--partials takes a bank's maps apart; it does not apply to network '\(network.network.name)' (use --layers to write inner layers' maps)")
+            }
+            guard settings.preprocess == nil else {
+                throw .usage("a network carries its own \"preprocess\"; set it in the network file")
+            }
+        }
+        if let needed = settings.preprocessing(for: bank).requiredChannels, settings.network == nil, needed != bank.channels {
+            throw .usage("--preprocess \(settings.preprocessing(for: bank).summaryName) needs \(needed) channels, but bank '\(bank.name)' reads \(bank.channels)")
+        }
         if settings.perChannel {
             guard bank.isOneChannel else {
                 throw .usage("--per-channel runs each filter on every colour channel, so it needs a bank of one-channel filters; bank '\(bank.name)' has filters of \(bank.filters[0].channels) channel\(bank.filters[0].channels == 1 ? "" : "s")\(bank.groups > 1 ? " in \(bank.groups) groups" : "") (\(bank.channels) input channels)")

@@ -73,6 +73,12 @@ extension Convbank {
         @Flag(help: "Run every filter of a one-channel bank on each colour channel on its own (Keras DepthwiseConv2D, depth multiplier 1): each filter gives one colour result (gray stays gray, RGB and palette give RGB, alpha dropped), an RGB PNG or an npy of shape (H, W, C); minmax and symmetric take one range over the result's channels. Not with --partials.")
         var perChannel = false
 
+        @Option(help: ArgumentHelp("With a network file as --bank: write these layers' maps (layer names, comma-separated, or all) as DIR/<input path without extension>/<layer>/<map>.<ext> instead of the last layer's as DIR/<input path without extension>/<map>.<ext>. Maps of layers that are not banks are named f0, f1, … by channel.", valueName: "a,b,…|all"))
+        var layers: String?
+
+        @Option(help: ArgumentHelp("Preprocess the image before the bank or network sees it, before any padding, as Keras imagenet_utils.preprocess_input: none; caffe (RGB→BGR, minus 103.939, 116.779, 123.68); tf (x/127.5 − 1); torch (x/255, minus 0.485, 0.456, 0.406, divided by 0.229, 0.224, 0.225). Overrides the file's \"preprocess\".", valueName: "none|caffe|tf|torch"))
+        var preprocess: String?
+
         @Flag(help: "Redo every input, even those whose outputs are complete and come from the same input bytes and settings.")
         var force = false
 
@@ -91,6 +97,22 @@ extension Convbank {
                 }
                 guard (1...100).contains(quality) else { throw ValidationError("--quality must be 1…100 (got \(quality)).") }
             }
+            if let preprocess, Preprocess(name: preprocess) == nil {
+                throw ValidationError("--preprocess must be one of \(Preprocess.modeNames.joined(separator: ", ")) (got '\(preprocess)').")
+            }
+        }
+
+        /// The network run when `--bank` is a network file (with `--preprocess` and `--layers` applied), else nil.
+        func networkSelection() throws -> NetworkSelection? {
+            guard var network = try bankOptions.loadNetwork() else { return nil }
+            if let preprocess, let mode = Preprocess(name: preprocess) {
+                if let needed = mode.requiredChannels, needed != network.channels {
+                    throw CLIError.usage("--preprocess \(preprocess) needs \(needed) channels, but network '\(network.name)' reads \(network.channels)")
+                }
+                network.preprocess = mode
+            }
+            guard let layers else { return NetworkSelection(network: network) }
+            do { return try NetworkSelection(network: network, layerList: layers) } catch { throw CLIError.usage(error.description) }
         }
 
         func run() throws {
@@ -107,14 +129,23 @@ extension Convbank {
             settings.partials = partials
             settings.layout = layout
             settings.perChannel = perChannel
+            let bank: FilterBank
+            if let selection = try networkSelection() {
+                settings.network = selection
+                bank = selection.standInBank
+            } else {
+                if layers != nil { throw CLIError.usage("--layers picks layers of a network file; '\(bankOptions.bank)' is a bank") }
+                bank = try bankOptions.load()
+                settings.preprocess = preprocess.flatMap(Preprocess.init(name:))
+            }
             // Arguments keep their exact bytes (a name that is not UTF-8 included): the output folder too.
             let arguments = FileSystem.commandLineArguments(self.inputs + [self.output])
             let run: ApplyRun
             do {
-                run = try ApplyRun(bank: try bankOptions.load(), settings: settings, inputs: Array(arguments.dropLast()), output: arguments.last!,
+                run = try ApplyRun(bank: bank, settings: settings, inputs: Array(arguments.dropLast()), output: arguments.last!,
                                    shard: shard, environment: ProcessInfo.processInfo.environment, force: force, statistics: stats, gallery: gallery,
                                    galleryPageSize: galleryPageSize)
-            } catch let error as ApplyRun.SetupError {
+            } catch {
                 switch error {
                 case .usage(let text): throw CLIError.usage(text)
                 case .failure(let text): throw CLIError.failure(text)

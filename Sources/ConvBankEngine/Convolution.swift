@@ -89,6 +89,23 @@ extension ConvolutionPlan {
         }
     }
 
+    /// Runs the plan on `image` and returns every filter's map as one channel of a single tensor, written in place
+    /// (no copy): the input of a network's next layer. The maps equal `run`'s bit for bit.
+    /// - Parameters:
+    ///   - image: the input, of the size and channel count the plan was made for.
+    ///   - jobs: threads working on the image (row bands); never changes the result.
+    ///   - kernels: which compiled kernels to use; never changes the result.
+    /// - Precondition: every filter's map has one size (`same` padding, or one kernel size).
+    /// - Complexity: O(H_out · W_out · C · k_h · k_w) multiply-adds per filter.
+    public func runStacked(_ image: Tensor, jobs: Int = 1, kernels: KernelLevel = .best) -> Tensor {
+        let output = filters[0].geometry.output
+        precondition(filters.allSatisfy { $0.geometry.output == output }, "maps of different sizes cannot be stacked")
+        let plane = output.height * output.width
+        var storages = [Self.uninitializedMap(Extent2D(height: output.height * filters.count, width: output.width))]
+        runMaps(image, into: &storages, places: filters.indices.map { (array: 0, offset: $0 * plane) }, jobs: jobs, kernels: kernels)
+        return Tensor(height: output.height, width: output.width, channels: filters.count, storage: storages[0])
+    }
+
     /// Runs a per-channel plan — one made for `bank.perChannel(channels: C)` (`FilterBank.perChannel(channels:)`), or
     /// any depthwise bank whose filters read one channel each, filter `c · F + f` reading channel `c` — and gathers
     /// the maps by filter: result `f` is a `C`-channel tensor whose channel `c` is the map of filter `c · F + f`, i.e.
