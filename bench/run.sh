@@ -36,11 +36,11 @@ PY
 
 run() {  # name bank [extra args]: median wall of RUNS runs, MP/s, peak RSS
   local name=$1 bank=$2; shift 2
-  local walls=() rss=0
+  local walls=() rss=0 input=${RUN_INPUT:-$PHOTOS} mp=${RUN_MP:-$mp}
   for _ in $(seq "$RUNS"); do
     rm -rf "$OUT_BASE"
     local t
-    t=$( { /usr/bin/time -f "%e %M" "$BIN" apply "$PHOTOS" --bank "$bank" --output "$OUT_BASE" -q "$@" >/dev/null; } 2>&1 | tail -1 )
+    t=$( { /usr/bin/time -f "%e %M" "$BIN" apply "$input" --bank "$bank" --output "$OUT_BASE" -q "$@" >/dev/null; } 2>&1 | tail -1 )
     walls+=("${t% *}")
     [ "${t#* }" -gt "$rss" ] && rss=${t#* }
   done
@@ -58,3 +58,15 @@ run W2 bench/banks/w2.json
 run W2dense bench/banks/w2.json
 run W3 bench/banks/w3.json --format npy
 run W4 gaussian:sigma=2 --per-channel --format jpeg --quality 90
+# W5: VGG16 block 1 as a network (bench/banks/w5.json) on 224×224 tiles of the photos, as `anchors.py onnx W5`.
+# Tiles from W5_TILES, or cut by ../shared/bench/anchors.py tiles with W5_PYTHON (default python3; it needs OpenCV,
+# e.g. the anchors' venv); skipped when neither is there.
+TILES=${W5_TILES:-}
+if [ -z "$TILES" ] && "${W5_PYTHON:-python3}" ../shared/bench/anchors.py tiles "$PHOTOS" "$OUT_BASE-tiles" >/dev/null 2>&1; then TILES=$OUT_BASE-tiles; fi
+if [ -n "$TILES" ] && [ -d "$TILES" ]; then
+  tiles_mp=$(find "$TILES" -name '*.png' | wc -l | awk '{print $1 * 224 * 224 / 1e6}')
+  RUN_INPUT=$TILES RUN_MP=$tiles_mp run W5 bench/banks/w5.json --format npy
+else
+  echo "W5-skipped no tiles (set W5_TILES, or W5_PYTHON to a Python with OpenCV for ../shared/bench/anchors.py tiles)"
+fi
+rm -rf "$OUT_BASE-tiles"

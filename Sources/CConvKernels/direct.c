@@ -34,15 +34,51 @@ typedef int32_t mask_lanes __attribute__((vector_size(64)));
  * accumulators are registers, and the vector code takes the entry point's target features. It takes no vector
  * arguments (a vector argument's ABI would depend on those features). */
 static inline __attribute__((always_inline)) void direct_rows(const cck_direct_job *job, ptrdiff_t y0, ptrdiff_t y1, const int B,
-                                                              const int S) {
+                                                              const int S, const int G) {
     const float *const input = job->input;
     const ptrdiff_t *const offsets = job->tap_offsets;
     const ptrdiff_t taps = job->taps_per_channel, channels = job->channels, channel_stride = job->channel_stride;
     const ptrdiff_t width = job->out_width, filters = job->filters;
     const int relu = job->activation == CCK_ACTIVATION_RELU;
+    /* One filter (B = 1: low-rank row and column passes, partial maps): its tap sum is one chain of dependent adds
+     * per 16 pixels, so G neighbouring groups run together, each with its own accumulators (measured: the passes of a
+     * 13×13 Gaussian were bound by that chain's latency). Each lane still adds its taps in the same order. G is 1
+     * for wider blocks (their S filters are the independent chains). */
     for (ptrdiff_t y = y0; y < y1; y++) {
         const ptrdiff_t row_base = job->origin + y * job->row_step;
-        for (ptrdiff_t x0 = 0; x0 < width; x0 += LANES) {
+        ptrdiff_t start = 0;
+        if (G > 1) {
+            for (; start + G * LANES <= width; start += G * LANES) {
+                lanes total[4];
+                for (ptrdiff_t c = 0; c < channels; c++) {
+                    lanes partial[4];
+                    for (int g = 0; g < G; g++) partial[g] = (lanes){0};
+                    const float *const channel_base = input + (c * channel_stride + row_base + start);
+                    const float *const weights = job->weights + c * taps;
+                    for (ptrdiff_t t = 0; t < taps; t++) {
+                        const float *const source = channel_base + offsets[t];
+                        const float w = weights[t];
+                        for (int g = 0; g < G; g++) {
+                            lanes v;
+                            memcpy(&v, source + g * LANES, sizeof v);
+                            partial[g] = partial[g] + v * w;
+                        }
+                    }
+                    if (c == 0) {
+                        for (int g = 0; g < G; g++) total[g] = partial[g];
+                    } else {
+                        for (int g = 0; g < G; g++) total[g] = total[g] + partial[g];
+                    }
+                }
+                const ptrdiff_t at = y * job->out_stride + start;
+                for (int g = 0; g < G; g++) {
+                    lanes r = total[g] + job->biases[0];
+                    if (relu) r = (lanes)((mask_lanes)r & (r > 0)); /* x > 0 ? x : +0 (NaN and -0 → +0) */
+                    memcpy(job->outputs[0] + at + g * LANES, &r, sizeof r);
+                }
+            }
+        }
+        for (ptrdiff_t x0 = start; x0 < width; x0 += LANES) {
             const ptrdiff_t count = width - x0 < LANES ? width - x0 : LANES;
             for (int first = 0; first < B; first += S) {
                 if (first >= filters) break;
@@ -96,20 +132,20 @@ static inline __attribute__((always_inline)) void direct_rows(const cck_direct_j
 }
 
 /* One entry point per level: the block width picks B, the level picks S (at most B). */
-#define DEFINE_ENTRY(name, attributes, S)                                                                     \
+#define DEFINE_ENTRY(name, attributes, S, G)                                                                  \
     attributes void name(cck_direct_job job, ptrdiff_t first_row, ptrdiff_t end_row, ptrdiff_t block_width) { \
         switch (block_width) {                                                                                \
-        case 8: direct_rows(&job, first_row, end_row, 8, S); break;                                           \
-        case 4: direct_rows(&job, first_row, end_row, 4, (S) < 4 ? (S) : 4); break;                           \
-        default: direct_rows(&job, first_row, end_row, 1, 1); break;                                          \
+        case 8: direct_rows(&job, first_row, end_row, 8, S, 1); break;                                        \
+        case 4: direct_rows(&job, first_row, end_row, 4, (S) < 4 ? (S) : 4, 1); break;                        \
+        default: direct_rows(&job, first_row, end_row, 1, 1, G); break;                                      \
         }                                                                                                     \
     }
 
-DEFINE_ENTRY(cck_direct_portable, , 2)
+DEFINE_ENTRY(cck_direct_portable, , 2, 1)
 
 #if defined(__x86_64__)
-DEFINE_ENTRY(cck_direct_avx2, __attribute__((target("avx2,fma,bmi2"))), 4)
-DEFINE_ENTRY(cck_direct_avx512, __attribute__((target("avx2,fma,bmi2,avx512f,avx512bw,avx512cd,avx512dq,avx512vl"))), 8)
+DEFINE_ENTRY(cck_direct_avx2, __attribute__((target("avx2,fma,bmi2"))), 4, 2)
+DEFINE_ENTRY(cck_direct_avx512, __attribute__((target("avx2,fma,bmi2,avx512f,avx512bw,avx512cd,avx512dq,avx512vl"))), 8, 4)
 #else
 /* Other architectures have one copy; the level probe never picks the others there. */
 void cck_direct_avx2(cck_direct_job job, ptrdiff_t first_row, ptrdiff_t end_row, ptrdiff_t block_width) {

@@ -28,6 +28,10 @@ public struct ApplySettings: Sendable {
     public var sheet: Colormap?
     /// Also write each filter's per-channel partial maps, `DIR/<key>/<filter>.c<k>.<ext>`.
     public var partials = false
+    /// Also write a thumbnail of each map for the gallery (`Thumbnail`): `OutputPaths.thumbnailFiles(key:)`. Made
+    /// from the maps in memory (whole, or band by band as they stream); they change no map, so they are not part of
+    /// `canonicalEncoding`.
+    public var thumbnails = false
     /// How each input's files are placed under the output folder (`OutputPaths` has the rule; default `tree`).
     public var layout: OutputLayout = .tree
     /// Run every filter of a one-channel bank on each colour channel of the image on its own (Keras
@@ -36,6 +40,15 @@ public struct ApplySettings: Sendable {
     /// written as an RGB (or gray) image, or `npy` of shape `(H, W, C)`. The bank must read one channel
     /// (`FilterBank.isOneChannel`); no partial maps (there is no channel sum). See `colourChannels(of:)`.
     public var perChannel = false
+    /// Run this network instead of convolving with the bank (which is then the selection's `standInBank`, naming
+    /// the maps); nil for a bank run.
+    public var network: NetworkSelection?
+    /// Overrides the bank's own preprocessing (`FilterBank.preprocess`; `apply --preprocess`); nil keeps it. A
+    /// network's preprocessing is set in the network itself.
+    public var preprocess: Preprocess?
+
+    /// The preprocessing applied to the image before `bank` sees it: `preprocess`, else the bank's own.
+    public func preprocessing(for bank: FilterBank) -> Preprocess { preprocess ?? bank.preprocess }
 
     /// The file names of an input's maps (the bank's `outputNames`), then (with `partials`) each filter's partial
     /// maps, `<name>.<ext>`: what a `tree` layout writes inside the input's folder.
@@ -56,7 +69,9 @@ public struct ApplySettings: Sendable {
 
     /// Whether inputs of `bank` run as a stream (`streamsMaps`): not when the bank combines its maps
     /// (`FilterBank.combinations`), which is done on whole maps.
-    public func streamsMaps(bank: FilterBank) -> Bool { streamsMaps && bank.combinations.isEmpty }
+    public func streamsMaps(bank: FilterBank) -> Bool {
+        streamsMaps && bank.combinations.isEmpty && network == nil && preprocessing(for: bank) == .none
+    }
 
     /// The tool's defaults: 8-bit PNG, `clamp`, one thread, no sheet, no partial maps, not per channel.
     public init() {}
@@ -116,6 +131,8 @@ extension ApplySettings {
         if layout != .tree { lines.append("layout \(layout.rawValue)") }
         // Only when set, so that the records of runs without it keep their fingerprints.
         if perChannel { lines.append("per_channel true") }
+        if network == nil, preprocessing(for: bank) != .none { lines.append("preprocess \(preprocessing(for: bank).canonicalText)") }
+        if let network { lines += network.canonicalLines }
         return lines.joined(separator: "\n") + "\n"
     }
 
@@ -134,6 +151,18 @@ extension ApplySettings {
         total = total + pixels * (header.channels * MemoryLayout<Float>.stride * (header.format == .jpeg || header.format == .tiff ? 2 : 1))
         let runBank = try runBank(bank, imageChannels: header.channels)
         if header.channels != runBank.channels { total = total + pixels * (runBank.channels * MemoryLayout<Float>.stride) }
+        if let network {
+            // Every layer's output counted (`NetworkSelection.memoryBytes`), then each encoder worker's buffers and
+            // the sheet; a layer that does not fit is reported when the network runs.
+            guard let bytes = try? network.memoryBytes(input: header.extent) else { return total.value }
+            total = total + bytes
+            let extents = network.mapExtents(input: header.extent) ?? []
+            let largest = extents.map { $0.height * $0.width }.max() ?? 0
+            total = total + Saturating(MapEncoder.peakBytes(format: format, values: largest, channels: 1)) * min(max(jobs, 1), bank.filters.count)
+            if sheet != nil { total = total + ContactSheet.memoryBytes(input: header.extent, maps: extents) }
+            return total.value
+        }
+        if preprocessing(for: bank) != .none { total = total + pixels * (runBank.channels * MemoryLayout<Float>.stride) }
         let plan = try ConvolutionPlan(bank: runBank, input: header.extent)
         total = total + plan.memoryBytes
         // A per-channel result holds all its channels' maps at once.
@@ -162,6 +191,11 @@ extension ApplySettings {
         }
         if sheet != nil {
             total = total + ContactSheet.memoryBytes(input: header.extent, maps: plan.filters.map(\.geometry.output)) * mapChannels
+        }
+        if thumbnails {
+            // One thumbnail per encoder worker at a time (a colour result's three planes together).
+            let largest = plan.filters.map { Thumbnail.memoryBytes(map: $0.geometry.output, channels: mapChannels) }.max() ?? 0
+            total = total + Saturating(largest) * min(max(jobs, 1), bank.filters.count)
         }
         return total.value
     }
@@ -250,19 +284,31 @@ public func applyBank(_ bank: FilterBank, to item: InputItem, outputRoot: String
             result.seconds = (decodeSeconds, clock.lap(), 0)
             return result
         }
-        let plan: ConvolutionPlan
-        do { plan = try ConvolutionPlan(bank: runBank, input: image.extent) } catch { throw InputError.convolution(path: item.path, error) }
-        let maps = bank.outputMaps(settings.perChannel ? plan.runPerChannel(image, jobs: settings.jobs, kernels: settings.kernels)
-            : plan.run(image, jobs: settings.jobs, kernels: settings.kernels))
+        let maps: [Tensor]
+        var plan: ConvolutionPlan?
+        var input = image
+        if let network = settings.network {
+            do { maps = try network.maps(of: image, jobs: settings.jobs, kernels: settings.kernels) } catch {
+                throw InputError.network(path: item.path, error)
+            }
+        } else {
+            // Preprocessing (`caffe`, `tf`, …) on the image adapted to the bank, before any padding.
+            input = settings.preprocessing(for: bank).apply(to: image)
+            let made: ConvolutionPlan
+            do { made = try ConvolutionPlan(bank: runBank, input: input.extent) } catch { throw InputError.convolution(path: item.path, error) }
+            plan = made
+            maps = bank.outputMaps(settings.perChannel ? made.runPerChannel(input, jobs: settings.jobs, kernels: settings.kernels)
+                : made.run(input, jobs: settings.jobs, kernels: settings.kernels))
+        }
         let convolveSeconds = clock.lap()
         let statistics = ResultSlots<MapStatistics>(count: maps.count)
         parallelFor(maps.count, jobs: settings.jobs) { f in statistics.set(f, MapStatistics(maps[f].storage)) }
         // `files` lists the maps, then the partial maps filter by filter, then the sheet.
         var next = maps.count
         try writeMaps(maps, to: Array(files[0..<next]), settings: settings)
-        if settings.partials && !settings.perChannel {  // ApplyRun refuses partials with perChannel
+        if settings.partials && !settings.perChannel, let plan {  // ApplyRun refuses partials with perChannel or a network
             for f in bank.filters.indices {
-                let partialMaps = plan.partialMaps(of: f, in: image, jobs: settings.jobs, kernels: settings.kernels)
+                let partialMaps = plan.partialMaps(of: f, in: input, jobs: settings.jobs, kernels: settings.kernels)
                 try writeMaps(partialMaps, to: Array(files[next..<(next + partialMaps.count)]), settings: settings)
                 next += partialMaps.count
             }
@@ -277,6 +323,10 @@ public func applyBank(_ bank: FilterBank, to item: InputItem, outputRoot: String
                 if e.path.isEmpty { e.path = sheetPath }
                 throw InputError.codec(e)
             }
+        }
+        if settings.thumbnails {
+            let thumbnailPaths = paths.thumbnailFiles(key: item.key).map { (outputRoot as NSString).appendingPathComponent($0) }
+            try writeThumbnails(maps, to: thumbnailPaths, settings: settings)
         }
         let mapStatistics = statistics.values.compactMap { $0 }
         var result = ApplyResult(item: item, outputs: Array(files[0..<next]), pixels: image.height * image.width,
@@ -312,18 +362,35 @@ private func writeMaps(_ maps: [Tensor], to paths: [String], settings: ApplySett
     if let first = failures.values.compactMap({ $0 }).first { throw .codec(first) }
 }
 
+/// Writes the thumbnail of `maps[k]` (`Thumbnail`) atomically to `paths[k]`, on the settings' workers.
+/// - Throws: the first failure, naming its file.
+private func writeThumbnails(_ maps: [Tensor], to paths: [String], settings: ApplySettings) throws(InputError) {
+    let failures = ResultSlots<ImageCodecError>(count: maps.count)
+    parallelFor(maps.count, jobs: settings.jobs) { k in
+        do throws(ImageCodecError) { try AtomicFile.write(try Thumbnail.pngBytes(of: maps[k]), to: paths[k]) } catch {
+            var e = error
+            if e.path.isEmpty { e.path = paths[k] }
+            failures.set(k, e)
+        }
+    }
+    if let first = failures.values.compactMap({ $0 }).first { throw .codec(first) }
+}
+
 /// Why one input failed.
 public enum InputError: Error, Sendable, CustomStringConvertible {
     /// The file could not be read or decoded, or an output could not be written.
     case codec(ImageCodecError)
     /// The bank cannot run on the image at `path` (channels, geometry, or over the memory budget).
     case convolution(path: String, ConvolutionError)
+    /// A layer of the network cannot run on the image at `path` (its input is too small for a kernel or window).
+    case network(path: String, NetworkError)
 
     /// The codec error's own message, or `cannot filter 'PATH': REASON`.
     public var description: String {
         switch self {
         case .codec(let e): e.description
         case let .convolution(path, e): "cannot filter '\(path)': \(e)"
+        case let .network(path, e): "cannot filter '\(path)': \(e)"
         }
     }
 }

@@ -75,8 +75,10 @@ public final class ApplyRun {
     public let shardSource: String?
     /// Whether to redo inputs whose outputs are complete.
     public let force: Bool
-    /// Whether to write `stats.csv`; whether to write the gallery `index.html`.
+    /// Whether to write `stats.csv`; whether to write the gallery `index.html` (and its thumbnails).
     public let statistics: Bool, gallery: Bool
+    /// How many inputs each gallery page shows (`Gallery.defaultPageSize` unless told).
+    public let galleryPageSize: Int
     /// The names of this run's own files (shard-suffixed when sharded).
     public let runFiles: RunFiles
 
@@ -90,12 +92,16 @@ public final class ApplyRun {
     ///   - environment: the variables a job scheduler sets (`ProcessInfo.processInfo.environment`); empty: none.
     ///   - force: redo inputs whose outputs are complete and come from the same bytes and settings.
     ///   - statistics: write `stats.csv` (shard-suffixed when sharded).
-    ///   - gallery: write `index.html` (needs `png`, `png16`, `jpeg` or `webp` maps).
+    ///   - gallery: write `index.html` (paged beyond `galleryPageSize` inputs) and a thumbnail of every map
+    ///     (`ApplySettings.thumbnails` is set), whatever the maps' format.
+    ///   - galleryPageSize: inputs per gallery page (at least 1).
     /// - Throws: `SetupError.usage` when the output is an input folder, partial maps would overwrite a map, the
     ///   settings ask for `perChannel` with a bank of more than one channel or with `partials`, or the environment
     ///   names an impossible shard; `SetupError.failure` when the output folder cannot be created.
     public init(bank: FilterBank, settings: ApplySettings, inputs: [String], output: String, shard: Shard? = nil,
-                environment: [String: String] = [:], force: Bool = false, statistics: Bool = false, gallery: Bool = false) throws(SetupError) {
+                environment: [String: String] = [:], force: Bool = false, statistics: Bool = false, gallery: Bool = false,
+                galleryPageSize: Int = Gallery.defaultPageSize) throws(SetupError) {
+        guard galleryPageSize > 0 else { throw .usage("the gallery's page size must be at least 1, not \(galleryPageSize)") }
         // The output folder is skipped by the walk; as an input folder itself it would leave nothing to process.
         if let same = inputs.first(where: { FileSystem.isSameFolder($0, output) }) {
             throw .usage("--output '\(FileSystem.display(output))' is the input folder '\(FileSystem.display(same))': nothing would be processed; choose another folder (a new folder inside the input is fine: the walk skips it)")
@@ -104,6 +110,20 @@ public final class ApplyRun {
         // replaced by an output (`out/a.png` → `out/a.png` with one png map).
         if settings.layout == .flat, let inside = Self.inputInside(output, inputs: inputs) {
             throw .usage("--layout flat: the input '\(FileSystem.display(inside))' is inside --output '\(FileSystem.display(output))', where an output could replace an input; choose an output folder outside the inputs")
+        }
+        if let network = settings.network {
+            guard !settings.perChannel else {
+                throw .usage("--per-channel runs a bank's one-channel filters on each colour channel; it does not apply to network '\(network.network.name)' (its first layer says how it reads the colour channels)")
+            }
+            guard !settings.partials else {
+                throw .usage("--partials takes a bank's maps apart; it does not apply to network '\(network.network.name)' (use --layers to write inner layers' maps)")
+            }
+            guard settings.preprocess == nil else {
+                throw .usage("a network carries its own \"preprocess\"; set it in the network file")
+            }
+        }
+        if let needed = settings.preprocessing(for: bank).requiredChannels, settings.network == nil, needed != bank.channels {
+            throw .usage("--preprocess \(settings.preprocessing(for: bank).summaryName) needs \(needed) channels, but bank '\(bank.name)' reads \(bank.channels)")
         }
         if settings.perChannel {
             guard bank.isOneChannel else {
@@ -134,6 +154,8 @@ public final class ApplyRun {
             }
         }
         self.bank = bank
+        var settings = settings
+        if gallery { settings.thumbnails = true }
         self.settings = settings
         self.inputs = inputs
         self.output = output
@@ -142,6 +164,7 @@ public final class ApplyRun {
         self.force = force
         self.statistics = statistics
         self.gallery = gallery
+        self.galleryPageSize = galleryPageSize
         self.runFiles = RunFiles(shard: chosen)
     }
 
@@ -188,6 +211,24 @@ public final class ApplyRun {
         statsFile?.append("input,filter,min,max,mean,std,zero_fraction\n")
         let gallerySpool = gallery ? opened(runFiles.gallerySpool) : nil
         var galleryInputs = 0, galleryFailed = 0
+        // Per gallery page: where its sections start in the spool, its first and last input.
+        var pageStarts: [Int] = [], pages: [Gallery.Page] = []
+        let runFiles = self.runFiles, pageSize = galleryPageSize, outputFolder = output
+        func addToGallery(_ row: Gallery.Row) {
+            guard let gallerySpool else { return }
+            galleryInputs += 1
+            var row = row
+            row.number = galleryInputs
+            if (galleryInputs - 1) % pageSize == 0 {
+                pageStarts.append(gallerySpool.count)
+                pages.append(Gallery.Page(file: runFiles.galleryPage(pages.count + 1), first: galleryInputs, last: galleryInputs,
+                                          firstTitle: row.title, lastTitle: row.title))
+            } else {
+                pages[pages.count - 1].last = galleryInputs
+                pages[pages.count - 1].lastTitle = row.title
+            }
+            gallerySpool.append(Gallery.section(row))
+        }
         var warnedClipping = false
         let settings = self.settings, bank = self.bank
         batch.run { report in
@@ -200,9 +241,8 @@ public final class ApplyRun {
             if let error = report.error { messages.append(Message(kind: .error, text: FileSystem.display(error))) }
             guard report.status != .failed else {
                 if gallery {
-                    galleryInputs += 1
                     galleryFailed += 1
-                    gallerySpool?.append(Gallery.section(Gallery.Row(title: report.item.path, maps: [], error: report.error)))
+                    addToGallery(Gallery.Row(title: report.item.path, maps: [], error: report.error))
                 }
                 return
             }
@@ -213,12 +253,13 @@ public final class ApplyRun {
                 }
             }
             if gallery {
-                let maps = zip(zip(bank.outputNames, paths.mapFiles(key: report.item.key)), report.statistics).map { named, s in
-                    Gallery.MapEntry(name: named.0, file: named.1, statistics: s)
+                let key = report.item.key
+                let maps = zip(zip(bank.outputNames, zip(paths.mapFiles(key: key), paths.thumbnailFiles(key: key))), report.statistics).map { named, s in
+                    let (name, (file, thumbnail)) = named
+                    return Gallery.MapEntry(name: name, file: file, statistics: s, thumbnail: thumbnail,
+                                            thumbnailSize: Self.pictureSize(FileSystem.join(outputFolder, thumbnail)))
                 }
-                galleryInputs += 1
-                gallerySpool?.append(Gallery.section(Gallery.Row(title: report.item.path,
-                                                                 sheet: settings.sheet != nil ? paths.sheetFile(key: report.item.key) : nil, maps: maps)))
+                addToGallery(Gallery.Row(title: report.item.path, sheet: settings.sheet != nil ? paths.sheetFile(key: key) : nil, maps: maps))
             }
             // Once per run: 8-bit clamping that clips most of a map hides it.
             if settings.format.maximumLevel == 255, settings.normalization == .clamp, !warnedClipping {
@@ -230,11 +271,20 @@ public final class ApplyRun {
                 }
             }
         }
-        if let gallerySpool, let page = opened(runFiles.gallery) {
-            page.append(Gallery.header(bankName: bank.name, inputs: galleryInputs, failed: galleryFailed))
-            gallerySpool.copy(to: page)
-            page.append(Gallery.footer)
-            do { try page.commit() } catch { fileError("\(error)") }
+        if let gallerySpool {
+            // The last page first and `index.html` last, so that the first page never links to a page not yet
+            // written; then the pages an earlier, longer run left beyond these.
+            if pages.isEmpty { pages = [Gallery.Page(file: runFiles.gallery, first: 0, last: 0, firstTitle: "", lastTitle: "")] }
+            pageStarts.append(gallerySpool.count)
+            for k in stride(from: pages.count, through: 1, by: -1) {
+                guard let page = opened(runFiles.galleryPage(k)) else { continue }
+                page.append(Gallery.header(bankName: bank.name, inputs: galleryInputs, failed: galleryFailed, page: k, pages: pages))
+                let start = pageStarts.count > k ? pageStarts[k - 1] : 0
+                gallerySpool.copy(to: page, start: start, length: pageStarts[min(k, pageStarts.count - 1)] - start)
+                page.append(Gallery.footer)
+                do { try page.commit() } catch { fileError("\(error)") }
+            }
+            runFiles.removeGalleryPages(beyond: pages.count, in: outputFolder)
         }
         gallerySpool?.abort()
         do { try statsFile?.commit() } catch { fileError("\(error)") }
@@ -254,6 +304,18 @@ public final class ApplyRun {
             if real.contains(where: { FileSystem.bytes(of: $0).starts(with: prefix) || $0 == root }) { return input }
         }
         return nil
+    }
+
+    /// The width and height of the PNG file at `path` (a thumbnail) from its first 64 bytes, nil when they cannot be
+    /// read: the gallery reads no more than that of each thumbnail.
+    static func pictureSize(_ path: String) -> Extent2D? {
+        let fd = FileSystem.openDescriptor(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var bytes = [UInt8](repeating: 0, count: 64)
+        let n = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress!, $0.count, 0) }
+        guard n > 0, let header = ImageCodec.header(of: Array(bytes[0..<n])) else { return nil }
+        return header.extent
     }
 
     /// A CSV field, quoted when it holds a comma, quote or line break (RFC 4180).

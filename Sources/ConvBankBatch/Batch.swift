@@ -171,13 +171,16 @@ public final class Batch: @unchecked Sendable {
         Result { () throws(ImageCodecError) in try ImageCodec.decode(bytes: bytes, path: item.path, maxPixels: settings.maxPixels) }
     }
 
-    /// The record of an earlier run whose settings match and whose files all exist.
+    /// The record of an earlier run whose settings match and that lists every file this run writes (a run with
+    /// thumbnails after one without redoes the input; the reverse skips it), all of them present.
     func existingRecord(_ item: InputItem) -> RunRecord? {
         guard let bytes = try? ImageCodec.readFile(path(paths.recordFile(key: item.key)), limit: 1 << 26),
               let record = try? JSONDecoder().decode(RunRecord.self, from: Data(bytes)),
-              record.settingsSHA256 == fingerprint, record.outputs == paths.files(key: item.key)
+              record.settingsSHA256 == fingerprint
         else { return nil }
-        for output in record.outputs {
+        let needed = paths.files(key: item.key)
+        guard Set(needed).isSubset(of: record.outputs) else { return nil }
+        for output in needed {
             guard let info = FileSystem.info(path(output)), info.st_size > 0 else { return nil }
         }
         return record

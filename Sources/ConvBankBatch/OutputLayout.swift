@@ -18,7 +18,9 @@ public enum OutputLayout: String, CaseIterable, Sendable {
 /// collisions). With `.tree` its files are `<key>/<stem>.<ext>` and its record `<key>/.convbank-record.json`; with
 /// `.flat` they are `<key>.<stem>.<ext>` — `<key>.<ext>` for the map of a bank that writes one map — and its record
 /// is the hidden `<folder of key>/.<last component of key>.convbank-record.json`. Partial maps keep their
-/// `<filter>.c<k>` stems in both. The contact sheet is `<key>.sheet.png` in both.
+/// `<filter>.c<k>` stems in both. The contact sheet is `<key>.sheet.png` in both. With `thumbnails` (the gallery),
+/// each map (not partial map) also has a thumbnail: its path with the extension replaced by `.png`, under
+/// `RunFiles.thumbnailFolder` (`index.thumbs/<key>/<map>.png`, flat `index.thumbs/<key>.<map>.png`).
 ///
 /// A flat file always ends in its format's extension, so it can never be one of the run's own files (`*.jsonl`,
 /// `*.csv`, `*.html`, see `RunFiles`), nor, starting with the key, a hidden temporary of another file.
@@ -33,6 +35,8 @@ public struct OutputPaths: Sendable, Equatable {
     public var fileExtension: String
     /// Whether each input also gets a contact sheet.
     public var sheet: Bool
+    /// Whether each input's maps also get gallery thumbnails (`thumbnailFiles(key:)`).
+    public var thumbnails: Bool
 
     /// The record file's name inside a tree key's folder.
     static let recordName = ".convbank-record.json"
@@ -40,12 +44,14 @@ public struct OutputPaths: Sendable, Equatable {
     public static let sheetSuffix = ".sheet.png"
 
     /// Paths for inputs whose maps are `mapNames` (then `partialNames`), files of `fileExtension`, in `layout`.
-    public init(layout: OutputLayout, mapNames: [String], partialNames: [String] = [], fileExtension: String, sheet: Bool) {
+    public init(layout: OutputLayout, mapNames: [String], partialNames: [String] = [], fileExtension: String, sheet: Bool,
+                thumbnails: Bool = false) {
         self.layout = layout
         self.stems = mapNames + partialNames
         self.mapCount = mapNames.count
         self.fileExtension = fileExtension
         self.sheet = sheet
+        self.thumbnails = thumbnails
     }
 
     /// What follows the key in file `k` (`/<stem>.<ext>` in a tree; `.<stem>.<ext>` or, for a single map, `.<ext>`
@@ -63,8 +69,17 @@ public struct OutputPaths: Sendable, Equatable {
     /// The contact sheet of the input with output key `key`.
     public func sheetFile(key: String) -> String { key + Self.sheetSuffix }
 
-    /// Every file the input with output key `key` writes: `mapFiles(key:)`, then the sheet (when drawn).
-    public func files(key: String) -> [String] { mapFiles(key: key) + (sheet ? [sheetFile(key: key)] : []) }
+    /// Every file the input with output key `key` writes: `mapFiles(key:)`, then the sheet (when drawn), then the
+    /// thumbnails (when made).
+    public func files(key: String) -> [String] { mapFiles(key: key) + (sheet ? [sheetFile(key: key)] : []) + thumbnailFiles(key: key) }
+
+    /// The gallery thumbnails of the input with output key `key` (none without `thumbnails`), one per map in map
+    /// order: each map's path with its extension replaced by `.png`, under `RunFiles.thumbnailFolder`. Unique as the
+    /// maps' paths are (all of one extension); a top-level input folder of that name gets another key (`InputWalk`).
+    public func thumbnailFiles(key: String) -> [String] {
+        guard thumbnails else { return [] }
+        return (0..<mapCount).map { RunFiles.thumbnailFolder + "/" + key + String(tail($0).dropLast(fileExtension.count + 1)) + ".png" }
+    }
 
     /// The input's resume record, written after all its files (see `RunRecord`).
     public func recordFile(key: String) -> String {
@@ -90,11 +105,11 @@ public struct OutputPaths: Sendable, Equatable {
 }
 
 extension ApplySettings {
-    /// Where an input's files go for `bank` under these settings (`layout`, `format`, `partials`, `sheet`).
+    /// Where an input's files go for `bank` under these settings (`layout`, `format`, `partials`, `sheet`, `thumbnails`).
     public func outputPaths(bank: FilterBank) -> OutputPaths {
         var partialNames: [String] = []
         if partials { for f in bank.filters.indices { partialNames += bank.partialNames(of: f) } }
         return OutputPaths(layout: layout, mapNames: bank.outputNames, partialNames: partialNames, fileExtension: format.fileExtension,
-                           sheet: sheet != nil)
+                           sheet: sheet != nil, thumbnails: thumbnails)
     }
 }

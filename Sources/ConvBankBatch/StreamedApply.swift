@@ -1,5 +1,6 @@
 import ConvBankEngine
 import ConvBankImageIO
+import ConvBankPictures
 import Foundation
 
 extension ApplySettings {
@@ -63,6 +64,8 @@ extension ApplySettings {
                 total = total + levels + largest * (bytesPerLevel * min(max(jobs, 1), maps.count))
             }
         }
+        // Thumbnails: every map's accumulator for the whole stream.
+        if thumbnails { for map in maps { total = total + Thumbnail.memoryBytes(map: map, channels: 1) } }
         return total.value
     }
 }
@@ -215,8 +218,15 @@ private func applyStreamed(_ bank: FilterBank, input extent: Extent2D, path: Str
         throw .codec(error)
     }
     var accumulators = [MapStatistics.Accumulator](repeating: MapStatistics.Accumulator(), count: sinks.count)
+    // Thumbnails (`settings.thumbnails`): the last of `paths` (`ApplySettings.outputFiles` ends with them), one per
+    // map, built from the bands as they pass.
+    let thumbnailPaths = settings.thumbnails ? Array(paths.suffix(sinks.count)) : []
+    var thumbnails = thumbnailPaths.isEmpty ? [] : stream.plan.filters.map {
+        Thumbnail.Accumulator(width: $0.geometry.output.width, height: $0.geometry.output.height)
+    }
     let emit: (Int, Int, UnsafeBufferPointer<Float>) throws(ImageCodecError) -> Void = { f, _, band in
         accumulators[f].add(band)
+        if !thumbnails.isEmpty { thumbnails[f].add(band) }
         try sinks[f].append(band)
     }
     // Input rows in pieces of about one band's worth.
@@ -243,11 +253,17 @@ private func applyStreamed(_ bank: FilterBank, input extent: Extent2D, path: Str
         throw .codec(error)
     }
     let failures = ResultSlots<ImageCodecError>(count: sinks.count)
-    let list = sinks
+    let list = sinks, finished = thumbnails
     parallelFor(list.count, jobs: settings.jobs) { k in
         do throws(ImageCodecError) { try list[k].commit() } catch {
             var e = error
             if e.path.isEmpty { e.path = list[k].path }
+            return failures.set(k, e)
+        }
+        guard !finished.isEmpty else { return }
+        do throws(ImageCodecError) { try AtomicFile.write(try finished[k].pngBytes(), to: thumbnailPaths[k]) } catch {
+            var e = error
+            if e.path.isEmpty { e.path = thumbnailPaths[k] }
             failures.set(k, e)
         }
     }

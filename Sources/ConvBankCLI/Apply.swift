@@ -61,14 +61,23 @@ extension Convbank {
         @Option(help: "Colour map of contact sheets.")
         var colormap: Colormap = .gray
 
-        @Flag(help: "Write DIR/index.html (index.shard-K-of-N.html with --shard): one row per input with its maps as thumbnails (linking to full size), names and min/max/mean. Needs png, png16, jpeg or webp maps.")
+        @Flag(help: "Write DIR/index.html (index.shard-K-of-N.html with --shard): one section per input with its maps as thumbnails (DIR/index.thumbs/..., each stretched over its map's own range, loaded lazily, linking to the full-size map), names and min/max/mean; past --gallery-page-size inputs, more pages (index.page-2.html, ...) linked from the first.")
         var gallery = false
+
+        @Option(help: ArgumentHelp("Inputs per gallery page.", valueName: "n"))
+        var galleryPageSize = Gallery.defaultPageSize
 
         @Flag(help: "Also write each filter's per-channel partial maps, DIR/<key>/<filter>.c<k>.<ext>: input channel k cross-correlated with its kernel slice, before bias and activation. Their sum in channel order, plus the bias, through the activation, is the filter's map.")
         var partials = false
 
         @Flag(help: "Run every filter of a one-channel bank on each colour channel on its own (Keras DepthwiseConv2D, depth multiplier 1): each filter gives one colour result (gray stays gray, RGB and palette give RGB, alpha dropped), an RGB PNG or an npy of shape (H, W, C); minmax and symmetric take one range over the result's channels. Not with --partials.")
         var perChannel = false
+
+        @Option(help: ArgumentHelp("With a network file as --bank: write these layers' maps (layer names, comma-separated, or all) as DIR/<input path without extension>/<layer>/<map>.<ext> instead of the last layer's as DIR/<input path without extension>/<map>.<ext>. Maps of layers that are not banks are named f0, f1, … by channel.", valueName: "a,b,…|all"))
+        var layers: String?
+
+        @Option(help: ArgumentHelp("Preprocess the image before the bank or network sees it, before any padding, as Keras imagenet_utils.preprocess_input: none; caffe (RGB→BGR, minus 103.939, 116.779, 123.68); tf (x/127.5 − 1); torch (x/255, minus 0.485, 0.456, 0.406, divided by 0.229, 0.224, 0.225). Overrides the file's \"preprocess\".", valueName: "none|caffe|tf|torch"))
+        var preprocess: String?
 
         @Flag(help: "Redo every input, even those whose outputs are complete and come from the same input bytes and settings.")
         var force = false
@@ -81,15 +90,29 @@ extension Convbank {
             guard (0...12).contains(pngLevel) else { throw ValidationError("--png-level must be 0…12 (got \(pngLevel)).") }
             guard maxPixels >= 1 else { throw ValidationError("--max-pixels must be at least 1 (got \(maxPixels)).") }
             guard !inputs.isEmpty else { throw ValidationError("give at least one image or folder.") }
+            guard galleryPageSize >= 1 else { throw ValidationError("--gallery-page-size must be at least 1 (got \(galleryPageSize)).") }
             if let quality {
                 guard format.takesQuality else {
                     throw ValidationError("--quality applies to --format jpeg or webp only (not \(format.rawValue)).")
                 }
                 guard (1...100).contains(quality) else { throw ValidationError("--quality must be 1…100 (got \(quality)).") }
             }
-            guard !gallery || (format != .npy && format != .tiff && format != .tiff16) else {
-                throw ValidationError("--gallery shows png, png16, jpeg or webp maps (browsers show no npy or TIFF); with --format \(format.rawValue) add --sheet and open the sheets instead.")
+            if let preprocess, Preprocess(name: preprocess) == nil {
+                throw ValidationError("--preprocess must be one of \(Preprocess.modeNames.joined(separator: ", ")) (got '\(preprocess)').")
             }
+        }
+
+        /// The network run when `--bank` is a network file (with `--preprocess` and `--layers` applied), else nil.
+        func networkSelection() throws -> NetworkSelection? {
+            guard var network = try bankOptions.loadNetwork() else { return nil }
+            if let preprocess, let mode = Preprocess(name: preprocess) {
+                if let needed = mode.requiredChannels, needed != network.channels {
+                    throw CLIError.usage("--preprocess \(preprocess) needs \(needed) channels, but network '\(network.name)' reads \(network.channels)")
+                }
+                network.preprocess = mode
+            }
+            guard let layers else { return NetworkSelection(network: network) }
+            do { return try NetworkSelection(network: network, layerList: layers) } catch { throw CLIError.usage(error.description) }
         }
 
         func run() throws {
@@ -106,13 +129,23 @@ extension Convbank {
             settings.partials = partials
             settings.layout = layout
             settings.perChannel = perChannel
+            let bank: FilterBank
+            if let selection = try networkSelection() {
+                settings.network = selection
+                bank = selection.standInBank
+            } else {
+                if layers != nil { throw CLIError.usage("--layers picks layers of a network file; '\(bankOptions.bank)' is a bank") }
+                bank = try bankOptions.load()
+                settings.preprocess = preprocess.flatMap(Preprocess.init(name:))
+            }
             // Arguments keep their exact bytes (a name that is not UTF-8 included): the output folder too.
             let arguments = FileSystem.commandLineArguments(self.inputs + [self.output])
             let run: ApplyRun
             do {
-                run = try ApplyRun(bank: try bankOptions.load(), settings: settings, inputs: Array(arguments.dropLast()), output: arguments.last!,
-                                   shard: shard, environment: ProcessInfo.processInfo.environment, force: force, statistics: stats, gallery: gallery)
-            } catch let error as ApplyRun.SetupError {
+                run = try ApplyRun(bank: bank, settings: settings, inputs: Array(arguments.dropLast()), output: arguments.last!,
+                                   shard: shard, environment: ProcessInfo.processInfo.environment, force: force, statistics: stats, gallery: gallery,
+                                   galleryPageSize: galleryPageSize)
+            } catch {
                 switch error {
                 case .usage(let text): throw CLIError.usage(text)
                 case .failure(let text): throw CLIError.failure(text)

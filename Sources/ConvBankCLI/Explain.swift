@@ -29,11 +29,40 @@ extension Convbank {
             valueName: "file.png|file.html"))
         var picture: String?
 
+        @Option(help: ArgumentHelp("With a network file as --bank: the convolution layer whose output pixel is taken apart (its input is the layer before's output, computed first).", valueName: "name"))
+        var layer: String?
+
+        /// With a network: the named convolution layer's bank and what it reads on `image`; else nil.
+        func networkLayer(image: String) throws -> (FilterBank, Tensor, DecodedImage)? {
+            guard let network = try bankOptions.loadNetwork() else {
+                if layer != nil { throw CLIError.usage("--layer picks a layer of a network file; '\(bankOptions.bank)' is a bank") }
+                return nil
+            }
+            guard let layer else {
+                throw CLIError.usage("'\(bankOptions.bank)' is a network: add --layer NAME (one of its convolution layers: \(network.convolutionLayerNames.joined(separator: ", ")))")
+            }
+            guard let index = network.layerIndex(named: layer) else {
+                throw CLIError.usage("--layer: no layer named '\(layer)' in network '\(network.name)' (layers: \(network.layers.map(\.name).joined(separator: ", ")))")
+            }
+            guard case .convolution(let bank) = network.layers[index].kind else {
+                throw CLIError.usage("--layer '\(layer)' is a \(network.layers[index].typeName) layer; explain takes a convolution layer apart (\(network.convolutionLayerNames.joined(separator: ", ")))")
+            }
+            do {
+                let decoded = try ImageCodec.decode(path: image, maxPixels: maxPixels)
+                let tensor = try decoded.tensor.adapted(toChannels: network.channels)
+                let input = try network.input(ofLayer: index, image: tensor, jobs: ProcessInfo.processInfo.activeProcessorCount, kernels: .fromEnvironment)
+                return (bank, input, decoded)
+            } catch {
+                throw CLIError.failure(FileSystem.display("\(error)"))
+            }
+        }
+
         func run() throws {
             // File arguments keep their exact bytes (a name that is not UTF-8 included).
             let exact = FileSystem.commandLineArguments([self.image] + (self.picture.map { [$0] } ?? []))
             let image = exact[0], picture = self.picture == nil ? nil : exact[1]
-            let bank = try bankOptions.load()
+            let layerInput = try networkLayer(image: image)
+            let bank = try layerInput?.0 ?? bankOptions.load()
             var indices = Array(bank.filters.indices)
             var combinations = bank.combinations
             if let picture {
@@ -59,8 +88,12 @@ extension Convbank {
                 }
             }
             do {
-                let decoded = try ImageCodec.decode(path: image, maxPixels: maxPixels)
-                let tensor = try decoded.tensor.adapted(toChannels: bank.channels)
+                let decoded = try layerInput?.2 ?? ImageCodec.decode(path: image, maxPixels: maxPixels)
+                // A bank's own preprocessing, as `apply` does; a network layer's input is already its layer before's output.
+                let tensor = try layerInput?.1 ?? bank.preprocess.apply(to: decoded.tensor.adapted(toChannels: bank.channels))
+                if let layer, layerInput != nil {
+                    print("layer '\(layer)': its input is \(tensor.width)×\(tensor.height) (W×H), \(tensor.channels) channel\(tensor.channels == 1 ? "" : "s") (the previous layer's output)")
+                }
                 let explanations = try indices.map { index throws in try bank.explain(tensor, filter: index, x: at.x, y: at.y) }
                 print("image '\(FileSystem.display(image))': \(tensor.width)×\(tensor.height) (W×H), \(decoded.tensor.channels) channel\(decoded.tensor.channels == 1 ? "" : "s") in the file, \(bank.channels) used by the bank")
                 for (n, explanation) in explanations.enumerated() {

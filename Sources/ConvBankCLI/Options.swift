@@ -26,6 +26,18 @@ struct BankOptions: ParsableArguments {
         }
         return overrides.apply(to: bank)
     }
+
+    /// The network when `--bank` names a network file (a JSON object with `"layers"`), else nil. A bad network file,
+    /// or a bank override (`--stride`, `--padding`, …, `--combine`) given with one, is a usage error (exit 64).
+    func loadNetwork() throws -> Network? {
+        let network: Network?
+        do { network = try Network.load(FileSystem.commandLineArguments([self.bank])[0]) } catch { throw CLIError.usage("\(error)") }
+        guard let network else { return nil }
+        if overrides.isSet || combine != nil {
+            throw CLIError.usage("--stride, --dilation, --padding, --padding-mode, --activation and --combine set a bank's settings; '\(self.bank)' is a network: set each layer's in the network file")
+        }
+        return network
+    }
 }
 
 /// The five options that set a bank's convolution settings (`apply`, `summary`, `explain` and `import`).
@@ -44,6 +56,9 @@ struct BankOverrides: ParsableArguments {
 
     @Option(help: ArgumentHelp("Activation (Keras name); overrides the bank.", valueName: "name"))
     var activation: Activation?
+
+    /// Whether any of the five is given.
+    var isSet: Bool { stride != nil || dilation != nil || padding != nil || paddingMode != nil || activation != nil }
 
     /// `bank` with the options given replacing its own settings.
     func apply(to bank: FilterBank) -> FilterBank {

@@ -16,6 +16,10 @@ extension Convbank {
         var inputSize: Extent2D?
 
         func run() throws {
+            if let network = try bankOptions.loadNetwork() {
+                do { print(try network.summary(input: inputSize)) } catch { throw CLIError.failure("\(error)") }
+                return
+            }
             let bank = try bankOptions.load()
             do { print(try bank.summary(input: inputSize)) } catch {
                 throw CLIError.failure("\(error)")

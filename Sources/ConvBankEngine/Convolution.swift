@@ -89,6 +89,23 @@ extension ConvolutionPlan {
         }
     }
 
+    /// Runs the plan on `image` and returns every filter's map as one channel of a single tensor, written in place
+    /// (no copy): the input of a network's next layer. The maps equal `run`'s bit for bit.
+    /// - Parameters:
+    ///   - image: the input, of the size and channel count the plan was made for.
+    ///   - jobs: threads working on the image (row bands); never changes the result.
+    ///   - kernels: which compiled kernels to use; never changes the result.
+    /// - Precondition: every filter's map has one size (`same` padding, or one kernel size).
+    /// - Complexity: O(H_out · W_out · C · k_h · k_w) multiply-adds per filter.
+    public func runStacked(_ image: Tensor, jobs: Int = 1, kernels: KernelLevel = .best) -> Tensor {
+        let output = filters[0].geometry.output
+        precondition(filters.allSatisfy { $0.geometry.output == output }, "maps of different sizes cannot be stacked")
+        let plane = output.height * output.width
+        var storages = [Self.uninitializedMap(Extent2D(height: output.height * filters.count, width: output.width))]
+        runMaps(image, into: &storages, places: filters.indices.map { (array: 0, offset: $0 * plane) }, jobs: jobs, kernels: kernels)
+        return Tensor(height: output.height, width: output.width, channels: filters.count, storage: storages[0])
+    }
+
     /// Runs a per-channel plan — one made for `bank.perChannel(channels: C)` (`FilterBank.perChannel(channels:)`), or
     /// any depthwise bank whose filters read one channel each, filter `c · F + f` reading channel `c` — and gathers
     /// the maps by filter: result `f` is a `C`-channel tensor whose channel `c` is the map of filter `c · F + f`, i.e.
@@ -206,6 +223,9 @@ extension ConvolutionPlan {
     /// Direct filters whose maps are open at once in `run` (a few blocks of 8, or one wide block).
     static let chunkFilters = 64
 
+    /// Output rows per low-rank band in a whole-image run (the row-pass scratch of one band stays in cache).
+    static let passBandRows = 32
+
     /// Weights per filter (channels · kh · kw) from which blocks of 32 or more filters run on the wide kernel.
     static let wideTaps = 64
 
@@ -306,10 +326,26 @@ extension ConvolutionPlan {
         let plan = filters[f], filter = bank.filters[f], buffers = passes[f]!
         let whole = plan.geometry.output
         let outputRows = outputRows ?? 0..<whole.height
+        // More rows than the scratch is laid out for (a whole-image run): bands of `passBandRows` output rows, one per
+        // worker, each running its row and column passes while its scratch is in cache (whole-map passes streamed the
+        // scratch through memory twice: a per-channel Gaussian spent most of its convolution time there). Banding
+        // never changes a value: each output adds the same products in the same order.
+        let bandLimit = min(bandRows ?? Self.passBandRows, whole.height)
+        if outputRows.count > bandLimit {
+            let starts = Array(Swift.stride(from: outputRows.lowerBound, to: outputRows.upperBound, by: bandLimit))
+            let source = SharedReads(base: planes), target = DisjointWrites(base: output)
+            parallelFor(starts.count, jobs: jobs) { b in
+                let band = starts[b]..<min(starts[b] + bandLimit, outputRows.upperBound)
+                self.runPasses(filter: f, channel: channel, planes: source.base,
+                               output: target.base + (band.lowerBound - outputRows.lowerBound) * whole.width, jobs: 1, kernels: kernels,
+                               rows: band, windowStart: windowStart)
+            }
+            return
+        }
         let out = Extent2D(height: outputRows.count, width: whole.width)
         let kh = filter.kernel.height, kw = filter.kernel.width, terms = plan.separable!.terms
         // Laid out for the plan's band (the column offsets use its term stride); this band may be shorter.
-        let layout = ScratchGeometry(filter: filter, bank: bank, outputRows: min(bandRows ?? whole.height, whole.height), outputWidth: whole.width)
+        let layout = ScratchGeometry(filter: filter, bank: bank, outputRows: bandLimit, outputWidth: whole.width)
         let scratch = ScratchGeometry(filter: filter, bank: bank, outputRows: out.height, outputWidth: whole.width)
         precondition(scratch.rows <= layout.rows, "a band longer than the plan's")
         let channels = channel.map { $0..<($0 + 1) } ?? 0..<filter.channels

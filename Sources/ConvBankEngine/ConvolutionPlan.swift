@@ -267,7 +267,7 @@ public struct ConvolutionPlan: Sendable {
                 rowOffsets.append((column % sw) * phaseStride + column / sw)
             }
             // The column pass reads the row-pass scratch: per term a plane of `rowStride`-float rows.
-            let scratch = ScratchGeometry(filter: filter, bank: bank, outputRows: min(bandRows ?? plan.geometry.output.height, plan.geometry.output.height),
+            let scratch = ScratchGeometry(filter: filter, bank: bank, outputRows: min(bandRows ?? Self.passBandRows, plan.geometry.output.height),
                                           outputWidth: plan.geometry.output.width)
             var columnOffsets: [Int] = []
             for k in 0..<terms {

@@ -3,7 +3,7 @@ import Foundation
 extension FilterBank {
     /// Top-level keys a bank file may hold.
     static let bankKeys = ["name", "description", "stride", "padding", "padding_mode", "dilation", "activation", "groups", "depthwise_kernel",
-                           "filters", "layout", "kernel", "weight", "bias", "names", "combine"]
+                           "filters", "layout", "kernel", "weight", "bias", "names", "combine", "preprocess"]
 
     /// Loads a bank from JSON, in any of the three forms: per-filter `"filters"`, Keras `"layout": "HWIO"` with
     /// `"kernel": [kh][kw][C][F]`, or PyTorch `"layout": "OIHW"` with `"weight": [F][C][kh][kw]`. All decode into
@@ -79,11 +79,17 @@ extension FilterBank {
         self.init(name: name, filters: filters, stride: stride, dilation: dilation, padding: padding,
                   paddingMode: paddingMode, activation: activation, groups: groups, summary: summary)
         if let v = root["combine"] { self = try reader.combine(v, bank: self) }
+        if let v = root["preprocess"] {
+            preprocess = try reader.preprocess(v, at: "preprocess")
+            if let needed = preprocess.requiredChannels, needed != channels {
+                throw reader.fail("preprocess", "needs \(needed) channel\(needed == 1 ? "" : "s"), but the bank reads \(channels)")
+            }
+        }
     }
 }
 
 /// Reads the parts of a bank file, each check throwing `BankError.invalid` with the JSON path.
-private struct BankReader {
+struct BankReader {
     let source: String
 
     func fail(_ at: String, _ reason: String) -> BankError { .invalid(source: source, at: at, reason: reason) }
@@ -382,6 +388,7 @@ extension FilterBank {
         var lines = ["{"]
         lines.append("  \"name\": \(str(name)),")
         if let summary { lines.append("  \"description\": \(str(summary)),") }
+        if preprocess != .none { lines.append("  \"preprocess\": \(preprocess.jsonText),") }
         lines.append("  \"stride\": \(stride.jsonText), \"dilation\": \(dilation.jsonText), \"padding\": \(padding.jsonText), \"padding_mode\": \"\(paddingMode.rawValue)\", \"activation\": \"\(activation.rawValue)\",")
         if groups > 1 { lines.append("  \"groups\": \(groups),") }
         if !combinations.isEmpty {

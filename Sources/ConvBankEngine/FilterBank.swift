@@ -81,6 +81,9 @@ public struct FilterBank: Sendable, Equatable {
     /// the filters' maps when not empty (see `MapCombination`, `outputNames`, `outputMaps(_:)`); set by
     /// `combining(_:source:)` or a bank file's `"combine"`.
     public internal(set) var combinations: [MapCombination] = []
+    /// Applied to the image (adapted to `channels`) before the filters see it, before any padding (a bank file's
+    /// `"preprocess"`; `none` by default).
+    public var preprocess: Preprocess = .none
 
     /// A bank with Keras's defaults.
     /// - Parameters:

@@ -14,6 +14,8 @@ extension AtomicFile {
         private var fd: Int32
         /// The first failure, if any: later appends are ignored and `commit()` throws it.
         public private(set) var failure: ImageCodecError?
+        /// Bytes appended so far (the temporary file's size, unless an append failed).
+        public private(set) var count = 0
 
         /// Creates the temporary file (and missing parent folders).
         /// - Throws: `ImageCodecError` (`.unwritable`) naming `path`.
@@ -44,20 +46,23 @@ extension AtomicFile {
                 }
                 written += n
             }
+            count += written
         }
 
         /// Appends the UTF-8 bytes of `text` (after a failure: nothing).
         public func append(_ text: String) { append(Array(text.utf8)) }
 
-        /// Appends everything written so far to `other` (in chunks of 1 MiB, never all at once in memory): how a
-        /// file collected in pieces (the gallery's sections) joins the file that is committed. A read failure
-        /// becomes `other`'s failure.
-        public func copy(to other: Writer) {
+        /// Appends everything written so far to `other` — or, with `start` and `length`, that many bytes from
+        /// offset `start` — in chunks of 1 MiB, never all at once in memory: how a file collected in pieces (the
+        /// gallery's sections) joins the files that are committed (its pages). A read failure becomes `other`'s
+        /// failure.
+        public func copy(to other: Writer, start: Int = 0, length: Int? = nil) {
             guard failure == nil, fd >= 0 else { return }
-            var offset: off_t = 0
+            var offset = off_t(start)
+            let end = off_t(length.map { start + $0 } ?? Int.max)
             var chunk = [UInt8](repeating: 0, count: 1 << 20)
-            while true {
-                let n = chunk.withUnsafeMutableBytes { pread(fd, $0.baseAddress!, $0.count, offset) }
+            while offset < end {
+                let n = chunk.withUnsafeMutableBytes { pread(fd, $0.baseAddress!, Int(min(off_t($0.count), end - offset)), offset) }
                 if n < 0 && errno == EINTR { continue }
                 if n < 0 {
                     other.failure = other.failure ?? ImageCodecError(.unwritable, path: other.path, detail: String(cString: strerror(errno)))

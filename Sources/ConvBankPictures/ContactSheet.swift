@@ -142,11 +142,11 @@ public enum ContactSheet {
         }
     }
 
-    /// The size an image of `width × height` is shown at: scaled by `min(cellSize / w, cellSize / h, 2)`, each side
-    /// at least 1 and at most `cellSize`.
-    static func displaySize(width: Int, height: Int, cellSize: Int) -> (width: Int, height: Int) {
+    /// The size an image of `width × height` is shown at: scaled by `min(cellSize / w, cellSize / h, maxScale)`, each
+    /// side at least 1 and at most `cellSize`.
+    static func displaySize(width: Int, height: Int, cellSize: Int, maxScale: Double = 2) -> (width: Int, height: Int) {
         guard width > 0, height > 0 else { return (1, 1) }
-        let s = min(Double(cellSize) / Double(width), Double(cellSize) / Double(height), 2)
+        let s = min(Double(cellSize) / Double(width), Double(cellSize) / Double(height), maxScale)
         return (min(max(1, Int((Double(width) * s).rounded())), cellSize), min(max(1, Int((Double(height) * s).rounded())), cellSize))
     }
 
@@ -231,7 +231,7 @@ public enum ContactSheet {
             guard hi > lo else { return 0 }
             if v.isNaN || v == -.infinity { return 0 }
             if v == .infinity { return 1 }
-            return min(max((Double(v) - lo) / (hi - lo), 0), 1)
+            return stretch(Double(v), lo: lo, hi: hi)
         }
         var picture = Picture(width: size.width, height: size.height)
         if map.channels == 3 {
@@ -255,10 +255,11 @@ public enum ContactSheet {
     /// The range a sheet stretches a map over: the 0.5th to 99.5th percentile of its finite values, so that a few
     /// extreme responses (a Sobel map spans ±3060 but most of it lies within ±200) do not flatten the picture to
     /// one gray; min to max when those percentiles are the extremes anyway or coincide (sparse maps).
-    /// `clipped` tells which, for the label. Percentiles come from at most 2^18 evenly spaced samples.
+    /// `clipped` tells which, for the label. Percentiles come from evenly spaced samples (`sampleStep`: 2^18 to 2^19
+    /// of a large map).
     static func displayRange(_ values: [Float]) -> (lo: Float, hi: Float, clipped: Bool)? {
         guard let full = finiteRange(values) else { return nil }
-        let step = max(1, values.count >> 18)
+        let step = sampleStep(count: values.count)
         var sample: [Float] = []
         sample.reserveCapacity(values.count / step + 1)
         var k = 0
@@ -266,11 +267,68 @@ public enum ContactSheet {
             if values[k].isFinite { sample.append(values[k]) }
             k += step
         }
-        sample.sort()
-        guard sample.count >= 200 else { return (full.lo, full.hi, false) }
-        let lo = sample[sample.count / 200], hi = sample[sample.count - 1 - sample.count / 200]
+        return displayRange(sample: sample, full: full)
+    }
+
+    /// The spacing of the values `displayRange` samples from a map of `count` values: every `step`-th value, from
+    /// the first (`k = 0, step, 2·step, …`): every value of a map of fewer than 2^19 values, otherwise 2^18 to 2^19 of
+    /// them.
+    static func sampleStep(count: Int) -> Int { max(1, count >> 18) }
+
+    /// `displayRange` from its finite samples (every `sampleStep`-th value of the map, in any order) and the map's
+    /// finite range `full`: how a map that arrives in bands (`Thumbnail.Accumulator`) gets the same range.
+    static func displayRange(sample unsorted: [Float], full: (lo: Float, hi: Float)) -> (lo: Float, hi: Float, clipped: Bool) {
+        guard unsorted.count >= 200 else { return (full.lo, full.hi, false) }
+        // The two order statistics a sort would put there, found by selection (no full sort of 2^18 values).
+        var sample = unsorted
+        let low = sample.count / 200, high = sample.count - 1 - sample.count / 200
+        select(low, in: &sample, from: 0, to: sample.count)
+        select(high, in: &sample, from: low, to: sample.count)
+        let lo = sample[low], hi = sample[high]
         if lo >= hi || (lo == full.lo && hi == full.hi) { return (full.lo, full.hi, false) }
         return (lo, hi, true)
+    }
+
+    /// Rearranges `values[start..<end]` so that index `k` holds the value a sort would put there, none larger before
+    /// it and none smaller after it (Hoare's selection, median-of-three pivots; after `2·log2(n) + 8` rounds it sorts
+    /// what is left, so hostile orders cost O(n log n) at most). `values` are finite.
+    /// - Complexity: O(end − start) expected.
+    static func select(_ k: Int, in values: inout [Float], from start: Int, to end: Int) {
+        precondition(start <= k && k < end && end <= values.count, "k inside the range")
+        values.withUnsafeMutableBufferPointer { v in
+            var lo = start, hi = end - 1
+            var rounds = 2 * (Int.bitWidth - (end - start).leadingZeroBitCount) + 8
+            while hi > lo {
+                if rounds == 0 {
+                    v[lo...hi].sort()
+                    return
+                }
+                rounds -= 1
+                let mid = lo + (hi - lo) / 2
+                if v[mid] < v[lo] { v.swapAt(mid, lo) }
+                if v[hi] < v[lo] { v.swapAt(hi, lo) }
+                if v[hi] < v[mid] { v.swapAt(hi, mid) }
+                let pivot = v[mid]
+                var i = lo, j = hi
+                while i <= j {
+                    while v[i] < pivot { i += 1 }
+                    while v[j] > pivot { j -= 1 }
+                    if i <= j {
+                        v.swapAt(i, j)
+                        i += 1
+                        j -= 1
+                    }
+                }
+                // Now v[lo…j] ≤ pivot, v[i…hi] ≥ pivot and everything between equals it.
+                if k <= j {
+                    hi = j
+                } else if k >= i {
+                    lo = i
+                } else {
+                    return
+                }
+            }
+        }
     }
 
     /// Labels for a map stretched over its 0.5–99.5 percentiles, longest first.
@@ -280,6 +338,10 @@ public enum ContactSheet {
         return ["0.5%ile \(lo) → \(low), 99.5%ile \(hi) → \(high)", "p0.5 \(lo) → \(low), p99.5 \(hi) → \(high)",
                 "p0.5 \(lo) … p99.5 \(hi)", "\(lo) … \(hi) (1% clipped)"]
     }
+
+    /// `v` stretched over `lo < hi` into `[0, 1]`: `(v − lo) / (hi − lo)`, clamped. How a sheet cell (and a gallery
+    /// thumbnail) turns a finite map value into a level.
+    static func stretch(_ v: Double, lo: Double, hi: Double) -> Double { min(max((v - lo) / (hi - lo), 0), 1) }
 
     /// The smallest and largest finite values, or nil when there are none.
     static func finiteRange(_ values: [Float]) -> (lo: Float, hi: Float)? {
@@ -327,18 +389,21 @@ public enum ContactSheet {
     /// For each of `m` output positions along an axis of `n` source pixels, the source pixels it reads and their
     /// weights (summing to 1): the covered interval `[i·n/m, (i+1)·n/m)` when shrinking, the nearest pixel otherwise.
     static func weights(from n: Int, to m: Int) -> [[(index: Int, weight: Double)]] {
-        (0..<m).map { i in
-            if m >= n { return [(min(n - 1, (2 * i + 1) * n / (2 * m)), 1)] }
-            let start = Double(i) * Double(n) / Double(m), end = Double(i + 1) * Double(n) / Double(m)
-            var taps: [(index: Int, weight: Double)] = []
-            var k = Int(start.rounded(.down))
-            while Double(k) < end && k < n {
-                let overlap = min(end, Double(k + 1)) - max(start, Double(k))
-                if overlap > 0 { taps.append((k, overlap / (end - start))) }
-                k += 1
-            }
-            return taps
+        (0..<m).map { taps(of: $0, from: n, to: m) }
+    }
+
+    /// Output position `i`'s entry of `weights(from:to:)`: the source pixels it reads, ascending, and their weights.
+    static func taps(of i: Int, from n: Int, to m: Int) -> [(index: Int, weight: Double)] {
+        if m >= n { return [(min(n - 1, (2 * i + 1) * n / (2 * m)), 1)] }
+        let start = Double(i) * Double(n) / Double(m), end = Double(i + 1) * Double(n) / Double(m)
+        var taps: [(index: Int, weight: Double)] = []
+        var k = Int(start.rounded(.down))
+        while Double(k) < end && k < n {
+            let overlap = min(end, Double(k + 1)) - max(start, Double(k))
+            if overlap > 0 { taps.append((k, overlap / (end - start))) }
+            k += 1
         }
+        return taps
     }
 
     // MARK: - Numbers

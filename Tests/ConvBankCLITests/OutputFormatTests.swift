@@ -79,7 +79,6 @@ struct OutputFormatTests {
         (["--format", "npy", "--quality", "80"], "not npy"),
         (["--format", "tiff", "--quality", "80"], "not tiff"),
         (["--format", "tiff16", "--quality", "80"], "not tiff16"),
-        (["--format", "tiff", "--gallery"], "--gallery shows png, png16, jpeg or webp maps"),
     ])
     func usageErrors(_ arguments: [String], _ message: String) throws {
         try withTemporaryFolder { dir in

@@ -133,13 +133,13 @@ struct ContactSheetCLITests {
             try dir.write("bank.json", text: reluBank)
             let r = try CLI.run(["apply"] + order + ["--bank", "bank.json", "--output", "out", "--sheet", "--gallery", "--format", "png16"], in: dir.url)
             #expect(r.status == 0, "\(r)")
-            let expected = order[0] == "x.png"
-                ? ["index.html", "x.sheet.png", "x.sheet.png-2.sheet.png", "x.sheet.png-2/box.png", "x.sheet.png-2/one.png", "x/box.png", "x/one.png"]
-                : ["index.html", "x-2.sheet.png", "x-2/box.png", "x-2/one.png", "x.sheet.png.sheet.png", "x.sheet.png/box.png", "x.sheet.png/one.png"]
-            #expect(filesUnder(dir.file("out")) == expected)
+            let keys = order[0] == "x.png" ? ["x", "x.sheet.png-2"] : ["x.sheet.png", "x-2"]
+            let maps = keys.flatMap { [$0 + "/box.png", $0 + "/one.png"] }, sheets = keys.map { $0 + ".sheet.png" }
+            let thumbnails = maps.map { "index.thumbs/" + $0 }
+            #expect(filesUnder(dir.file("out")) == (["index.html"] + maps + sheets + thumbnails).sorted())
             let html = try String(contentsOf: dir.file("out/index.html"), encoding: .utf8)
-            let targets = Set(htmlAttributes("src", in: html).compactMap(\.removingPercentEncoding))
-            #expect(targets == Set(expected.filter { $0 != "index.html" }))
+            #expect(Set(htmlAttributes("src", in: html).compactMap(\.removingPercentEncoding)) == Set(thumbnails))
+            #expect(Set(htmlAttributes("href", in: html).compactMap(\.removingPercentEncoding)) == Set(maps + sheets))
         }
     }
 
@@ -177,10 +177,10 @@ struct GalleryCLITests {
             let r = try CLI.run(["apply", "in", "--bank", "bank.json", "--output", "out", "--sheet", "--gallery"], in: dir.url)
             #expect(r.status == 1, "\(r)")
             let html = try String(contentsOf: dir.file("out/index.html"), encoding: .utf8)
-            // 4 good inputs × (2 maps + 1 sheet).
-            #expect(occurrences(of: "<img", in: html) == Self.names.count * 3, "\(html)")
+            // 4 good inputs × 2 map thumbnails; links: each map and each sheet.
+            #expect(occurrences(of: "<img", in: html) == Self.names.count * 2, "\(html)")
             let sources = htmlAttributes("src", in: html), links = htmlAttributes("href", in: html)
-            #expect(sources.count == 12 && links.count == 12, "\(sources) \(links)")
+            #expect(sources.count == 8 && links.count == 12, "\(sources) \(links)")
             var targets = Set<String>()
             for url in sources + links {
                 #expect(!url.hasPrefix("/") && !url.contains("://") && !url.contains(".."), "not a plain relative link: \(url)")
@@ -190,7 +190,11 @@ struct GalleryCLITests {
                         "\(url) → \(decoded) does not exist under the output folder")
                 targets.insert(decoded)
             }
-            let expected = Set(Self.keys().flatMap { [$0 + "/one.png", $0 + "/box.png", $0 + ".sheet.png"] })
+            var expected = Set<String>()
+            for key in Self.keys() {
+                let maps = [key + "/one.png", key + "/box.png"]
+                expected.formUnion(maps + maps.map { "index.thumbs/" + $0 } + [key + ".sheet.png"])
+            }
             #expect(targets == expected)
             #expect(!FileManager.default.fileExists(atPath: dir.file("out/bad.sheet.png").path))
 
@@ -215,20 +219,24 @@ struct GalleryCLITests {
             #expect(r.status == 0, "\(r)")
             let html = try String(contentsOf: dir.file("out/index.html"), encoding: .utf8)
             #expect(occurrences(of: "<img", in: html) == 2)
-            #expect(Set(htmlAttributes("src", in: html)) == ["a/one.png", "a/box.png"])
+            #expect(Set(htmlAttributes("src", in: html)) == ["index.thumbs/a/one.png", "index.thumbs/a/box.png"])
+            #expect(Set(htmlAttributes("href", in: html)) == ["a/one.png", "a/box.png"])
             #expect(!html.contains("contact sheet"))
-            #expect(filesUnder(dir.file("out")) == ["a/box.png", "a/one.png", "index.html"])
+            #expect(filesUnder(dir.file("out")) == ["a/box.png", "a/one.png", "index.html", "index.thumbs/a/box.png", "index.thumbs/a/one.png"])
         }
     }
 
-    @Test func npyIsAUsageError() throws {
+    /// Maps a browser cannot show (`npy`) get PNG thumbnails too: the page shows those and links to the `.npy` files.
+    @Test func npyMapsGetThumbnails() throws {
         try withTemporaryFolder { dir in
             try dir.write("a.png", ramp3)
             try dir.write("bank.json", text: reluBank)
             let r = try CLI.run(["apply", "a.png", "--bank", "bank.json", "--output", "out", "--gallery", "--format", "npy"], in: dir.url)
-            #expect(r.status == 64, "\(r)")
-            #expect(r.stderr.contains("--gallery"), "\(r)")
-            #expect(filesUnder(dir.file("out")).isEmpty, "a usage error processes nothing")
+            #expect(r.status == 0, "\(r)")
+            let html = try String(contentsOf: dir.file("out/index.html"), encoding: .utf8)
+            #expect(Set(htmlAttributes("src", in: html)) == ["index.thumbs/a/one.png", "index.thumbs/a/box.png"])
+            #expect(Set(htmlAttributes("href", in: html)) == ["a/one.npy", "a/box.npy"])
+            #expect(filesUnder(dir.file("out")) == ["a/box.npy", "a/one.npy", "index.html", "index.thumbs/a/box.png", "index.thumbs/a/one.png"])
         }
     }
 }

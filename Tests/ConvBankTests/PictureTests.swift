@@ -194,13 +194,36 @@ private func count(_ color: Picture.Color, in picture: Picture, x: Int, y: Int, 
         #expect(html.contains("href=\"cat%20dog/sheet%20%231.png\""))
         #expect(html.contains("src=\"cat%20dog/caf%C3%A9.png\""))
         #expect(html.contains("cannot decode &#39;broken.jpg&#39;: JPEG: &lt;bad&gt;"))
-        // One <img> per map, plus the contact sheet's thumbnail.
-        #expect(html.components(separatedBy: "<img ").count - 1 == 3)
-        #expect(html.components(separatedBy: "<img src=\"cat%20dog/sheet%20%231.png\"").count - 1 == 1)
+        // One <img> per map, loaded lazily; the contact sheet is a link.
+        #expect(html.components(separatedBy: "<img ").count - 1 == 2)
+        #expect(html.components(separatedBy: "loading=\"lazy\"").count - 1 == 2)
+        #expect(html.contains("<p class=\"sheet\"><a href=\"cat%20dog/sheet%20%231.png\">contact sheet</a></p>"))
         #expect(html.contains("min −812") && html.contains("max 790") && html.contains("mean −5"))
         // Static: no script, no external URL.
         #expect(!html.contains("<script") && !html.contains("http://") && !html.contains("https://"))
         #expect(Gallery.percentEncode("a b#c?d%e:f/g~h") == "a%20b%23c%3Fd%25e%3Af/g~h")
+    }
+
+    /// Five rows at two a page: three pages, sections numbered 1…5 across them, every page linking to the first
+    /// and the last input and to its neighbours, the first listing all three.
+    @Test func galleryPages() {
+        let rows = (1...5).map { Gallery.Row(title: "in/\($0).png", maps: [], error: $0 == 5 ? "broken" : nil) }
+        let pages = Gallery.pages(bankName: "b", rows: rows, pageSize: 2) { $0 == 1 ? "index.html" : "index.page-\($0).html" }
+        #expect(pages.map(\.file) == ["index.html", "index.page-2.html", "index.page-3.html"])
+        for (k, page) in pages.enumerated() {
+            #expect(page.html.contains("First input: <a href=\"index.html#input-1\">in/1.png</a>"))
+            #expect(page.html.contains("Last input: <a href=\"index.page-3.html#input-5\">in/5.png</a>"))
+            #expect(page.html.contains("5 inputs, 1 failed on 3 pages of 2; this is page \(k + 1)"))
+            let ids = page.html.components(separatedBy: "<section class=\"input\" id=\"input-").dropFirst().map { Int($0.prefix { $0 != "\"" })! }
+            #expect(ids == Array((2 * k + 1)...min(2 * k + 2, 5)))
+            #expect(page.html.contains("<details") == (k == 0))
+            #expect(page.html.hasSuffix(Gallery.footer))
+        }
+        #expect(pages[1].html.contains("<a href=\"index.html\">&larr; previous</a>") && pages[1].html.contains("<a href=\"index.page-3.html\">next &rarr;</a>"))
+        #expect(pages[0].html.contains("<li><a href=\"index.page-3.html\">inputs 5–5</a>: <a href=\"index.page-3.html#input-5\">in/5.png</a></li>"))
+        // One page: no navigation at all.
+        let single = Gallery.pages(bankName: "b", rows: Array(rows.prefix(2)), pageSize: 2) { _ in "index.html" }
+        #expect(single.count == 1 && !single[0].html.contains("<nav") && single[0].html.contains("id=\"input-2\""))
     }
 
     // MARK: Sample for the README
