@@ -33,16 +33,16 @@ echo "fuzz: building $root/.build-fuzz/swift_decode_fuzzer"
   set -e
   cd "$out"
   rm -f ./*.o
-  for f in png jpeg pngwrite deflate_rle; do
+  for f in png jpeg pngwrite deflate_rle tiff webp; do
     # shellcheck disable=SC2046
-    "$CLANG" -g -O1 -fsanitize=fuzzer-no-link,address -I "$root/Sources/CImageIO/include" $(pkg-config --cflags libpng) \
+    "$CLANG" -g -O1 -fsanitize=fuzzer-no-link,address -I "$root/Sources/CImageIO/include" $(pkg-config --cflags libpng libtiff-4 libwebp) \
       -c "$root/Sources/CImageIO/$f.c" -o "c_$f.o"
   done
   # -O keeps Swift's bounds and overflow checks (only -Ounchecked drops them); -parse-as-library: libFuzzer has main.
   "$SWIFTC" -parse-as-library -sanitize=fuzzer,address -g -O -module-name ConvBank -package-name convbank -I "$out/CImageIO" \
     $(pkg-config --cflags-only-I libpng) -c "${swift_sources[@]}"
   # shellcheck disable=SC2046
-  "$SWIFTC" -sanitize=fuzzer,address -g ./*.o $(pkg-config --libs libpng libjpeg libdeflate) -o "$root/.build-fuzz/swift_decode_fuzzer" \
+  "$SWIFTC" -sanitize=fuzzer,address -g ./*.o $(pkg-config --libs libpng libjpeg libdeflate libtiff-4 libwebp libwebpdemux) -o "$root/.build-fuzz/swift_decode_fuzzer" \
     2>&1 | grep -v "Cannot export local symbol" || true
   test -x "$root/.build-fuzz/swift_decode_fuzzer"
 ) || { echo "fuzz: Swift harness build failed" >&2; exit 2; }
