@@ -9,10 +9,15 @@ private func check(_ image: DecodedImage, _ count: Int) {
     precondition(t.height >= 1 && t.width >= 1, "empty image")
     precondition(t.height * t.width <= 1 << 22, "pixel limit not enforced")
     precondition([1, 2, 3, 4].contains(t.channels), "channel count \(t.channels)")
-    precondition(image.bitDepth == 8 || image.bitDepth == 16, "bit depth \(image.bitDepth)")
+    // 32-bit float samples come only from TIFF, raw and finite (a NaN or infinity refuses the file).
+    precondition(image.bitDepth == 8 || image.bitDepth == 16 || (image.bitDepth == 32 && image.format == .tiff), "bit depth \(image.bitDepth)")
     precondition(t.storage.count == t.height * t.width * t.channels)
-    let top: Float = image.bitDepth == 16 ? 65535 : 255
-    for v in t.storage { precondition(v >= 0 && v <= top, "sample \(v) outside 0…\(top)") }
+    if image.bitDepth == 32 {
+        for v in t.storage { precondition(v.isFinite, "sample \(v) not finite") }
+    } else {
+        let top: Float = image.bitDepth == 16 ? 65535 : 255
+        for v in t.storage { precondition(v >= 0 && v <= top, "sample \(v) outside 0…\(top)") }
+    }
     if image.format == .png { precondition(image.orientation == .up && !image.wasCMYK) }
     if image.wasCMYK { precondition(t.channels == 3) }
 }
