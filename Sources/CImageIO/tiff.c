@@ -367,19 +367,33 @@ static void cio_tiff_copy_chunk(const struct cio_tiff_layout *L, const uint8_t *
     }
 }
 
+/* Opens the file and examines its first image (the pixel limit applied): the one start of both entry points. The
+ * caller's `source` and `errors` back the TIFF while it is open. NULL with `*status` set when the file is refused. */
+static TIFF *cio_tiff_start(struct cio_tiff_source *source, struct cio_tiff_errors *errors, uint64_t max_pixels,
+                            struct cio_tiff_layout *L, cio_status *status) {
+    *status = CIO_OK;
+    TIFF *tif = cio_tiff_open(source, errors, status);
+    if (!tif) return NULL;
+    *status = errors->count > 0 ? CIO_CORRUPT : cio_tiff_examine(tif, max_pixels, L, errors->message);
+    if (*status != CIO_OK) {
+        TIFFClose(tif);
+        return NULL;
+    }
+    return tif;
+}
+
 cio_status cio_tiff_info(const uint8_t *bytes, size_t count, uint64_t max_pixels, cio_image_info *info, char *message) {
     message[0] = 0;
     if (info) memset(info, 0, sizeof *info);
     struct cio_tiff_source source = {bytes, count, 0};
     struct cio_tiff_errors errors = {message, 0};
-    cio_status status = CIO_OK;
-    TIFF *tif = cio_tiff_open(&source, &errors, &status);
-    if (!tif) return status;
     struct cio_tiff_layout L;
-    status = errors.count > 0 ? CIO_CORRUPT : cio_tiff_examine(tif, max_pixels, &L, message);
-    if (status == CIO_OK) cio_tiff_fill_info(&L, info);
+    cio_status status;
+    TIFF *tif = cio_tiff_start(&source, &errors, max_pixels, &L, &status);
+    if (!tif) return status;
+    cio_tiff_fill_info(&L, info);
     TIFFClose(tif);
-    return status;
+    return CIO_OK;
 }
 
 cio_status cio_decode_tiff(const uint8_t *bytes, size_t count, uint64_t max_pixels, cio_raster *out,
@@ -389,15 +403,10 @@ cio_status cio_decode_tiff(const uint8_t *bytes, size_t count, uint64_t max_pixe
     if (info) memset(info, 0, sizeof *info);
     struct cio_tiff_source source = {bytes, count, 0};
     struct cio_tiff_errors errors = {message, 0};
-    cio_status status = CIO_OK;
-    TIFF *tif = cio_tiff_open(&source, &errors, &status);
-    if (!tif) return status;
     struct cio_tiff_layout L;
-    status = errors.count > 0 ? CIO_CORRUPT : cio_tiff_examine(tif, max_pixels, &L, message);
-    if (status != CIO_OK) {
-        TIFFClose(tif);
-        return status;
-    }
+    cio_status status;
+    TIFF *tif = cio_tiff_start(&source, &errors, max_pixels, &L, &status);
+    if (!tif) return status;
     size_t raster_bytes, chunk_bytes = (size_t)L.chunk_bytes;
     if (__builtin_mul_overflow((size_t)L.width, (size_t)L.height, &raster_bytes) ||
         __builtin_mul_overflow(raster_bytes, (size_t)L.channels * (L.out_depth / 8), &raster_bytes) ||
