@@ -52,8 +52,16 @@ extension Convbank {
 
         func run() throws {
             let exact = FileSystem.commandLineArguments([kernel] + (bias.map { [$0] } ?? []))
+            let source: ImportSource
+            do { source = try ImportSource.read(contentsOfFile: exact[0]) } catch { throw CLIError.usage("\(error)") }
             let file: WeightFile
-            do { file = try WeightFile(contentsOfFile: exact[0]) } catch { throw CLIError.usage("\(error)") }
+            switch source {
+            case .model(let model):
+                try importModel(model)
+                return
+            case .weights(let weights):
+                file = weights
+            }
             if bias != nil, file.format != .npy {
                 throw CLIError.usage("a bias file goes with a kernel .npy only; '\(kernel)' is an .\(file.format.rawValue) file (its bias comes with --layer)")
             }
@@ -106,6 +114,62 @@ extension Convbank {
                 printError("wrote '\(output)': \(finalBank.filters.count) filters \(finalBank.filters[0].kernel.shape)×\(finalBank.channels) (\(from)\(chosenLayout)), \(finalBank.parameterCount) parameters")
             } else {
                 print(finalBank.jsonText, terminator: "")
+            }
+        }
+
+        /// `import` of a model file: `--list`, one convolution layer (`--layer`) as a bank, or the whole stack the
+        /// engine runs as a network.
+        func importModel(_ model: ImportedModel) throws {
+            if bias != nil { throw CLIError.usage("a bias file goes with a kernel .npy only; '\(kernel)' is a .\(model.format) model") }
+            if list {
+                print(model.listing(path: kernel), terminator: "")
+                return
+            }
+            if layout != .auto { throw CLIError.usage("--layout is for weight arrays; '\(kernel)' is a .\(model.format) model, whose layers state their layouts") }
+            let text: String
+            let report: String
+            if let layer {
+                guard let found = model.convolutions.first(where: { $0.name == layer }) else {
+                    let known = model.convolutions.map { "'\($0.name)'" }.joined(separator: ", ")
+                    throw CLIError.usage("'\(kernel)' has no convolution layer '\(layer)' (it has \(known.isEmpty ? "none" : known); see --list)")
+                }
+                var bank = found.bank
+                bank.name = name == "imported" ? found.name : name
+                if let names {
+                    let list = names.split(separator: ",").map(String.init)
+                    guard list.count == bank.filters.count else {
+                        throw CLIError.usage("--names gives \(list.count) names; layer '\(layer)' has \(bank.filters.count) filters")
+                    }
+                    var filters = bank.filters
+                    for k in filters.indices { filters[k].name = list[k] }
+                    bank = FilterBank(name: bank.name, filters: filters, stride: bank.stride, dilation: bank.dilation,
+                                      padding: bank.padding, paddingMode: bank.paddingMode, activation: bank.activation, groups: bank.groups)
+                }
+                let finalBank = overrides.apply(to: bank)
+                text = finalBank.jsonText
+                report = "\(finalBank.filters.count) filters \(finalBank.filters[0].kernel.shape)×\(finalBank.channels) ('\(found.name)', \(found.layout)), \(finalBank.parameterCount) parameters"
+            } else {
+                if overrides.isSet || names != nil {
+                    throw CLIError.usage("--stride, --dilation, --padding, --padding-mode, --activation and --names set one bank's settings; give --layer NAME, or import the whole stack without them")
+                }
+                guard !model.layers.isEmpty else {
+                    let why = model.stop.map { "its first layer '\($0.layer)' (\($0.type)) is not one convbank runs: \($0.reason)" } ?? "it has no layers"
+                    throw CLIError.usage("'\(kernel)': nothing to import, \(why); --list shows its convolution layers, --layer NAME imports one")
+                }
+                let network: Network
+                do { network = try model.network(name: name == "imported" ? nil : name) } catch {
+                    throw CLIError.usage("'\(kernel)': \(error)")
+                }
+                text = network.jsonText
+                let ends = model.stop.map { "; the stack ends before '\($0.layer)' (\($0.type)): \($0.reason)" } ?? " (the whole model)"
+                report = "network '\(network.name)' of \(network.layers.count) layers, \(network.parameterCount) parameters\(ends)"
+            }
+            if let output {
+                do { try AtomicFile.write(Array(text.utf8), to: output) } catch { throw CLIError.failure("\(error)") }
+                printError("wrote '\(output)': \(report)")
+            } else {
+                print(text, terminator: "")
+                if model.stop != nil, layer == nil { printError(report) }
             }
         }
 

@@ -172,3 +172,46 @@ extension Network {
         throw reader.fail(at, "a layer is a bank (\"filters\" or \"layout\"), {\"pool\": …}, {\"batchnorm\": …} or {\"activation\": …}")
     }
 }
+
+extension Network {
+    /// The network as network JSON that `init(json:source:)` reads back to an equal network: each convolution
+    /// layer as its bank JSON (named after the layer), pooling, batch norm, activations and PReLU in their forms.
+    /// Numbers print as the shortest decimal that round-trips the `Float`.
+    public var jsonText: String {
+        func str(_ s: String) -> String {
+            var out = "\""
+            for u in s.unicodeScalars {
+                switch u {
+                case "\"": out += "\\\""
+                case "\\": out += "\\\\"
+                default:
+                    if u.value < 0x20 || u.value == 0x7F { out += String(format: "\\u%04x", u.value) } else { out.unicodeScalars.append(u) }
+                }
+            }
+            return out + "\""
+        }
+        func list(_ v: [Float]) -> String { "[" + v.map { "\($0)" }.joined(separator: ", ") + "]" }
+        var items: [String] = []
+        for layer in layers {
+            switch layer.kind {
+            case .convolution(var bank):
+                bank.name = layer.name
+                bank.preprocess = .none
+                let text = bank.jsonText.split(separator: "\n", omittingEmptySubsequences: false).dropLast()
+                items.append(text.map { "    " + $0 }.joined(separator: "\n"))
+            case .pooling(let p):
+                items.append("    {\"name\": \(str(layer.name)), \"pool\": \"\(p.kind.rawValue)\", \"size\": \(p.size.jsonText), \"stride\": \(p.stride.jsonText), \"padding\": \(p.padding.jsonText)}")
+            case .batchNorm(let bn):
+                items.append("    {\"name\": \(str(layer.name)), \"batchnorm\": {\"gamma\": \(list(bn.gamma)), \"beta\": \(list(bn.beta)), \"mean\": \(list(bn.mean)), \"variance\": \(list(bn.variance)), \"epsilon\": \(bn.epsilon)}}")
+            case .activation(let a):
+                items.append("    {\"name\": \(str(layer.name)), \"activation\": \"\(a.rawValue)\"}")
+            case .prelu(let alpha):
+                items.append("    {\"name\": \(str(layer.name)), \"activation\": \"prelu\", \"alpha\": \(list(alpha))}")
+            }
+        }
+        var text = "{\n  \"name\": \(str(name)),\n"
+        if preprocess != .none { text += "  \"preprocess\": \(preprocess.jsonText),\n" }
+        text += "  \"layers\": [\n" + items.joined(separator: ",\n") + "\n  ]\n}\n"
+        return text
+    }
+}

@@ -195,3 +195,15 @@ import Testing
         #expect(last >= header.extent.height * header.extent.width * (3 + 6) * 4)
     }
 }
+
+/// `Network.jsonText` (what `import` writes for a model's stack) reads back to an equal network, for every
+/// Keras-golden network: every layer kind, preprocessing, explicit and same padding, groups.
+@Suite struct NetworkJSONTextTests {
+    @Test(arguments: ["net_a.json", "net_b.json", "net_c.json", "net_d.json"])
+    func roundTrips(file: String) throws {
+        let network = try NetworkTests.load(file)
+        let again = try Network(json: Array(network.jsonText.utf8), source: "again")
+        #expect(again == network)
+        #expect(again.jsonText == network.jsonText)
+    }
+}
