@@ -9,6 +9,9 @@ extension ImportedModel {
     /// The most elements one ONNX weight tensor may declare: 2^28 (1 GiB of `Float`), checked before anything is
     /// allocated and again against the bytes the file really holds.
     public static let maximumONNXTensorElements = 1 << 28
+    /// The most filters (output channels) one ONNX `Conv` may have: 65,536 (VGG16's widest layer has 512); each
+    /// filter is an object of its own, so a hostile file of tiny filters is bounded here, not by its weights.
+    public static let maximumONNXFilters = 1 << 16
 
     /// Reads an ONNX model (`ModelProto`, protobuf, decoded with SwiftProtobuf through the committed
     /// `onnx.pb.swift`) as the chain of nodes that starts at the graph's image input (NCHW, channels from its shape).
@@ -337,6 +340,9 @@ struct ONNXReader {
         }
         let shape = try Self.checkedDims(w, named: node.input[1])
         let (f, cg, kh, kw) = (shape[0], shape[1], shape[2], shape[3])
+        guard f <= ImportedModel.maximumONNXFilters else {
+            throw Failure(reason: "node '\(name)': \(f) filters (at most \(ImportedModel.maximumONNXFilters))")
+        }
         if let ks = try attrs.ints("kernel_shape"), ks != [kh, kw] {
             throw Failure(reason: "node '\(name)': kernel_shape \(ks) differs from its weights' \([kh, kw])")
         }
