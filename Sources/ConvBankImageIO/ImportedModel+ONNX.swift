@@ -28,8 +28,8 @@ extension ImportedModel {
     /// reads a second tensor made by the graph, or at an attribute value or tensor convbank does not run
     /// (external data included), with the reason. Every `Conv` node is in `convolutions`, also after the stop.
     ///
-    /// Layer names are node names (or the first output's name when empty), made folder names: `/` becomes `_`
-    /// (leading ones dropped), a leading `.` becomes `_`, repeats get `_2`, `_3`, …
+    /// Layer names are node names (or the first output's name when empty), made folder names: `/` and control
+    /// characters become `_` (leading `/` dropped), a leading `.` becomes `_`, repeats get `_2`, `_3`, …
     ///
     /// - Parameters:
     ///   - bytes: the whole file.
@@ -143,7 +143,9 @@ struct ONNXReader {
         while let readBy = readers[cursor.tensor] {
             let k = readBy[0]
             let node = graph.node[k]
-            func halt(_ reason: String) { stop = ImportedModel.Stop(layer: names[k], type: node.opType, reason: reason) }
+            func halt(_ reason: String) {
+                stop = ImportedModel.Stop(layer: names[k], type: WeightFile.oneLine(node.opType), reason: WeightFile.oneLine(reason))
+            }
             if readBy.count > 1 {
                 halt("'\(cursor.tensor)' feeds \(readBy.count) nodes (a branch; convbank runs a chain of layers)")
                 break
@@ -231,7 +233,7 @@ struct ONNXReader {
     static func folderName(_ name: String, index: Int) -> String {
         var s = name
         while s.hasPrefix("/") { s.removeFirst() }
-        s = String(s.map { $0 == "/" || $0 == "\0" ? "_" : $0 })
+        s = String(String.UnicodeScalarView(s.unicodeScalars.map { $0 == "/" || $0.value < 0x20 || $0.value == 0x7F ? "_" : $0 }))
         if s.hasPrefix(".") { s = "_" + s.dropFirst() }
         if s.isEmpty { s = "node\(index)" }
         while s.utf8.count > Filter.maximumNameBytes - 8 { s.removeLast() }

@@ -169,6 +169,7 @@ import Testing
         #expect(ONNXReader.folderName("/features/features.0/Conv", index: 0) == "features_features.0_Conv")
         #expect(ONNXReader.folderName(".hidden", index: 0) == "_hidden")
         #expect(ONNXReader.folderName("", index: 7) == "node7")
+        #expect(ONNXReader.folderName("a\nb\u{7F}", index: 0) == "a_b_")
         #expect(ONNXReader.folderName("///", index: 2) == "node2")
         #expect(ONNXReader.folderName(String(repeating: "é", count: 300), index: 0).utf8.count <= Filter.maximumNameBytes - 8)
     }
