@@ -208,6 +208,19 @@ def singles():
         np.save(os.path.join(OUT, f"op_{name}_conv.npy"), golden)
         cases.append({"file": f"op_{name}.onnx", "names": ["conv"], "layers": [{"name": "conv", "golden": f"op_{name}_conv.npy", "shape": list(golden.shape)}],
                       "stop": None, "convolutions": [{"name": "conv", "shape": [4, 3, 3, 3]}]})
+    # Clip with bounds from Constant nodes' value_float (as PyTorch exports ReLU6).
+    m, layers = single("clip_constants", [helper.make_node("Constant", [], ["lo"], name="lo", value_float=0.0),
+                                          helper.make_node("Constant", [], ["hi"], name="hi", value_float=6.0),
+                                          helper.make_node("Clip", ["x", "lo", "hi"], ["y"], name="act")])
+    case("op_clip_constants.onnx", m, [l for l in layers if l[0] not in ("lo", "hi")])
+    # An input of unknown height and width: pads checked without the size (stride 1), SAME_UPPER pooling.
+    dyn = [helper.make_tensor_value_info("image", TensorProto.FLOAT, [1, 3, "height", "width"])]
+    inits = [numpy_helper.from_array(w(4, 3, 3, 3), "k")]
+    nodes = [helper.make_node("Conv", ["image", "k"], ["x"], name="conv", pads=[1, 1, 1, 1]),
+             helper.make_node("MaxPool", ["x"], ["p"], name="pool", kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+             helper.make_node("AveragePool", ["p"], ["y"], name="avg", kernel_shape=[2, 2], strides=[2, 2], auto_pad="SAME_UPPER")]
+    m = model(nodes, inits, "y", name="dynamic", inputs=dyn)
+    case("op_dynamic_size.onnx", m, [("conv", "x"), ("pool", "p"), ("avg", "y")])
     # Clip before opset 11: bounds as attributes.
     m, layers = single("clip_attrs", [helper.make_node("Clip", ["x"], ["y"], name="act", min=0.0, max=6.0)], opset=10)
     case("op_clip_attrs.onnx", m, layers)
@@ -237,6 +250,12 @@ def stops():
     conv_then("clip_other", [helper.make_node("Clip", ["x", "lo", "hi"], ["y"], name="clip")],
               [numpy_helper.from_array(np.array(-1, np.float32), "lo"), numpy_helper.from_array(np.array(1, np.float32), "hi")],
               stop={"layer": "clip", "type": "Clip"})
+    # Pooling pads on an input of unknown size with stride 2: whether they are same's depends on the size.
+    dyn = [helper.make_tensor_value_info("image", TensorProto.FLOAT, [1, 3, "height", "width"])]
+    nodes = [helper.make_node("Conv", ["image", "k"], ["x"], name="conv"),
+             helper.make_node("MaxPool", ["x"], ["y"], name="pool", kernel_shape=[3, 3], strides=[2, 2], pads=[0, 0, 1, 1])]
+    m = model(nodes, [numpy_helper.from_array(w(4, 3, 3, 3), "k")], "y", name="dynamic_pads", inputs=dyn)
+    case("stops/pool_pads_unknown_size.onnx", m, [("conv", "x")], stop={"layer": "pool", "type": "MaxPool"})
     # A PRelu slope of shape [C] broadcasts over the last axis (W) by ONNX's numpy rules, not over channels.
     m, _ = single("prelu_vector", [helper.make_node("PRelu", ["x", "slope"], ["y"], name="prelu")],
                   [numpy_helper.from_array(np.array([0.1, 0.2, 0.3, 0.4], np.float32), "slope")])

@@ -110,8 +110,24 @@ struct ONNXReader {
         let graph = model.graph
         for t in graph.initializer { constants[t.name] = t }
         for node in graph.node where node.opType == "Constant" && node.domain.isEmpty {
-            guard let out = node.output.first, let value = node.attribute.first(where: { $0.name == "value" }), value.hasT else { continue }
-            constants[out] = value.t
+            guard let out = node.output.first else { continue }
+            for a in node.attribute {
+                switch a.name {
+                case "value" where a.hasT: constants[out] = a.t
+                case "value_float" where a.hasF:
+                    var t = Onnx_TensorProto()
+                    t.dataType = Int32(Onnx_TensorProto.DataType.float.rawValue)
+                    t.floatData = [a.f]
+                    constants[out] = t
+                case "value_floats":
+                    var t = Onnx_TensorProto()
+                    t.dataType = Int32(Onnx_TensorProto.DataType.float.rawValue)
+                    t.dims = [Int64(a.floats.count)]
+                    t.floatData = a.floats
+                    constants[out] = t
+                default: continue
+                }
+            }
         }
         // The image input: the first graph input that is not an initializer.
         guard let input = graph.input.first(where: { constants[$0.name] == nil }) else {

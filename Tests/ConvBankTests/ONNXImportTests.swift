@@ -42,7 +42,7 @@ import Testing
     }
 
     @Test func fixturesArePresent() {
-        #expect(Self.cases.count >= 38)
+        #expect(Self.cases.count >= 41)
         #expect(Self.cases.flatMap(\.layers).count >= 60)
         #expect(Self.malformed.count >= 10)
     }
@@ -116,6 +116,7 @@ import Testing
         ("stops/prelu_vector.onnx", "slope of shape [4] broadcasts over the trailing axes"),
         ("stops/conv_after_stop.onnx", "not a layer kind convbank runs"),
         ("stops/external_data.onnx", "tensor 'k' is stored in an external data file"),
+        ("stops/pool_pads_unknown_size.onnx", "pads [0, 0, 1, 1] on an input of unknown size"),
     ])
     func stopReasons(_ file: String, _ reason: String) throws {
         let model = try Self.model(file)
