@@ -136,12 +136,16 @@ struct ONNXReader {
         let (channels, extent) = try Self.imageShape(input)
 
         // Node names, made folder names, unique; how many nodes read each tensor.
-        var names: [String] = [], taken = Set<String>()
+        // (The next suffix to try is kept per name, so thousands of nodes of one name cost linear time.)
+        var names: [String] = [], taken = Set<String>(), nextSuffix: [String: Int] = [:]
         for (k, node) in graph.node.enumerated() {
-            var base = node.name.isEmpty ? (node.output.first ?? "") : node.name
-            base = Self.folderName(base, index: k)
-            var name = base, n = 2
-            while taken.contains(name) { name = "\(base)_\(n)"; n += 1 }
+            let base = Self.folderName(node.name.isEmpty ? (node.output.first ?? "") : node.name, index: k)
+            var name = base
+            if taken.contains(name) {
+                var n = nextSuffix[base] ?? 2
+                repeat { name = "\(base)_\(n)"; n += 1 } while taken.contains(name)
+                nextSuffix[base] = n
+            }
             taken.insert(name)
             names.append(name)
         }
