@@ -11,6 +11,8 @@ Writes Tests/ConvBankTests/Fixtures/onnx/:
                      AveragePool(2) → Flatten → Gemm; weights in raw_data
   stack_<node>.npy   onnxruntime's output of each runnable node (H×W×C), run on a copy of the graph that also
                      outputs the middle tensors (the fixture itself has the one Gemm output)
+  photo.png          10×14 RGB, 8-bit; photo_pool1.npy, photo_pool3.npy: the stack's outputs on its raw samples
+                     (0…255, as convbank decodes them), for `convbank apply` through the binary
   op_<name>.onnx     one op alone after a 3→4 Conv (so the network fixes its channel count); op_<name>.npy its output
   malformed/*.onnx   files the reader must refuse with a one-line error (see malformed() below)
   stops/*.onnx       models whose chain ends early, with the reason (see stops() below)
@@ -338,7 +340,40 @@ def varint(n):
             return bytes(out)
 
 
+def png_rgb8(path, pixels):
+    """A plain 8-bit RGB PNG (no PIL needed): pixels is an H×W×3 uint8 array."""
+    import struct, zlib
+    h, w, _ = pixels.shape
+    raw = b"".join(b"\x00" + pixels[y].tobytes() for y in range(h))
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+    with open(path, "wb") as f:
+        f.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
+                + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+def photo():
+    """photo.png (10×14 RGB) and onnxruntime's stack outputs on its raw samples (0…255), for `convbank apply`."""
+    pixels = rng.integers(0, 256, (10, 14, 3), dtype=np.uint8)
+    png_rgb8(os.path.join(OUT, "photo.png"), pixels)
+    m = onnx.load(os.path.join(OUT, "stack.onnx"))
+    dims = m.graph.input[0].type.tensor_type.shape.dim
+    dims[2].dim_value, dims[3].dim_value = 10, 14
+    keep = [n for n in m.graph.node if n.op_type not in ("Flatten", "Gemm")]  # Gemm's weights fit 12×12 only
+    del m.graph.node[:]
+    m.graph.node.extend(keep)
+    del m.graph.output[:]
+    for name, tensor in [("pool1", "p1"), ("pool3", "p3")]:
+        m.graph.output.append(helper.make_tensor_value_info(tensor, TensorProto.FLOAT, [None] * 4))
+    sess = ort.InferenceSession(m.SerializeToString(), providers=["CPUExecutionProvider"])
+    x = pixels.astype(np.float32).transpose(2, 0, 1)[None]
+    p1, p3 = sess.run(["p1", "p3"], {"image": x})
+    np.save(os.path.join(OUT, "photo_pool1.npy"), np.ascontiguousarray(p1[0].transpose(1, 2, 0)))
+    np.save(os.path.join(OUT, "photo_pool3.npy"), np.ascontiguousarray(p3[0].transpose(1, 2, 0)))
+
+
 stack()
+photo()
 singles()
 stops()
 bad = malformed()

@@ -1,5 +1,6 @@
 import ConvBankEngine
 import ConvBankImageIO
+import ConvBankTestSupport
 import Foundation
 import Testing
 
@@ -44,6 +45,32 @@ struct ONNXImportCLITests {
             let pool3 = dir.url.appendingPathComponent("out/photo/pool3")
             let maps = try FileManager.default.contentsOfDirectory(atPath: pool3.path).sorted()
             #expect(maps == (0..<6).map { "f\($0).npy" }.sorted(), "\(maps)")
+        }
+    }
+
+    /// Import, then `apply --layers` on a PNG: the maps equal onnxruntime's outputs on the PNG's raw samples.
+    @Test func appliedToAPhotoLikeOnnxruntime() throws {
+        try withTemporaryFolder { dir in
+            #expect(try CLI.run(["import", Self.path("stack.onnx"), "-o", "net.json"], in: dir.url).status == 0)
+            try FileManager.default.createDirectory(at: dir.url.appendingPathComponent("in"), withIntermediateDirectories: true)
+            try FileManager.default.copyItem(at: Self.fixtures.appendingPathComponent("photo.png"), to: dir.url.appendingPathComponent("in/photo.png"))
+            let r = try CLI.run(["apply", "in", "--bank", "net.json", "--format", "npy", "--output", "out", "--layers", "pool1,pool3"], in: dir.url)
+            #expect(r.status == 0, "\(r)")
+            for layer in ["pool1", "pool3"] {
+                let expected = try Float32NPY(contentsOf: Self.fixtures.appendingPathComponent("photo_\(layer).npy"))
+                let (h, w, c) = (expected.shape[0], expected.shape[1], expected.shape[2])
+                var worst: Float = 0
+                for k in 0..<c {
+                    let map = try Float32NPY(contentsOf: dir.url.appendingPathComponent("out/photo/\(layer)/f\(k).npy"))
+                    #expect(map.shape == [h, w], "\(layer) f\(k): \(map.shape)")
+                    guard map.shape == [h, w] else { continue }
+                    for i in 0..<h * w {
+                        let e = expected.values[i * c + k]
+                        worst = max(worst, abs(map.values[i] - e) / max(abs(e), 1))
+                    }
+                }
+                #expect(worst <= 1e-4, "\(layer): worst relative error \(worst)")
+            }
         }
     }
 
