@@ -2,8 +2,8 @@
 # Fuzzes the ONNX reader of `convbank import` (protobuf decoding through the committed onnx.pb.swift, the chain
 # walk, attributes, tensors) with libFuzzer + ASan:
 #   bash fuzz/swift/onnx.sh [SECONDS]      (`make fuzz` runs it for FUZZ_SECONDS)
-# Compiles three modules with swiftc, all instrumented: SwiftProtobuf (from the package's checkout, so run
-# `swift build` once first), ConvBankEngine (every engine file, with the CConvKernels C code) and the harness
+# Compiles three modules with swiftc, all instrumented: SwiftProtobuf (from the package's checkout in .build,
+# resolved first if missing), ConvBankEngine (every engine file, with the CConvKernels C code) and the harness
 # module (ONNXHarness.swift with the reader's ImageIO files: ImportedModel, ImportedModel+ONNX, onnx.pb.swift,
 # WeightFile for its error type, and what WeightFile needs, plus CImageIO's C code). If the reader comes to need
 # another file, add it to `io_files` below.
@@ -22,7 +22,8 @@ SWIFTC="${SWIFTC:-swiftc}"
 CLANG="${CLANG:-$(command -v clang)}"
 io="$root/Sources/ConvBankImageIO" engine="$root/Sources/ConvBankEngine"
 protobuf="$root/.build/checkouts/swift-protobuf/Sources/SwiftProtobuf"
-[ -d "$protobuf" ] || { echo "fuzz: no swift-protobuf checkout in .build: run swift build first" >&2; exit 2; }
+[ -d "$protobuf" ] || (cd "$root" && swift package resolve) || true
+[ -d "$protobuf" ] || { echo "fuzz: no swift-protobuf checkout in .build (swift package resolve failed)" >&2; exit 2; }
 io_files=(ImportedModel.swift ImportedModel+ONNX.swift ONNX/onnx.pb.swift WeightFile.swift ZipArchive.swift NPYArray.swift
           ImageCodec.swift ImageCodecError.swift ExifOrientation.swift FileSystem.swift)
 printf 'module CImageIO {\n    header "%s"\n    export *\n}\n' "$root/Sources/CImageIO/include/CImageIO.h" > "$out/CImageIO/module.modulemap"
