@@ -12,6 +12,9 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
+        // The runtime of the committed onnx.pb.swift (scripts/generate_onnx_swift.sh); exact: generated code and
+        // runtime must match. The library only: the plugin is never built here.
+        .package(url: "https://github.com/apple/swift-protobuf", exact: "1.39.0"),
     ],
     targets: [
         // MARK: - C libraries (only CImageIO calls them)
@@ -37,8 +40,9 @@ let package = Package(
         .target(name: "CConvKernels"),
         // Tensors, banks, geometry, plans and kernels: pure computation, no files, no environment.
         .target(name: "ConvBankEngine", dependencies: ["CConvKernels"]),
-        // Decoders and encoders, map encoders, .npy, bank files, atomic files, paths as bytes.
-        .target(name: "ConvBankImageIO", dependencies: ["ConvBankEngine", "CImageIO"]),
+        // Decoders and encoders, map encoders, .npy, bank files, atomic files, paths as bytes, model files.
+        .target(name: "ConvBankImageIO",
+                dependencies: ["ConvBankEngine", "CImageIO", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         // Pictures for people: contact sheets, the gallery, explain pictures.
         .target(name: "ConvBankPictures", dependencies: ["ConvBankEngine", "ConvBankImageIO"]),
         // The batch runner: walk, shards, records and manifest, memory budget.

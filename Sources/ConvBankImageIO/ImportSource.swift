@@ -11,7 +11,8 @@ public enum ImportSource: Sendable {
     /// The largest model file read: 1 GiB (VGG16's Keras file is 528 MiB).
     public static let maximumModelBytes = 1 << 30
 
-    /// Reads the file at `path` (a lossless path, see `FileSystem`) and tells its kind by content.
+    /// Reads the file at `path` (a lossless path, see `FileSystem`) and tells its kind by content (an `.onnx` file by
+    /// its extension, or by decoding as ONNX when no other reader takes it).
     /// - Parameter path: the file.
     /// - Throws: `WeightFile.FormatError` naming the file and the problem.
     public static func read(contentsOfFile path: String) throws(WeightFile.FormatError) -> ImportSource {
@@ -36,13 +37,21 @@ public enum ImportSource: Sendable {
         if starts([0x50, 0x4B, 3, 4]) || starts([0x50, 0x4B, 5, 6]), isKerasArchive(bytes) {
             throw fail("a Keras .keras archive: not read by this version")
         }
+        // ONNX has no magic number: the `.onnx` extension, or else a file no other reader takes that decodes as a
+        // ModelProto with an IR version and a graph of nodes.
         if path.lowercased().hasSuffix(".onnx") {
-            throw fail("an ONNX model: not read by this version")
+            return .model(try ImportedModel(onnx: bytes, path: path))
         }
         if bytes.count > WeightFile.maximumFileBytes {
+            if ImportedModel.looksLikeONNX(bytes) { return .model(try ImportedModel(onnx: bytes, path: path)) }
             throw fail("larger than the \(WeightFile.maximumFileBytes >> 20) MiB limit of a weight file")
         }
-        return .weights(try WeightFile(bytes: bytes, path: path))
+        do {
+            return .weights(try WeightFile(bytes: bytes, path: path))
+        } catch {
+            if ImportedModel.looksLikeONNX(bytes) { return .model(try ImportedModel(onnx: bytes, path: path)) }
+            throw error
+        }
     }
 
     /// Whether a zip archive holds a Keras `config.json` (a `.keras` file) rather than `.npy` members.
