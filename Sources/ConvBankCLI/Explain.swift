@@ -73,7 +73,7 @@ extension Convbank {
             /// A bank: explained as it is.
             case bank
             /// A network's convolution layer: its bank, what it reads on the image, the decoded image.
-            case layer(FilterBank, Tensor, DecodedImage)
+            case layer(FilterBank, Tensor, DecodedImage, ExplainPicture.InputView)
             /// Another kind of layer, already explained.
             case done
         }
@@ -99,7 +99,9 @@ extension Convbank {
                 let decoded = try ImageCodec.decode(path: image, maxPixels: maxPixels)
                 let tensor = try decoded.tensor.adapted(toChannels: network.channels)
                 let input = try network.input(ofLayer: index, image: tensor, jobs: ProcessInfo.processInfo.activeProcessorCount, kernels: .fromEnvironment)
-                return .layer(bank, input, decoded)
+                // A deeper layer reads maps (drawn: the channel of largest |partial|); a first one the preprocessed image.
+                let view: ExplainPicture.InputView = index > 0 ? .largestChannel : (network.preprocess == .none ? .image : .stretched)
+                return .layer(bank, input, decoded, view)
             } catch {
                 throw CLIError.failure(FileSystem.display("\(error)"))
             }
@@ -110,12 +112,16 @@ extension Convbank {
             let exact = FileSystem.commandLineArguments([self.image] + (self.picture.map { [$0] } ?? []))
             let image = exact[0], picture = self.picture == nil ? nil : exact[1]
             let layerInput: (FilterBank, Tensor, DecodedImage)?
+            var inputView = ExplainPicture.InputView.image
             switch try networkLayer(image: image) {
             case .bank: layerInput = nil
-            case .layer(let bank, let input, let decoded): layerInput = (bank, input, decoded)
+            case .layer(let bank, let input, let decoded, let view):
+                layerInput = (bank, input, decoded)
+                inputView = view
             case .done: return
             }
             let bank = try layerInput?.0 ?? bankOptions.load()
+            if layerInput == nil, bank.preprocess != .none { inputView = .stretched }
             var indices = Array(bank.filters.indices)
             var combinations = bank.combinations
             if let picture {
@@ -174,12 +180,12 @@ extension Convbank {
                     let map = plan.run(tensor, jobs: jobs, kernels: .fromEnvironment)[index]
                     if picture.lowercased().hasSuffix(".png") {
                         let drawn = ExplainPicture.render(explanation: explanation, image: tensor, partialMaps: partialMaps, map: map,
-                                                          bankName: bank.name)
+                                                          bankName: bank.name, inputView: inputView)
                         try AtomicFile.write(try drawn.pngBytes(), to: picture)
                         print("picture: \(FileSystem.display(picture)) (\(drawn.width)×\(drawn.height))")
                     } else {
                         let page = try ExplainPicture.html(explanation: explanation, image: tensor, partialMaps: partialMaps, map: map,
-                                                           bankName: bank.name)
+                                                           bankName: bank.name, inputView: inputView)
                         try AtomicFile.write(Array(page.utf8), to: picture)
                         print("page: \(FileSystem.display(picture))")
                     }

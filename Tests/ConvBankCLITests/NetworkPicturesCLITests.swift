@@ -192,6 +192,31 @@ struct NetworkPicturesCLITests {
         }
     }
 
+    /// A deeper layer reading 12 channels: `--picture` draws it (PNG and HTML) with the 6 largest |partial sums| and
+    /// the other 6 added, and the value printed equals `apply`'s map bit for bit.
+    @Test func explainPictureOfADeeperLayer() throws {
+        try withTemporaryFolder { dir in
+            func w(_ k: Int) -> String { String(Double((k * 37) % 23 - 11) / 8) }
+            let c1 = (0..<12).map { f in "{\"name\": \"a\(f)\", \"weights\": [[[\(w(f))]], [[\(w(f + 5))]], [[\(w(f + 9))]]]}" }
+            let c2 = "{\"name\": \"k\", \"weights\": [" + (0..<12).map { c in "[[\(w(c)), \(w(c + 1)), \(w(c + 2))], [\(w(c + 3)), \(w(c + 4)), \(w(c + 5))], [\(w(c + 6)), \(w(c + 7)), \(w(c + 8))]]" }.joined(separator: ", ") + "], \"bias\": 0.5}"
+            let net = try dir.write("deep.json", text: "{\"name\": \"deep\", \"layers\": [{\"name\": \"c1\", \"padding\": \"same\", \"activation\": \"relu\", \"filters\": [\(c1.joined(separator: ", "))]}, {\"name\": \"c2\", \"padding\": \"same\", \"filters\": [\(c2)]}]}")
+            for picture in ["p.png", "p.html"] {
+                let r = try CLI.run(["explain", "--bank", net.path, Self.input, "--layer", "c2", "--at", "3,4", "--picture", dir.file(picture).path])
+                #expect(r.status == 0 && r.stdout.contains("12 channels (the previous layer's output)"), "\(r)")
+                let text = try String(contentsOf: dir.file(picture), encoding: .isoLatin1)
+                if picture.hasSuffix(".html") { #expect(text.contains("+ the other 6 channels (smaller |partial sum|)"), "\(text.prefix(300))") }
+            }
+            let r = try CLI.run(["explain", "--bank", net.path, Self.input, "--layer", "c2", "--at", "3,4"])
+            let a = try CLI.run(["apply", Self.input, "--bank", net.path, "-o", dir.file("out").path, "--format", "npy"])
+            #expect(a.status == 0, "\(a)")
+            let map = try Float32NPY(contentsOf: dir.file("out/input/k.npy"))
+            let line = r.stdout.split(separator: "\n").first { $0.hasPrefix("after linear: ") }
+            #expect(line.flatMap { Float($0.dropFirst("after linear: ".count)) } == map.values[4 * map.shape[1] + 3], "\(r.stdout)")
+            let p = try Self.rgb(dir.file("p.png").path)
+            #expect(p.width > 1000 && p.height > 800)
+        }
+    }
+
     @Test func explainLayerRefusals() throws {
         var r = try CLI.run(["explain", "--bank", Self.bank("net_a.json"), Self.input, "--layer", "bn1", "--at", "0,0", "--filter", "6"])
         #expect(r.status == 64 && r.stderr.contains("layer 'bn1' has 6 maps (indices 0…5, names f0…f5)"), "\(r)")
