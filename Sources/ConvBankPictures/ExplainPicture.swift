@@ -466,9 +466,9 @@ public enum ExplainPicture {
     ///   - map: Filter `f`'s map.
     ///   - bankName: Shown in the title.
     ///   - colormap: How every map is coloured, each over its own range.
-    /// - Complexity: O(picture pixels + image pixels · maps).
     ///   - inputView: How the input is drawn: a decoded image, a preprocessed one (stretched), or a previous layer's
     ///     maps (the channel of largest |partial sum|, stretched).
+    /// - Complexity: O(picture pixels + image pixels · maps).
     public static func render(explanation: PixelExplanation, image: Tensor, partialMaps: [Tensor], map: Tensor, bankName: String,
                               colormap: Colormap = .viridis, inputView: InputView = .image) -> Picture {
         let layout = layout(explanation: explanation, bankName: bankName, imageExtent: image.extent, partialMaps: partialMaps, map: map,

@@ -98,7 +98,8 @@ public enum KernelGrid {
         let tiles = usesTiles(bank, split: split)
         let colour = tiles && channels == 3
         var texts = [title]
-        let shape = "\(n) filter\(n == 1 ? "" : "s") \(kh)×\(kw)×\(channels)" + (bank.groups > 1 ? " (\(bank.groups) groups)" : "")
+        let sizesDiffer = bank.filters.contains { $0.kernel != bank.filters[0].kernel }
+        let shape = "\(n) filter\(n == 1 ? "" : "s") \(sizesDiffer ? "up to " : "")\(kh)×\(kw)×\(channels)" + (bank.groups > 1 ? " (\(bank.groups) groups)" : "")
         let how: String
         switch (coloring, colour) {
         case (.gray, true): how = "RGB = the filter's 3 channels\(bgr ? " (swapped back: the network reads BGR)" : ""), each (w - min)/(max - min) over the layer"
