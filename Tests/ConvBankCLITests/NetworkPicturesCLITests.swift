@@ -112,9 +112,12 @@ struct NetworkPicturesCLITests {
     @Test func oneSheetPerLayer() throws {
         try withTemporaryFolder { dir in
             let out = dir.file("out")
+            // A temporary of a layer sheet left by a killed run (a process that no longer exists) is cleaned up.
+            let stale = try dir.write("out/input/.conv1.sheet.png.tmp-999999999-7", [1, 2, 3])
             let r = try CLI.run(["apply", Self.input, "--bank", Self.bank("net_a.json"), "-o", out.path, "--format", "npy",
                                  "--layers", "conv1,pool1,conv2", "--sheet"])
             #expect(r.status == 0, "\(r)")
+            #expect(!FileManager.default.fileExists(atPath: stale.path))
             let sheets = filesUnder(out).filter { $0.hasSuffix(".sheet.png") }
             #expect(sheets == ["input/conv1.sheet.png", "input/conv2.sheet.png", "input/pool1.sheet.png"], "\(filesUnder(out))")
             let decoded = try ImageCodec.decode(path: Self.input)
@@ -144,8 +147,10 @@ struct NetworkPicturesCLITests {
             let out = dir.file("out")
             let args = ["apply", Self.input, "--bank", Self.bank("net_c.json"), "-o", out.path, "--layers", "c1,bn", "--sheet",
                         "--layout", "flat", "--gallery"]
+            let stale = try dir.write("out/.input.bn.sheet.png.tmp-999999999-7", [1, 2, 3])
             var r = try CLI.run(args)
             #expect(r.status == 0, "\(r)")
+            #expect(!FileManager.default.fileExists(atPath: stale.path))
             let sheets = filesUnder(out).filter { $0.hasSuffix(".sheet.png") }
             #expect(sheets == ["input.bn.sheet.png", "input.c1.sheet.png"], "\(filesUnder(out))")
             let page = try String(contentsOf: out.appendingPathComponent("index.html"), encoding: .utf8)
