@@ -4,10 +4,11 @@
 public struct LayerExplanation: Sendable {
     /// How the value was made.
     public enum Detail: Sendable {
-        /// A pooling window: its real pixels in row-major order (`y`, `x` in the input; the padding never counts);
-        /// for a max, `winner` is the index in `values` of the first largest value; for an average, `sum` is their
-        /// sum in row-major order (divided by `values.count`).
-        case pooling(Pooling, values: [(y: Int, x: Int, value: Float)], winner: Int?, sum: Float)
+        /// A pooling window: its real pixels are input rows `rows` × columns `columns` (the padding never counts),
+        /// `values` lists them in row-major order when there are at most `LayerExplanation.maxListedValues` (else it
+        /// is empty); for a max, `winner` is the input position of the first largest value in row-major order; `sum`
+        /// is their sum in row-major order (an average divides it by the count).
+        case pooling(Pooling, rows: ClosedRange<Int>, columns: ClosedRange<Int>, values: [Float], winner: (y: Int, x: Int)?, sum: Float)
         /// Batch normalization of `input`: `inv = gamma / √(variance + epsilon)` (in `Double`, rounded once),
         /// `shift = beta − mean · inv`, `output = input · inv + shift`.
         case batchNorm(gamma: Float, beta: Float, mean: Float, variance: Float, epsilon: Float, inv: Float, shift: Float, input: Float)
@@ -16,6 +17,10 @@ public struct LayerExplanation: Sendable {
         /// PReLU: `input` if it is not negative, else `alpha · input`.
         case prelu(alpha: Float, input: Float)
     }
+
+    /// A pooling window's values are listed up to this many real pixels (16×16); a larger window (a global pool) is
+    /// summed up by its count, sum and winner.
+    public static let maxListedValues = 256
 
     /// The layer's name.
     public var layer: String
@@ -57,20 +62,27 @@ extension NetworkLayer {
         case .pooling(let pool):
             let g = try pool.geometry(input: input.extent)
             let y0 = y * pool.stride.height - g.insets.top, x0 = x * pool.stride.width - g.insets.left
-            var values: [(y: Int, x: Int, value: Float)] = []
-            for iy in max(y0, 0)..<min(y0 + pool.size.height, input.height) {
-                for ix in max(x0, 0)..<min(x0 + pool.size.width, input.width) { values.append((iy, ix, input[iy, ix, channel])) }
-            }
+            let ys = max(y0, 0)..<min(y0 + pool.size.height, input.height), xs = max(x0, 0)..<min(x0 + pool.size.width, input.width)
+            let count = ys.count * xs.count
+            var values: [Float] = []
+            if count <= LayerExplanation.maxListedValues { values.reserveCapacity(count) }
             // As `Pooling.run`: a running max from −∞; a row-major sum divided by the real pixels' count.
             var best: Float = -.infinity
             var sum: Float = 0
-            for v in values {
-                best = Swift.max(best, v.value)
-                sum += v.value
+            var winner: (y: Int, x: Int)?
+            for iy in ys {
+                for ix in xs {
+                    let v = input[iy, ix, channel]
+                    if count <= LayerExplanation.maxListedValues { values.append(v) }
+                    let next = Swift.max(best, v)
+                    if winner == nil || next != best { winner = (iy, ix) }
+                    best = next
+                    sum += v
+                }
             }
-            let winner = values.firstIndex { $0.value == best }
-            value = pool.kind == .max ? best : sum / Float(values.count)
-            detail = .pooling(pool, values: values, winner: pool.kind == .max ? winner : nil, sum: sum)
+            value = pool.kind == .max ? best : sum / Float(count)
+            detail = .pooling(pool, rows: ys.lowerBound...(ys.upperBound - 1), columns: xs.lowerBound...(xs.upperBound - 1), values: values,
+                              winner: pool.kind == .max ? winner : nil, sum: sum)
         case .batchNorm(let bn):
             let c = channel
             let inv = Float(Double(bn.gamma[c]) / (Double(bn.variance[c]) + Double(bn.epsilon)).squareRoot())
@@ -98,24 +110,27 @@ extension LayerExplanation: CustomStringConvertible {
     public var description: String {
         var lines = ["layer '\(layer)' (\(typeName): \(settings)), map 'f\(channel)' (channel \(channel)), output pixel x=\(x), y=\(y) of a \(output.width)×\(output.height) (W×H) map"]
         switch detail {
-        case let .pooling(pool, values, winner, sum):
-            let rows = Array(Set(values.map(\.y))).sorted(), columns = Array(Set(values.map(\.x))).sorted()
-            let (top, bottom, left, right) = (rows.first ?? 0, rows.last ?? 0, columns.first ?? 0, columns.last ?? 0)
-            let window = pool.size.height * pool.size.width
-            lines.append("window: input rows \(top)…\(bottom), columns \(left)…\(right): \(values.count) of \(pool.size.height)×\(pool.size.width) = \(window) pixels in the image\(values.count < window ? " (the rest is padding, which never counts)" : "")")
-            var cells: [String] = []
-            for (k, v) in values.enumerated() { cells.append(formatNumber(v.value) + (k == winner ? "<" : "")) }
-            let width = cells.map(\.count).max() ?? 1
-            for (r, row) in rows.enumerated() {
-                let line = values.indices.filter { values[$0].y == row }.map { cells[$0].padding(toLength: width, withPad: " ", startingAt: 0) }
-                lines.append("    \(r == 0 ? "values" : "      ") [ \(line.joined(separator: " ")) ]")
+        case let .pooling(pool, rows, columns, values, winner, sum):
+            let window = pool.size.height * pool.size.width, count = rows.count * columns.count
+            lines.append("window: input rows \(rows.lowerBound)…\(rows.upperBound), columns \(columns.lowerBound)…\(columns.upperBound): \(count) of \(pool.size.height)×\(pool.size.width) = \(window) pixels in the image\(count < window ? " (the rest is padding, which never counts)" : "")")
+            if !values.isEmpty {
+                let cells = values.enumerated().map { k, v in
+                    formatNumber(v) + (winner.map { $0.y == rows.lowerBound + k / columns.count && $0.x == columns.lowerBound + k % columns.count } == true ? "<" : "")
+                }
+                let width = cells.map(\.count).max() ?? 1
+                for r in 0..<rows.count {
+                    let line = cells[(r * columns.count)..<((r + 1) * columns.count)].map { $0.padding(toLength: width, withPad: " ", startingAt: 0) }
+                    lines.append("    \(r == 0 ? "values" : "      ") [ \(line.joined(separator: " ")) ]")
+                }
+            } else {
+                lines.append("(\(count) values: more than \(LayerExplanation.maxListedValues), not listed)")
             }
             if pool.kind == .max, let winner {
-                let w = values[winner]
-                lines.append("max: \(formatNumber(value)) at input x=\(w.x), y=\(w.y) (marked <; the first of equal maxima in row-major order)")
+                lines.append("max: \(formatNumber(value)) at input x=\(winner.x), y=\(winner.y) (\(values.isEmpty ? "" : "marked <; ")the first of equal maxima in row-major order)")
             } else {
-                lines.append("sum of the \(values.count) real pixels: \(values.map { formatNumber($0.value) }.joined(separator: " + ")) = \(formatNumber(sum))")
-                lines.append("mean: \(formatNumber(sum)) / \(values.count) = \(formatNumber(value))")
+                let terms = values.isEmpty ? "" : values.map { formatNumber($0) }.joined(separator: " + ") + " = "
+                lines.append("sum of the \(count) real pixels: \(terms)\(formatNumber(sum))")
+                lines.append("mean: \(formatNumber(sum)) / \(count) = \(formatNumber(value))")
             }
         case let .batchNorm(gamma, beta, mean, variance, epsilon, inv, shift, input):
             lines.append("input value x = \(formatNumber(input))")

@@ -46,10 +46,25 @@ import Testing
         let e = try #require(try layer.explain(Self.ramp, channel: 0, x: 0, y: 0))
         // Window rows 0…1, columns 0…1: 1 9 / 4 5; the max 9 at x=1, y=0.
         #expect(e.value == 9)
-        guard case let .pooling(_, values, winner, _) = e.detail else { Issue.record("not pooling"); return }
-        #expect(values.map(\.value) == [1, 9, 4, 5] && winner == 1)
+        guard case let .pooling(_, rows, columns, values, winner, _) = e.detail else { Issue.record("not pooling"); return }
+        #expect(values == [1, 9, 4, 5] && winner?.x == 1 && winner?.y == 0 && rows == 0...1 && columns == 0...1)
         #expect(e.description.contains("max: 9 at input x=1, y=0"), "\(e)")
         #expect(e.description.contains("[ 1  9< ]"), "\(e)")
+    }
+
+    /// A global pool (a window of 999,999,999 over a 40×30 image, `same`): one output, 1200 real pixels summed and
+    /// counted but not listed; the max's position found.
+    @Test func hugeWindowIsSummarised() throws {
+        var image = Tensor(height: 30, width: 40, channels: 1)
+        for y in 0..<30 { for x in 0..<40 { image[y, x, 0] = Float((x * 7 + y * 3) % 11) } }
+        image[17, 23, 0] = 50
+        for kind in [Pooling.Kind.max, .average] {
+            let layer = NetworkLayer(name: "g", kind: .pooling(Pooling(kind: kind, size: Extent2D(999_999_999), padding: .same)))
+            let e = try #require(try layer.explain(image, channel: 0, x: 0, y: 0))
+            #expect(e.value.bitPattern == (try layer.run(image))[0, 0, 0].bitPattern)
+            #expect(e.description.contains("1200 values: more than 256, not listed") && e.description.split(separator: "\n").count < 8, "\(e)")
+            if kind == .max { #expect(e.description.contains("max: 50 at input x=23, y=17"), "\(e)") }
+        }
     }
 
     /// `same` average pooling of size 2 on 3×3: output 2×2, pads T,B,L,R = 0,1,0,1; pixel (1, 1) covers input (2, 2)
