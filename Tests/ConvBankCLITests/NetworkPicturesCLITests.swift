@@ -164,6 +164,24 @@ struct NetworkPicturesCLITests {
         }
     }
 
+    /// Tree: an input whose folder would stand where another input's layer sheet goes gets another key, as for any
+    /// clash: `one/x.png` (key `x`) writes its sheet of layer c1 at `x/c1.sheet.png`, which is exactly the key of
+    /// `two/x/c1.sheet.png.png`, so that one becomes `x/c1.sheet.png-2`.
+    @Test func layerSheetClashBetweenInputs() throws {
+        try withTemporaryFolder { dir in
+            let png = try bytes(of: URL(fileURLWithPath: Self.input))
+            _ = try dir.write("one/x.png", png)
+            _ = try dir.write("two/x/c1.sheet.png.png", png)
+            let out = dir.file("out")
+            let r = try CLI.run(["apply", dir.file("one").path, dir.file("two").path, "--bank", Self.bank("net_c.json"), "-o", out.path,
+                                 "--layers", "c1", "--sheet"])
+            #expect(r.status == 0, "\(r)")
+            let files = filesUnder(out)
+            #expect(files.contains("x/c1.sheet.png") && files.contains("x/c1/f0.png"), "\(files)")
+            #expect(files.contains("x/c1.sheet.png-2/c1.sheet.png") && files.contains("x/c1.sheet.png-2/c1/f0.png"), "\(files)")
+        }
+    }
+
     /// A written layer named like another written layer's sheet is refused before any input is read.
     @Test func layerNamedLikeASheet() throws {
         try withTemporaryFolder { dir in
