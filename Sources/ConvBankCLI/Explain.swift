@@ -72,8 +72,9 @@ extension Convbank {
         enum Target {
             /// A bank: explained as it is.
             case bank
-            /// A network's convolution layer: its bank, what it reads on the image, the decoded image.
-            case layer(FilterBank, Tensor, DecodedImage, ExplainPicture.InputView)
+            /// A network's convolution layer: its bank, what it reads on the image, the decoded image, how the
+            /// picture draws that input, and the network's name.
+            case layer(FilterBank, Tensor, DecodedImage, ExplainPicture.InputView, String)
             /// Another kind of layer, already explained.
             case done
         }
@@ -101,7 +102,7 @@ extension Convbank {
                 let input = try network.input(ofLayer: index, image: tensor, jobs: ProcessInfo.processInfo.activeProcessorCount, kernels: .fromEnvironment)
                 // A deeper layer reads maps (drawn: the channel of largest |partial|); a first one the preprocessed image.
                 let view: ExplainPicture.InputView = index > 0 ? .largestChannel : (network.preprocess == .none ? .image : .stretched)
-                return .layer(bank, input, decoded, view)
+                return .layer(bank, input, decoded, view, network.name)
             } catch {
                 throw CLIError.failure(FileSystem.display("\(error)"))
             }
@@ -113,11 +114,13 @@ extension Convbank {
             let image = exact[0], picture = self.picture == nil ? nil : exact[1]
             let layerInput: (FilterBank, Tensor, DecodedImage)?
             var inputView = ExplainPicture.InputView.image
+            var networkName: String?
             switch try networkLayer(image: image) {
             case .bank: layerInput = nil
-            case .layer(let bank, let input, let decoded, let view):
+            case .layer(let bank, let input, let decoded, let view, let name):
                 layerInput = (bank, input, decoded)
                 inputView = view
+                networkName = name
             case .done: return
             }
             let bank = try layerInput?.0 ?? bankOptions.load()
@@ -180,12 +183,12 @@ extension Convbank {
                     let map = plan.run(tensor, jobs: jobs, kernels: .fromEnvironment)[index]
                     if picture.lowercased().hasSuffix(".png") {
                         let drawn = ExplainPicture.render(explanation: explanation, image: tensor, partialMaps: partialMaps, map: map,
-                                                          bankName: bank.name, inputView: inputView)
+                                                          bankName: networkName ?? bank.name, layer: networkName == nil ? nil : layer, inputView: inputView)
                         try AtomicFile.write(try drawn.pngBytes(), to: picture)
                         print("picture: \(FileSystem.display(picture)) (\(drawn.width)×\(drawn.height))")
                     } else {
                         let page = try ExplainPicture.html(explanation: explanation, image: tensor, partialMaps: partialMaps, map: map,
-                                                           bankName: bank.name, inputView: inputView)
+                                                           bankName: networkName ?? bank.name, layer: networkName == nil ? nil : layer, inputView: inputView)
                         try AtomicFile.write(Array(page.utf8), to: picture)
                         print("page: \(FileSystem.display(picture))")
                     }

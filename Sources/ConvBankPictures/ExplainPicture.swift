@@ -7,8 +7,8 @@ import Foundation
 /// before and after the activation; below, the whole-image view — the input, each channel's partial map, a `+`
 /// between them, `=` and the filter's map, with the explained pixel boxed on every map.
 ///
-/// `labels(explanation:bankName:imageExtent:partialMaps:map:inputView:)` lists every text the picture draws, so the numbers can
-/// be checked without reading pixels; `html(explanation:image:partialMaps:map:bankName:colormap:inputView:)` is the same content
+/// `labels(explanation:bankName:layer:imageExtent:partialMaps:map:inputView:)` lists every text the picture draws, so the numbers can
+/// be checked without reading pixels; `html(explanation:image:partialMaps:map:bankName:layer:colormap:inputView:)` is the same content
 /// as a self-contained web page.
 public enum ExplainPicture {
     /// How the input is drawn in the whole-image view.
@@ -167,6 +167,11 @@ public enum ExplainPicture {
     /// A number in the sum lines: integers without decimals, others with every digit (shortest round trip).
     static func full(_ v: Float) -> String { formatNumber(v) }
 
+    /// The picture's title: the filter, the pixel, and the bank — or, for a network's layer, the layer and the network.
+    static func title(_ e: PixelExplanation, bankName: String, layer: String?) -> String {
+        "filter '\(e.filter)', output pixel x=\(e.x), y=\(e.y), " + (layer.map { "layer '\($0)' of network '\(bankName)'" } ?? "bank '\(bankName)'")
+    }
+
     /// The lines of arithmetic under the channel rows: the channel sum, the bias, the activation.
     static func sumLines(_ e: PixelExplanation) -> [String] {
         let sum = e.partials.map(full).joined(separator: " + ")
@@ -179,26 +184,27 @@ public enum ExplainPicture {
     }
 
     /// Every text of the picture: the lines and captions in drawing order, then the numbers of the grid cells —
-    /// what `render(explanation:image:partialMaps:map:bankName:colormap:inputView:)` writes, before
+    /// what `render(explanation:image:partialMaps:map:bankName:layer:colormap:inputView:)` writes, before
     /// `Picture.displayText(_:)` turns typographic characters into their ASCII look-alikes.
     /// - Parameters:
     ///   - explanation: The explained pixel.
-    ///   - bankName: Shown in the title.
+    ///   - bankName: Shown in the title: the bank's name, or with `layer` the network's.
+    ///   - layer: The network layer the bank is (its name in the title), or nil for a bank.
     ///   - imageExtent: The input's size, for the facts line (default: the map's size, `explanation.output`).
     ///   - partialMaps: The filter's per-channel partial maps; they only add their value ranges and values to the
     ///     captions, and may be left out.
     ///   - map: The filter's map; likewise optional.
     ///   - inputView: How the input is drawn (its caption says so).
-    public static func labels(explanation: PixelExplanation, bankName: String, imageExtent: Extent2D? = nil,
+    public static func labels(explanation: PixelExplanation, bankName: String, layer: String? = nil, imageExtent: Extent2D? = nil,
                               partialMaps: [Tensor] = [], map: Tensor? = nil, inputView: InputView = .image) -> [String] {
-        let l = layout(explanation: explanation, bankName: bankName, imageExtent: imageExtent ?? explanation.output,
+        let l = layout(explanation: explanation, bankName: bankName, layer: layer, imageExtent: imageExtent ?? explanation.output,
                        partialMaps: partialMaps, map: map, inputView: inputView)
         return l.labels.map(\.text) + l.cells.map(\.text)
     }
 
     /// The picture's layout. `partialMaps` and `map` only add their value ranges and values to the captions (they
     /// may be empty / nil); the maps' display sizes come from `explanation.output` and `imageExtent`.
-    static func layout(explanation e: PixelExplanation, bankName: String, imageExtent: Extent2D,
+    static func layout(explanation e: PixelExplanation, bankName: String, layer: String? = nil, imageExtent: Extent2D,
                        partialMaps: [Tensor] = [], map: Tensor? = nil, inputView: InputView = .image) -> Layout {
         var out = Layout(width: 0, height: 0)
         let margin = 20
@@ -276,7 +282,7 @@ public enum ExplainPicture {
                 y += Picture.lineHeight(scale: scale) + 3
             }
         }
-        paragraph("filter '\(e.filter)', output pixel x=\(e.x), y=\(e.y), bank '\(bankName)'", scale: 3, color: textColor)
+        paragraph(title(e, bankName: bankName, layer: layer), scale: 3, color: textColor)
         y += 4
         paragraph("map \(e.output.width)×\(e.output.height) (W×H) from a \(imageExtent.width)×\(imageExtent.height) input; receptive field: input rows \(top)…\(bottom), columns \(left)…\(rightX)",
                   scale: 2, color: dimText)
@@ -464,14 +470,15 @@ public enum ExplainPicture {
     ///     channel it reads, in channel order: the raw cross-correlation of each channel with its kernel slice, before
     ///     the bias and the activation.
     ///   - map: Filter `f`'s map.
-    ///   - bankName: Shown in the title.
+    ///   - bankName: Shown in the title: the bank's name, or with `layer` the network's.
+    ///   - layer: The network layer the bank is (its name in the title), or nil for a bank.
     ///   - colormap: How every map is coloured, each over its own range.
     ///   - inputView: How the input is drawn: a decoded image, a preprocessed one (stretched), or a previous layer's
     ///     maps (the channel of largest |partial sum|, stretched).
     /// - Complexity: O(picture pixels + image pixels · maps).
     public static func render(explanation: PixelExplanation, image: Tensor, partialMaps: [Tensor], map: Tensor, bankName: String,
-                              colormap: Colormap = .viridis, inputView: InputView = .image) -> Picture {
-        let layout = layout(explanation: explanation, bankName: bankName, imageExtent: image.extent, partialMaps: partialMaps, map: map,
+                              layer: String? = nil, colormap: Colormap = .viridis, inputView: InputView = .image) -> Picture {
+        let layout = layout(explanation: explanation, bankName: bankName, layer: layer, imageExtent: image.extent, partialMaps: partialMaps, map: map,
                             inputView: inputView)
         var picture = Picture(width: layout.width, height: layout.height, filling: background)
         for rule in layout.rules { picture.fill(x: rule.x, y: rule.y, width: rule.width, height: 1, with: cellBorder) }
@@ -556,16 +563,16 @@ public enum ExplainPicture {
 
     // MARK: - HTML
 
-    /// The same content as `render(explanation:image:partialMaps:map:bankName:colormap:inputView:)` (same parameters) as a
+    /// The same content as `render(explanation:image:partialMaps:map:bankName:layer:colormap:inputView:)` (same parameters) as a
     /// self-contained HTML page: tables for the grids (padding cells hatched and marked `*`), the sum lines, and the
     /// input and maps as inline PNG data URIs (no external URLs).
     /// - Throws: `ImageCodecError` if a PNG cannot be encoded.
     public static func html(explanation e: PixelExplanation, image: Tensor, partialMaps: [Tensor], map: Tensor, bankName: String,
-                            colormap: Colormap = .viridis, inputView: InputView = .image) throws(ImageCodecError) -> String {
-        let layout = layout(explanation: e, bankName: bankName, imageExtent: image.extent, partialMaps: partialMaps, map: map,
+                            layer: String? = nil, colormap: Colormap = .viridis, inputView: InputView = .image) throws(ImageCodecError) -> String {
+        let layout = layout(explanation: e, bankName: bankName, layer: layer, imageExtent: image.extent, partialMaps: partialMaps, map: map,
                             inputView: inputView)
-        let picture = render(explanation: e, image: image, partialMaps: partialMaps, map: map, bankName: bankName, colormap: colormap,
-                             inputView: inputView)
+        let picture = render(explanation: e, image: image, partialMaps: partialMaps, map: map, bankName: bankName, layer: layer,
+                             colormap: colormap, inputView: inputView)
         func esc(_ t: String) -> String {
             t.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
                 .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
@@ -593,7 +600,7 @@ public enum ExplainPicture {
         let taps = e.taps
         let top = taps.map(\.inputY).min() ?? 0, bottom = taps.map(\.inputY).max() ?? 0
         let left = taps.map(\.inputX).min() ?? 0, right = taps.map(\.inputX).max() ?? 0
-        out += "<h1>\(esc("filter '\(e.filter)', output pixel x=\(e.x), y=\(e.y), bank '\(bankName)'"))</h1>\n"
+        out += "<h1>\(esc(title(e, bankName: bankName, layer: layer)))</h1>\n"
         out += "<p class=\"dim\">\(esc("map \(e.output.width)×\(e.output.height) (W×H) from a \(image.width)×\(image.height) input; receptive field: input rows \(top)…\(bottom), columns \(left)…\(right)"))<br>\n"
         out += esc("kernel \(e.kernel.shape) × \(e.partials.count) channel\(e.partials.count == 1 ? "" : "s"), dilation \(e.dilation.shape); pads T,B,L,R = \(g.insets); padding mode \(e.paddingMode.rawValue); activation \(e.activation.rawValue)")
         let padded = taps.filter(\.inPadding).count
