@@ -16,7 +16,7 @@ extension Convbank {
                 With a network whose preprocessing reads BGR (caffe), colour tiles are swapped back to RGB.
                 """)
 
-        @Option(help: ArgumentHelp("A JSON bank file, a built-in bank name, an inline kernel 'WxH: …', or a network file.", valueName: "bank|network"))
+        @Option(help: ArgumentHelp("A JSON bank file, a built-in bank name, an inline kernel 'WxH: …', or a network: a network JSON file or a model file (as apply --bank takes).", valueName: "bank|network"))
         var bank: String
 
         @Option(help: ArgumentHelp("With a network: the convolution layer drawn (default: the first).", valueName: "name"))
