@@ -47,8 +47,8 @@ public struct NetworkSelection: Sendable, Equatable {
     public static let maxSheetMaps = 256
 
     /// The longest side of a map's cell on a layer's contact sheet, by the layer's map count: 256 pixels up to 16
-    /// maps, 160 up to 64, 128 beyond — so 64 maps of 1024² make a sheet of about 2100×1700 pixels, and the
-    /// largest sheet (256 maps) about 4000×3100.
+    /// maps, 160 up to 64, 128 beyond — so 64 maps of 1024² make a 2098×1752 sheet, and the
+    /// largest sheet (256 maps) is 3954×2936.
     /// - Parameter maps: the layer's map count.
     public static func sheetCellSize(maps: Int) -> Int { maps <= 16 ? 256 : (maps <= 64 ? 160 : 128) }
 
