@@ -159,7 +159,17 @@ extension ApplySettings {
             let extents = network.mapExtents(input: header.extent) ?? []
             let largest = extents.map { $0.height * $0.width }.max() ?? 0
             total = total + Saturating(MapEncoder.peakBytes(format: format, values: largest, channels: 1)) * min(max(jobs, 1), bank.filters.count)
-            if sheet != nil { total = total + ContactSheet.memoryBytes(input: header.extent, maps: extents) }
+            if sheet != nil {
+                // One sheet at a time: the largest of the layers' sheets (or the one sheet).
+                var start = 0, largestSheet = 0
+                for group in network.sheetGroups {
+                    let shown = Array(extents[start..<min(start + min(group.count, NetworkSelection.maxSheetMaps), extents.count)])
+                    largestSheet = max(largestSheet, ContactSheet.memoryBytes(input: header.extent, maps: shown,
+                                                                              cellSize: NetworkSelection.sheetCellSize(maps: group.count)))
+                    start += group.count
+                }
+                total = total + largestSheet
+            }
             return total.value
         }
         if preprocessing(for: bank) != .none { total = total + pixels * (runBank.channels * MemoryLayout<Float>.stride) }
@@ -222,6 +232,45 @@ extension ApplySettings {
             throw .convolution(path: path, .overMemoryBudget(needed: needed, budget: maxMemory, input: header.extent))
         }
         return needed
+    }
+}
+
+extension ApplySettings {
+    /// One contact sheet of an input: its title, maps, their names, its cell size, and where it goes.
+    struct SheetPlan {
+        var title: String
+        var maps: [Tensor]
+        var names: [String]
+        var cellSize: Int
+        /// Its file relative to the output folder, from the run's paths and the input's key.
+        var file: (OutputPaths, String) -> String
+    }
+
+    /// The contact sheets of one input whose written maps are `maps` (in `bank.outputNames` order): for a bank, or a
+    /// network without `--layers`, one sheet of every map; for a network's `--layers`, one sheet per written layer
+    /// of that layer's maps (the first `NetworkSelection.maxSheetMaps`, said in the title), named by map, cells
+    /// shrinking as maps get many (`NetworkSelection.sheetCellSize(maps:)`).
+    func sheets(bank: FilterBank, maps: [Tensor], inputPath: String) -> [SheetPlan] {
+        let path = FileSystem.display(inputPath)
+        guard let network else {
+            return [SheetPlan(title: "\(path) - bank \(bank.name)", maps: maps, names: bank.outputNames, cellSize: 256,
+                              file: { paths, key in paths.sheetFile(key: key) })]
+        }
+        var plans: [SheetPlan] = []
+        var start = 0
+        for group in network.sheetGroups {
+            let layer = network.network.layers[group.layer]
+            let names = layer.mapNames(input: network.network.channelCounts[group.layer])
+            let shown = min(group.count, NetworkSelection.maxSheetMaps)
+            let what = shown < group.count ? "the first \(shown) of \(group.count) maps" : "\(group.count) map\(group.count == 1 ? "" : "s")"
+            let title = "\(path) - network \(network.network.name), layer '\(layer.name)' (\(layer.typeName)): \(what)"
+            let layerName = layer.name, perLayer = network.layers != nil
+            plans.append(SheetPlan(title: title, maps: Array(maps[start..<(start + shown)]), names: Array(names[0..<shown]),
+                                   cellSize: NetworkSelection.sheetCellSize(maps: group.count),
+                                   file: { paths, key in perLayer ? paths.sheetFile(key: key, layer: layerName) : paths.sheetFile(key: key) }))
+            start += group.count
+        }
+        return plans
     }
 }
 
@@ -314,14 +363,17 @@ public func applyBank(_ bank: FilterBank, to item: InputItem, outputRoot: String
             }
         }
         if let colormap = settings.sheet {
-            let picture = ContactSheet.render(title: "\(FileSystem.display(item.path)) - bank \(bank.name)", input: decoded.tensor, inputBitDepth: decoded.bitDepth,
-                                              maps: maps, names: bank.outputNames, colormap: colormap)
-            do throws(ImageCodecError) {
-                try AtomicFile.write(try picture.pngBytes(), to: sheetPath)
-            } catch {
-                var e = error
-                if e.path.isEmpty { e.path = sheetPath }
-                throw InputError.codec(e)
+            for sheet in settings.sheets(bank: bank, maps: maps, inputPath: item.path) {
+                let path = (outputRoot as NSString).appendingPathComponent(sheet.file(paths, item.key))
+                let picture = ContactSheet.render(title: sheet.title, input: decoded.tensor, inputBitDepth: decoded.bitDepth,
+                                                  maps: sheet.maps, names: sheet.names, colormap: colormap, cellSize: sheet.cellSize)
+                do throws(ImageCodecError) {
+                    try AtomicFile.write(try picture.pngBytes(), to: path)
+                } catch {
+                    var e = error
+                    if e.path.isEmpty { e.path = path }
+                    throw InputError.codec(e)
+                }
             }
         }
         if settings.thumbnails {

@@ -121,6 +121,13 @@ public final class ApplyRun {
             guard settings.preprocess == nil else {
                 throw .usage("a network carries its own \"preprocess\"; set it in the network file")
             }
+            // A layer's sheet sits beside its folder of maps: a written layer named like another's sheet would stand there.
+            if settings.sheet != nil, let layers = network.layers {
+                let names = Set(layers.map { network.network.layers[$0].name })
+                if let clash = names.first(where: { names.contains($0 + OutputPaths.sheetSuffix) }) {
+                    throw .usage("--sheet: layer '\(clash)\(OutputPaths.sheetSuffix)' is named like layer '\(clash)''s contact sheet, which goes beside its folder of maps; rename one of them or leave one out of --layers")
+                }
+            }
         }
         if let needed = settings.preprocessing(for: bank).requiredChannels, settings.network == nil, needed != bank.channels {
             throw .usage("--preprocess \(settings.preprocessing(for: bank).summaryName) needs \(needed) channels, but bank '\(bank.name)' reads \(bank.channels)")
@@ -259,7 +266,11 @@ public final class ApplyRun {
                     return Gallery.MapEntry(name: name, file: file, statistics: s, thumbnail: thumbnail,
                                             thumbnailSize: Self.pictureSize(FileSystem.join(outputFolder, thumbnail)))
                 }
-                addToGallery(Gallery.Row(title: report.item.path, sheet: settings.sheet != nil ? paths.sheetFile(key: key) : nil, maps: maps))
+                var row = Gallery.Row(title: report.item.path, sheet: settings.sheet != nil && paths.sheetLayers == nil ? paths.sheetFile(key: key) : nil, maps: maps)
+                if settings.sheet != nil, let layers = paths.sheetLayers {
+                    row.layerSheets = layers.map { ($0, paths.sheetFile(key: key, layer: $0)) }
+                }
+                addToGallery(row)
             }
             // Once per run: 8-bit clamping that clips most of a map hides it.
             if settings.format.maximumLevel == 255, settings.normalization == .clamp, !warnedClipping {

@@ -102,7 +102,7 @@ public final class InputWalk: Sequence, IteratorProtocol {
     public convenience init(arguments: [String], exclude: String? = nil, paths: OutputPaths, onProblem: @escaping (String) -> Void = { _ in },
                             onPassedOver: @escaping (String) -> Void = { _ in }) {
         self.init(arguments: arguments, exclude: exclude, outputLeaves: paths.leaves,
-                  sheetSuffix: paths.layout == .tree && paths.sheet ? OutputPaths.sheetSuffix : nil, onProblem: onProblem,
+                  sheetSuffix: paths.besideSuffix, onProblem: onProblem,
                   onPassedOver: onPassedOver)
         if paths.layout == .flat {
             let suffixes = paths.suffixes

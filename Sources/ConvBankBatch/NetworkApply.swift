@@ -43,6 +43,21 @@ public struct NetworkSelection: Sendable, Equatable {
     /// The layers whose outputs a run keeps.
     var keep: Set<Int> { Set(layers ?? [network.layers.count - 1]) }
 
+    /// A layer's contact sheet shows at most this many of its maps (the first ones; the title says so).
+    public static let maxSheetMaps = 256
+
+    /// The longest side of a map's cell on a layer's contact sheet, by the layer's map count: 256 pixels up to 16
+    /// maps, 160 up to 64, 128 beyond — so 64 maps of 1024² make a 2098×1752 sheet, and the
+    /// largest sheet (256 maps) is 3954×2936.
+    /// - Parameter maps: the layer's map count.
+    public static func sheetCellSize(maps: Int) -> Int { maps <= 16 ? 256 : (maps <= 64 ? 160 : 128) }
+
+    /// The written layers in order and how many maps each writes: one sheet each (`apply --sheet`).
+    var sheetGroups: [(layer: Int, count: Int)] {
+        let counts = network.channelCounts
+        return keep.sorted().map { ($0, counts[$0 + 1]) }
+    }
+
     /// The written maps' names, in order: the last layer's map names, or `<layer>/<map>` for each selected layer.
     public var mapNames: [String] {
         let counts = network.channelCounts

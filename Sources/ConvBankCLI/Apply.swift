@@ -55,7 +55,7 @@ extension Convbank {
         @Flag(help: "Write DIR/stats.csv (stats.shard-K-of-N.csv with --shard): per input and filter, min, max, mean, std and the fraction of zero outputs.")
         var stats = false
 
-        @Flag(help: "Write a contact sheet per input, DIR/<input path without extension>.sheet.png: the input and every map, each stretched over its own range (0.5-99.5 %ile when rare extremes would flatten it), labelled.")
+        @Flag(help: "Write a contact sheet per input, DIR/<input path without extension>.sheet.png: the input and every map, each stretched over its own range (0.5-99.5 %ile when rare extremes would flatten it), labelled. With a network's --layers: one sheet per written layer beside its folder of maps, DIR/<input path without extension>/<layer>.sheet.png (flat: DIR/<…>.<layer>.sheet.png), at most 256 maps each.")
         var sheet = false
 
         @Option(help: "Colour map of contact sheets.")

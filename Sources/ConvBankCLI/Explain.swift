@@ -18,7 +18,7 @@ extension Convbank {
         @Option(help: ArgumentHelp("Output pixel: column X, row Y (0-based, in the output map).", valueName: "x,y"))
         var at: Position
 
-        @Option(help: "Only this filter, or this combined map (--combine, a bank's \"combine\": its two filters, then the combination) (default: every filter and every combined map).")
+        @Option(help: ArgumentHelp("Only this filter — a name, or an index 0…F-1 in bank order (a filter whose name is all digits and exists wins over the index) — or this combined map (--combine, a bank's \"combine\": its two filters, then the combination) (default: every filter and every combined map).", valueName: "name|index"))
         var filter: String?
 
         @Option(help: "Refuse images with more pixels than this.")
@@ -32,11 +32,59 @@ extension Convbank {
         @Option(help: ArgumentHelp("With a network file as --bank: the convolution layer whose output pixel is taken apart (its input is the layer before's output, computed first).", valueName: "name"))
         var layer: String?
 
-        /// With a network: the named convolution layer's bank and what it reads on `image`; else nil.
-        func networkLayer(image: String) throws -> (FilterBank, Tensor, DecodedImage)? {
+        /// Explains output pixels of a pooling, batch normalization, activation or PReLU layer (every channel, or
+        /// `--filter`'s: a map name `f<k>` or an index), printing them.
+        func explainLayer(_ network: Network, index: Int, image: String) throws {
+            let layer = network.layers[index]
+            if picture != nil {
+                throw CLIError.usage("--picture draws a convolution layer's pixel; '\(layer.name)' is a \(layer.typeName) layer (its explanation is text)")
+            }
+            let channels = network.channelCounts[index]
+            let names = layer.mapNames(input: channels)
+            var selected = Array(0..<channels)
+            if let filter {
+                if let k = names.firstIndex(of: filter) {
+                    selected = [k]
+                } else if !filter.isEmpty, filter.utf8.allSatisfy({ (48...57).contains($0) }) {
+                    guard let k = Int(filter), k < channels else {
+                        throw CLIError.usage("--filter \(filter): layer '\(layer.name)' has \(channels) map\(channels == 1 ? "" : "s") (indices 0…\(channels - 1), names f0…f\(channels - 1))")
+                    }
+                    selected = [k]
+                } else {
+                    throw CLIError.usage("--filter: layer '\(layer.name)' has no map '\(filter)' (its maps are f0…f\(channels - 1), or give an index)")
+                }
+            }
+            do {
+                let decoded = try ImageCodec.decode(path: image, maxPixels: maxPixels)
+                let tensor = try decoded.tensor.adapted(toChannels: network.channels)
+                let input = try network.input(ofLayer: index, image: tensor, jobs: ProcessInfo.processInfo.activeProcessorCount, kernels: .fromEnvironment)
+                print("layer '\(layer.name)': its input is \(input.width)×\(input.height) (W×H), \(input.channels) channel\(input.channels == 1 ? "" : "s") (\(index == 0 ? "the preprocessed image" : "the output of layer '\(network.layers[index - 1].name)'"))")
+                for (n, k) in selected.enumerated() {
+                    if n > 0 { print("") }
+                    if let explanation = try layer.explain(input, channel: k, x: at.x, y: at.y) { print(explanation) }
+                }
+            } catch {
+                throw CLIError.failure(FileSystem.display("\(error)"))
+            }
+        }
+
+        /// What `--bank` and `--layer` pick.
+        enum Target {
+            /// A bank: explained as it is.
+            case bank
+            /// A network's convolution layer: its bank, what it reads on the image, the decoded image, how the
+            /// picture draws that input, and the network's name.
+            case layer(FilterBank, Tensor, DecodedImage, ExplainPicture.InputView, String)
+            /// Another kind of layer, already explained.
+            case done
+        }
+
+        /// With a network: the named convolution layer's bank and what it reads on `image` (another kind of layer
+        /// is explained here, `.done`); `.bank` for a bank.
+        func networkLayer(image: String) throws -> Target {
             guard let network = try bankOptions.loadNetwork() else {
                 if layer != nil { throw CLIError.usage("--layer picks a layer of a network file; '\(bankOptions.bank)' is a bank") }
-                return nil
+                return .bank
             }
             guard let layer else {
                 throw CLIError.usage("'\(bankOptions.bank)' is a network: add --layer NAME (one of its convolution layers: \(network.convolutionLayerNames.joined(separator: ", ")))")
@@ -45,13 +93,16 @@ extension Convbank {
                 throw CLIError.usage("--layer: no layer named '\(layer)' in network '\(network.name)' (layers: \(network.layers.map(\.name).joined(separator: ", ")))")
             }
             guard case .convolution(let bank) = network.layers[index].kind else {
-                throw CLIError.usage("--layer '\(layer)' is a \(network.layers[index].typeName) layer; explain takes a convolution layer apart (\(network.convolutionLayerNames.joined(separator: ", ")))")
+                try explainLayer(network, index: index, image: image)
+                return .done
             }
             do {
                 let decoded = try ImageCodec.decode(path: image, maxPixels: maxPixels)
                 let tensor = try decoded.tensor.adapted(toChannels: network.channels)
                 let input = try network.input(ofLayer: index, image: tensor, jobs: ProcessInfo.processInfo.activeProcessorCount, kernels: .fromEnvironment)
-                return (bank, input, decoded)
+                // A deeper layer reads maps (drawn: the channel of largest |partial|); a first one the preprocessed image.
+                let view: ExplainPicture.InputView = index > 0 ? .largestChannel : (network.preprocess == .none ? .image : .stretched)
+                return .layer(bank, input, decoded, view, network.name)
             } catch {
                 throw CLIError.failure(FileSystem.display("\(error)"))
             }
@@ -61,8 +112,19 @@ extension Convbank {
             // File arguments keep their exact bytes (a name that is not UTF-8 included).
             let exact = FileSystem.commandLineArguments([self.image] + (self.picture.map { [$0] } ?? []))
             let image = exact[0], picture = self.picture == nil ? nil : exact[1]
-            let layerInput = try networkLayer(image: image)
+            let layerInput: (FilterBank, Tensor, DecodedImage)?
+            var inputView = ExplainPicture.InputView.image
+            var networkName: String?
+            switch try networkLayer(image: image) {
+            case .bank: layerInput = nil
+            case .layer(let bank, let input, let decoded, let view, let name):
+                layerInput = (bank, input, decoded)
+                inputView = view
+                networkName = name
+            case .done: return
+            }
             let bank = try layerInput?.0 ?? bankOptions.load()
+            if layerInput == nil, bank.preprocess != .none { inputView = .stretched }
             var indices = Array(bank.filters.indices)
             var combinations = bank.combinations
             if let picture {
@@ -83,6 +145,13 @@ extension Convbank {
                     }
                     indices = combination.x == combination.y ? [combination.x] : [combination.x, combination.y]
                     combinations = [combination]
+                } else if !filter.isEmpty, filter.utf8.allSatisfy({ (48...57).contains($0) }) {
+                    // An index (a filter whose name is those digits won above).
+                    guard let index = Int(filter), index < bank.filters.count else {
+                        throw CLIError.usage("--filter \(filter): no filter of that name, and as an index it is out of range: the bank has \(bank.filters.count) filter\(bank.filters.count == 1 ? "" : "s") (indices 0…\(bank.filters.count - 1))")
+                    }
+                    indices = [index]
+                    combinations = []
                 } else {
                     throw CLIError.usage("\(ConvolutionError.unknownFilter(filter, known: bank.filters.map(\.name) + bank.combinations.map(\.name)))")
                 }
@@ -114,12 +183,12 @@ extension Convbank {
                     let map = plan.run(tensor, jobs: jobs, kernels: .fromEnvironment)[index]
                     if picture.lowercased().hasSuffix(".png") {
                         let drawn = ExplainPicture.render(explanation: explanation, image: tensor, partialMaps: partialMaps, map: map,
-                                                          bankName: bank.name)
+                                                          bankName: networkName ?? bank.name, layer: networkName == nil ? nil : layer, inputView: inputView)
                         try AtomicFile.write(try drawn.pngBytes(), to: picture)
                         print("picture: \(FileSystem.display(picture)) (\(drawn.width)×\(drawn.height))")
                     } else {
                         let page = try ExplainPicture.html(explanation: explanation, image: tensor, partialMaps: partialMaps, map: map,
-                                                           bankName: bank.name)
+                                                           bankName: networkName ?? bank.name, layer: networkName == nil ? nil : layer, inputView: inputView)
                         try AtomicFile.write(Array(page.utf8), to: picture)
                         print("page: \(FileSystem.display(picture))")
                     }

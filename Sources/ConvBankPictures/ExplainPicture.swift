@@ -7,10 +7,30 @@ import Foundation
 /// before and after the activation; below, the whole-image view — the input, each channel's partial map, a `+`
 /// between them, `=` and the filter's map, with the explained pixel boxed on every map.
 ///
-/// `labels(explanation:bankName:imageExtent:partialMaps:map:)` lists every text the picture draws, so the numbers can
-/// be checked without reading pixels; `html(explanation:image:partialMaps:map:bankName:colormap:)` is the same content
+/// `labels(explanation:bankName:layer:imageExtent:partialMaps:map:inputView:)` lists every text the picture draws, so the numbers can
+/// be checked without reading pixels; `html(explanation:image:partialMaps:map:bankName:layer:colormap:inputView:)` is the same content
 /// as a self-contained web page.
 public enum ExplainPicture {
+    /// How the input is drawn in the whole-image view.
+    public enum InputView: Sendable, Equatable {
+        /// A decoded image: RGB (or gray) on the 0…255 scale (or up to its largest sample, for 16-bit and float
+        /// images).
+        case image
+        /// A preprocessed image (values around 0): RGB (or gray) stretched over the shown channels' own range.
+        case stretched
+        /// A previous layer's maps: the channel whose partial sum is largest in magnitude, in gray over its own range.
+        case largestChannel
+    }
+
+    /// The input channel `view` draws in gray, if it draws one: for `.largestChannel`, the input channel whose partial
+    /// sum is largest in magnitude (the first of equals).
+    static func drawnChannel(_ e: PixelExplanation, view: InputView) -> Int? {
+        guard view == .largestChannel, !e.partials.isEmpty else { return nil }
+        var best = 0
+        for c in e.partials.indices where Swift.abs(e.partials[c]) > Swift.abs(e.partials[best]) { best = c }
+        return e.firstChannel + best
+    }
+
     // MARK: - Colours
 
     static let background = Picture.Color(gray: 250)
@@ -91,17 +111,49 @@ public enum ExplainPicture {
 
     /// Kernels with more rows or columns than this show their first and last three, with `…` between.
     static let maxGridSide = 7
-    /// Filters with more channels than this show the first five and the last two channel rows and partial maps.
+    /// Filters with more channels than this (a deeper layer reading many maps) show the `largestChannels` channels
+    /// whose partial sums are largest in magnitude (in channel order), then one row and one map for all the others
+    /// together (their partial sums and partial maps added).
     static let maxChannelRows = 8
+    /// How many channels get their own row when there are more than `maxChannelRows`.
+    public static let largestChannels = 6
 
     /// The rows (or columns) of an `n`-long kernel axis that are shown; `nil` is a `…`.
     static func shownIndices(_ n: Int) -> [Int?] {
         n <= maxGridSide ? Array(0..<n) : [0, 1, 2, nil, n - 3, n - 2, n - 1]
     }
 
-    /// The filter channels that get a row; `nil` is a `…` row.
-    static func shownChannels(_ c: Int) -> [Int?] {
-        c <= maxChannelRows ? Array(0..<c) : Array(0..<5) + [nil, c - 2, c - 1]
+    /// The filter channels that get a row, in channel order: every channel, or for more than `maxChannelRows` the
+    /// `largestChannels` of largest |partial sum| (ties: the lower channel) and then `nil`, the row of all the others.
+    /// - Parameter partials: the filter's per-channel partial sums.
+    static func shownChannels(_ partials: [Float]) -> [Int?] {
+        let c = partials.count
+        guard c > maxChannelRows else { return Array(0..<c) }
+        // A NaN partial ranks as the largest (it decides the sum).
+        func key(_ c: Int) -> Float { let m = Swift.abs(partials[c]); return m.isNaN ? .infinity : m }
+        let ranked = partials.indices.sorted { a, b in key(a) != key(b) ? key(a) > key(b) : a < b }
+        return ranked.prefix(largestChannels).sorted().map { $0 } + [nil]
+    }
+
+    /// The channels not shown on their own row, and their partial sums added in channel order.
+    static func rest(_ partials: [Float]) -> (channels: [Int], sum: Float) {
+        let shown = Set(shownChannels(partials).compactMap { $0 })
+        let others = partials.indices.filter { !shown.contains($0) }
+        var sum: Float = 0
+        for c in others { sum += partials[c] }
+        return (others, sum)
+    }
+
+    /// The partial maps of the channels `rest` lists, added in channel order (nil without partial maps or a rest).
+    static func restMap(_ partialMaps: [Tensor], channels: [Int]) -> Tensor? {
+        guard let first = channels.first, partialMaps.count > channels.last ?? 0 else { return nil }
+        var sum = partialMaps[first].storage
+        for c in channels.dropFirst() {
+            sum.withUnsafeMutableBufferPointer { s in
+                partialMaps[c].storage.withUnsafeBufferPointer { p in for k in s.indices { s[k] += p[k] } }
+            }
+        }
+        return Tensor(height: partialMaps[first].height, width: partialMaps[first].width, channels: 1, storage: sum)
     }
 
     /// A number in a grid cell: integers without decimals, others with 4 significant digits — keeping a trailing
@@ -115,6 +167,11 @@ public enum ExplainPicture {
     /// A number in the sum lines: integers without decimals, others with every digit (shortest round trip).
     static func full(_ v: Float) -> String { formatNumber(v) }
 
+    /// The picture's title: the filter, the pixel, and the bank — or, for a network's layer, the layer and the network.
+    static func title(_ e: PixelExplanation, bankName: String, layer: String?) -> String {
+        "filter '\(e.filter)', output pixel x=\(e.x), y=\(e.y), " + (layer.map { "layer '\($0)' of network '\(bankName)'" } ?? "bank '\(bankName)'")
+    }
+
     /// The lines of arithmetic under the channel rows: the channel sum, the bias, the activation.
     static func sumLines(_ e: PixelExplanation) -> [String] {
         let sum = e.partials.map(full).joined(separator: " + ")
@@ -127,26 +184,28 @@ public enum ExplainPicture {
     }
 
     /// Every text of the picture: the lines and captions in drawing order, then the numbers of the grid cells —
-    /// what `render(explanation:image:partialMaps:map:bankName:colormap:)` writes, before
+    /// what `render(explanation:image:partialMaps:map:bankName:layer:colormap:inputView:)` writes, before
     /// `Picture.displayText(_:)` turns typographic characters into their ASCII look-alikes.
     /// - Parameters:
     ///   - explanation: The explained pixel.
-    ///   - bankName: Shown in the title.
+    ///   - bankName: Shown in the title: the bank's name, or with `layer` the network's.
+    ///   - layer: The network layer the bank is (its name in the title), or nil for a bank.
     ///   - imageExtent: The input's size, for the facts line (default: the map's size, `explanation.output`).
     ///   - partialMaps: The filter's per-channel partial maps; they only add their value ranges and values to the
     ///     captions, and may be left out.
     ///   - map: The filter's map; likewise optional.
-    public static func labels(explanation: PixelExplanation, bankName: String, imageExtent: Extent2D? = nil,
-                              partialMaps: [Tensor] = [], map: Tensor? = nil) -> [String] {
-        let l = layout(explanation: explanation, bankName: bankName, imageExtent: imageExtent ?? explanation.output,
-                       partialMaps: partialMaps, map: map)
+    ///   - inputView: How the input is drawn (its caption says so).
+    public static func labels(explanation: PixelExplanation, bankName: String, layer: String? = nil, imageExtent: Extent2D? = nil,
+                              partialMaps: [Tensor] = [], map: Tensor? = nil, inputView: InputView = .image) -> [String] {
+        let l = layout(explanation: explanation, bankName: bankName, layer: layer, imageExtent: imageExtent ?? explanation.output,
+                       partialMaps: partialMaps, map: map, inputView: inputView)
         return l.labels.map(\.text) + l.cells.map(\.text)
     }
 
     /// The picture's layout. `partialMaps` and `map` only add their value ranges and values to the captions (they
     /// may be empty / nil); the maps' display sizes come from `explanation.output` and `imageExtent`.
-    static func layout(explanation e: PixelExplanation, bankName: String, imageExtent: Extent2D,
-                       partialMaps: [Tensor] = [], map: Tensor? = nil) -> Layout {
+    static func layout(explanation e: PixelExplanation, bankName: String, layer: String? = nil, imageExtent: Extent2D,
+                       partialMaps: [Tensor] = [], map: Tensor? = nil, inputView: InputView = .image) -> Layout {
         var out = Layout(width: 0, height: 0)
         let margin = 20
         let lh2 = Picture.lineHeight(scale: 2)
@@ -162,7 +221,8 @@ public enum ExplainPicture {
         let g = e.geometry
         // Channel rows: grids sized alike across channels.
         let rowsShown = shownIndices(e.kernel.height), colsShown = shownIndices(e.kernel.width)
-        let channelsShown = shownChannels(e.partials.count)
+        let channelsShown = shownChannels(e.partials)
+        let others = rest(e.partials)
         let perChannel = e.kernel.height * e.kernel.width
         func tap(_ c: Int, _ i: Int, _ j: Int) -> PixelExplanation.Tap { taps[c * perChannel + i * e.kernel.width + j] }
         func texts(_ c: Int, _ kind: CellKind) -> [[(String, CellKind)]] {
@@ -209,8 +269,7 @@ public enum ExplainPicture {
         let cell = mapCount <= 5 ? 220 : (mapCount <= 7 ? 180 : 150)
         let slotWidth = cell
         let bigOp = 4, bigOpWidth = Picture.textWidth("+", scale: bigOp) + 28
-        let shownMaps = channelsShown.compactMap { $0 }.count
-        let mapsRight = margin + slotWidth + 30 + shownMaps * slotWidth + (shownMaps < channelsShown.count ? slotWidth / 2 : 0)
+        let mapsRight = margin + slotWidth + 30 + channelsShown.count * slotWidth
             + channelsShown.count * bigOpWidth + slotWidth
         let partialTextWidth = e.partials.map { Picture.textWidth("-> sum = " + full($0), scale: 2) }.max() ?? 0
         let contentWidth = max(mapsRight, sumX + partialTextWidth, 60 * Picture.textWidth("0", scale: 2) + margin) - margin
@@ -223,7 +282,7 @@ public enum ExplainPicture {
                 y += Picture.lineHeight(scale: scale) + 3
             }
         }
-        paragraph("filter '\(e.filter)', output pixel x=\(e.x), y=\(e.y), bank '\(bankName)'", scale: 3, color: textColor)
+        paragraph(title(e, bankName: bankName, layer: layer), scale: 3, color: textColor)
         y += 4
         paragraph("map \(e.output.width)×\(e.output.height) (W×H) from a \(imageExtent.width)×\(imageExtent.height) input; receptive field: input rows \(top)…\(bottom), columns \(left)…\(rightX)",
                   scale: 2, color: dimText)
@@ -253,8 +312,8 @@ public enum ExplainPicture {
 
         for entry in channelsShown {
             guard let c = entry else {
-                let more = e.partials.count - (channelsShown.count - 1)
-                label("… \(more) more channels (their partial sums are in the sum below) …", margin, y + 4, scale: 2, color: dimText)
+                label("+ the other \(others.channels.count) channels (smaller |partial sum|), added in channel order: \(full(others.sum))",
+                      margin, y + 4, scale: 2, color: dimText)
                 y += lh2 + 18
                 continue
             }
@@ -300,6 +359,11 @@ public enum ExplainPicture {
         out.rules.append((margin, y, contentWidth))
         y += 12
         paragraph("whole image: each channel's partial map, added (+ bias, then \(e.activation.rawValue)) = the filter's map", scale: 2, color: textColor)
+        if let k = drawnChannel(e, view: inputView) {
+            paragraph("the input is the previous layer's \(imageExtent.width)×\(imageExtent.height) maps: shown is channel \(k), the one with the largest |partial sum|, stretched over its own range", scale: 2, color: dimText)
+        } else if inputView == .stretched {
+            paragraph("the input (preprocessed) is stretched over its own range", scale: 2, color: dimText)
+        }
         paragraph("each map scaled from its own min (dark blue) to its own max (yellow), a constant map is teal; the red box is pixel x=\(e.x), y=\(e.y) (on the input: its receptive field)",
                   scale: 2, color: dimText)
         y += 12
@@ -354,15 +418,15 @@ public enum ExplainPicture {
         }
         let pixel = (e.x, e.y, e.x + 1, e.y + 1)
         slot(-1, size: inputSize, extent: imageExtent, region: (left, top, rightX + 1, bottom + 1),
-             captions: [("input \(imageExtent.width)×\(imageExtent.height)", 2, textColor),
+             captions: [(drawnChannel(e, view: inputView).map { "input ch \($0)" } ?? "input \(imageExtent.width)×\(imageExtent.height)", 2, textColor),
                         ("rows \(top)…\(bottom)", 2, dimText), ("columns \(left)…\(rightX)", 2, dimText)])
         x += 30
         for (n, entry) in channelsShown.enumerated() {
             if n > 0 { op("+") }
             guard let c = entry else {
-                label("…", x + (slotWidth / 2 - Picture.textWidth("…", scale: bigOp)) / 2, y + (areaHeight - Picture.lineHeight(scale: bigOp)) / 2,
-                      scale: bigOp, color: dimText)
-                x += slotWidth / 2
+                let t = restMap(partialMaps, channels: others.channels)
+                slot(e.partials.count + 1, size: mapSize, extent: e.output, region: pixel,
+                     captions: [("other \(others.channels.count) ch", 2, textColor), (range(t) ?? "", 2, dimText), (value(t) ?? "", 2, partialColor)])
                 continue
             }
             let t = c < partialMaps.count ? partialMaps[c] : nil
@@ -406,12 +470,16 @@ public enum ExplainPicture {
     ///     channel it reads, in channel order: the raw cross-correlation of each channel with its kernel slice, before
     ///     the bias and the activation.
     ///   - map: Filter `f`'s map.
-    ///   - bankName: Shown in the title.
+    ///   - bankName: Shown in the title: the bank's name, or with `layer` the network's.
+    ///   - layer: The network layer the bank is (its name in the title), or nil for a bank.
     ///   - colormap: How every map is coloured, each over its own range.
+    ///   - inputView: How the input is drawn: a decoded image, a preprocessed one (stretched), or a previous layer's
+    ///     maps (the channel of largest |partial sum|, stretched).
     /// - Complexity: O(picture pixels + image pixels · maps).
     public static func render(explanation: PixelExplanation, image: Tensor, partialMaps: [Tensor], map: Tensor, bankName: String,
-                              colormap: Colormap = .viridis) -> Picture {
-        let layout = layout(explanation: explanation, bankName: bankName, imageExtent: image.extent, partialMaps: partialMaps, map: map)
+                              layer: String? = nil, colormap: Colormap = .viridis, inputView: InputView = .image) -> Picture {
+        let layout = layout(explanation: explanation, bankName: bankName, layer: layer, imageExtent: image.extent, partialMaps: partialMaps, map: map,
+                            inputView: inputView)
         var picture = Picture(width: layout.width, height: layout.height, filling: background)
         for rule in layout.rules { picture.fill(x: rule.x, y: rule.y, width: rule.width, height: 1, with: cellBorder) }
         for s in layout.swatches { drawCellBackground(&picture, x: s.x, y: s.y, width: s.width, height: s.height, kind: s.kind) }
@@ -426,9 +494,11 @@ public enum ExplainPicture {
             let size = (width: slot.width, height: slot.height)
             let shown: Picture
             if slot.index < 0 {
-                shown = inputPicture(image, size: size)
+                shown = inputPicture(image, size: size, view: inputView, channel: drawnChannel(explanation, view: inputView))
             } else {
-                let t = slot.index < partialMaps.count ? partialMaps[slot.index] : map
+                let t = slot.index == explanation.partials.count + 1
+                    ? restMap(partialMaps, channels: rest(explanation.partials).channels) ?? map
+                    : (slot.index < partialMaps.count ? partialMaps[slot.index] : map)
                 shown = ContactSheet.mapPicture(t, range: ContactSheet.finiteRange(t.storage), colormap: colormap, size: size)
             }
             picture.strokeRectangle(x: slot.x - 1, y: slot.y - 1, width: slot.width + 2, height: slot.height + 2, with: cellBorder)
@@ -441,15 +511,27 @@ public enum ExplainPicture {
         return picture
     }
 
-    /// The input at `size`: RGB from channels 0, 1, 2 (gray from channel 0 otherwise), every sample divided by the
-    /// image's largest sample (255 for 8-bit-looking images) so that 16-bit and float inputs show too.
-    static func inputPicture(_ image: Tensor, size: (width: Int, height: Int)) -> Picture {
-        let hi = ContactSheet.finiteRange(image.storage)?.hi ?? 0
-        let scale = Double(hi <= 255 ? 255 : hi)
-        let shownChannels = image.channels >= 3 ? [0, 1, 2] : [0]
-        let planes = shownChannels.map { c in
-            ContactSheet.resample(image, channel: c, to: size) { v in v.isFinite ? min(max(Double(v) / scale, 0), 1) : 0 }
+    /// The input at `size`. `.image`: RGB from channels 0, 1, 2 (gray from channel 0 otherwise), every sample divided
+    /// by the image's largest sample (255 for 8-bit-looking images) so that 16-bit and float inputs show too.
+    /// `.stretched`: the same channels, `(v − lo) / (hi − lo)` over their finite range (constant: mid-gray).
+    /// `.largestChannel`: channel `channel` alone, in gray, stretched over its own range.
+    static func inputPicture(_ image: Tensor, size: (width: Int, height: Int), view: InputView = .image, channel: Int? = nil) -> Picture {
+        let shownChannels = channel.map { [$0] } ?? (image.channels >= 3 ? [0, 1, 2] : [0])
+        let value: (Float) -> Double
+        if view == .image {
+            let hi = ContactSheet.finiteRange(image.storage)?.hi ?? 0
+            let scale = Double(hi <= 255 ? 255 : hi)
+            value = { v in v.isFinite ? min(max(Double(v) / scale, 0), 1) : 0 }
+        } else {
+            let plane = image.height * image.width
+            var lo = Float.infinity, hi = -Float.infinity
+            for c in shownChannels {
+                if let r = ContactSheet.finiteRange(Array(image.storage[(c * plane)..<((c + 1) * plane)])) { lo = min(lo, r.lo); hi = max(hi, r.hi) }
+            }
+            let (l, h) = (Double(lo), Double(hi))
+            value = { v in !v.isFinite || !(l < h) ? (l == h ? 0.5 : 0) : ContactSheet.stretch(Double(v), lo: l, hi: h) }
         }
+        let planes = shownChannels.map { c in ContactSheet.resample(image, channel: c, to: size, value: value) }
         var picture = Picture(width: size.width, height: size.height)
         for p in 0..<(size.width * size.height) {
             for k in 0..<3 { picture.rgb[3 * p + k] = UInt8((planes[shownChannels.count == 3 ? k : 0][p] * 255).rounded()) }
@@ -481,14 +563,16 @@ public enum ExplainPicture {
 
     // MARK: - HTML
 
-    /// The same content as `render(explanation:image:partialMaps:map:bankName:colormap:)` (same parameters) as a
+    /// The same content as `render(explanation:image:partialMaps:map:bankName:layer:colormap:inputView:)` (same parameters) as a
     /// self-contained HTML page: tables for the grids (padding cells hatched and marked `*`), the sum lines, and the
     /// input and maps as inline PNG data URIs (no external URLs).
     /// - Throws: `ImageCodecError` if a PNG cannot be encoded.
     public static func html(explanation e: PixelExplanation, image: Tensor, partialMaps: [Tensor], map: Tensor, bankName: String,
-                            colormap: Colormap = .viridis) throws(ImageCodecError) -> String {
-        let layout = layout(explanation: e, bankName: bankName, imageExtent: image.extent, partialMaps: partialMaps, map: map)
-        let picture = render(explanation: e, image: image, partialMaps: partialMaps, map: map, bankName: bankName, colormap: colormap)
+                            layer: String? = nil, colormap: Colormap = .viridis, inputView: InputView = .image) throws(ImageCodecError) -> String {
+        let layout = layout(explanation: e, bankName: bankName, layer: layer, imageExtent: image.extent, partialMaps: partialMaps, map: map,
+                            inputView: inputView)
+        let picture = render(explanation: e, image: image, partialMaps: partialMaps, map: map, bankName: bankName, layer: layer,
+                             colormap: colormap, inputView: inputView)
         func esc(_ t: String) -> String {
             t.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
                 .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
@@ -516,7 +600,7 @@ public enum ExplainPicture {
         let taps = e.taps
         let top = taps.map(\.inputY).min() ?? 0, bottom = taps.map(\.inputY).max() ?? 0
         let left = taps.map(\.inputX).min() ?? 0, right = taps.map(\.inputX).max() ?? 0
-        out += "<h1>\(esc("filter '\(e.filter)', output pixel x=\(e.x), y=\(e.y), bank '\(bankName)'"))</h1>\n"
+        out += "<h1>\(esc(title(e, bankName: bankName, layer: layer)))</h1>\n"
         out += "<p class=\"dim\">\(esc("map \(e.output.width)×\(e.output.height) (W×H) from a \(image.width)×\(image.height) input; receptive field: input rows \(top)…\(bottom), columns \(left)…\(right)"))<br>\n"
         out += esc("kernel \(e.kernel.shape) × \(e.partials.count) channel\(e.partials.count == 1 ? "" : "s"), dilation \(e.dilation.shape); pads T,B,L,R = \(g.insets); padding mode \(e.paddingMode.rawValue); activation \(e.activation.rawValue)")
         let padded = taps.filter(\.inPadding).count
@@ -542,9 +626,10 @@ public enum ExplainPicture {
             cellIndex += perGrid
             return t + "</table>"
         }
-        for entry in shownChannels(e.partials.count) {
+        for entry in shownChannels(e.partials) {
             guard let c = entry else {
-                out += "<tr><td colspan=\"7\" class=\"dim\">… \(e.partials.count - (shownChannels(e.partials.count).count - 1)) more channels (their partial sums are in the sum below) …</td></tr>\n"
+                let others = rest(e.partials)
+                out += "<tr><td colspan=\"7\" class=\"dim\">+ the other \(others.channels.count) channels (smaller |partial sum|), added in channel order: \(esc(full(others.sum)))</td></tr>\n"
                 continue
             }
             out += "<tr><th>ch \(e.firstChannel + c)</th><td>\(grid())</td><td class=\"op\">×</td><td>\(grid())</td><td class=\"op\">=</td><td>\(grid())</td>"

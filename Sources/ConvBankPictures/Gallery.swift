@@ -46,6 +46,9 @@ public enum Gallery {
         public var title: String
         /// The contact sheet's file relative to `index.html`, if one was written.
         public var sheet: String?
+        /// A network's per-layer contact sheets (`apply --layers … --sheet`): each layer's name and its sheet's file
+        /// relative to `index.html`, in layer order.
+        public var layerSheets: [(layer: String, file: String)] = []
         /// The maps in bank order (empty when the input failed).
         public var maps: [MapEntry]
         /// Why the input failed, if it did.
@@ -234,6 +237,10 @@ public enum Gallery {
         // The sheet is a link: drawn at a thumbnail's size, its 256-pixel cells and labels could not be read.
         if let sheet = row.sheet {
             html += "<p class=\"sheet\"><a href=\"\(escape(percentEncode(sheet)))\">contact sheet</a></p>\n"
+        }
+        if !row.layerSheets.isEmpty {
+            let links = row.layerSheets.map { "<a href=\"\(escape(percentEncode($0.file)))\">\(escape(FileSystem.display($0.layer)))</a>" }
+            html += "<p class=\"sheet\">contact sheets: \(links.joined(separator: " · "))</p>\n"
         }
         if !row.maps.isEmpty {
             html += "<div class=\"maps\">\n"

@@ -172,7 +172,7 @@ struct NetworkCLITests {
     }
 
     @Test(arguments: [
-        (["--layer", "pool1"], "is a MaxPooling2D layer"),
+        (["--layer", "pool1", "--picture", "p.png"], "--picture draws a convolution layer's pixel; 'pool1' is a MaxPooling2D layer"),
         ([], "is a network: add --layer NAME (one of its convolution layers: conv1, conv2)"),
         (["--layer", "nope"], "--layer: no layer named 'nope'"),
     ])
