@@ -8,8 +8,12 @@ import Foundation
 extension Convbank {
     struct Import: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Turn exported layer weights (.npy, .npz, .safetensors) into a bank JSON file.",
+            abstract: "Turn a model file (.keras, Keras .h5, .onnx) into a network JSON file, or exported layer weights (.npy, .npz, .safetensors, .weights.h5) into a bank JSON file.",
             discussion: """
+                A model file (.keras, a Keras .h5 model, .onnx): --list shows its convolution layers and where the stack \
+                convbank runs ends; without --layer the stack from the input up to the first layer convbank does not \
+                run (Flatten, Dense, a branch, …) becomes a network JSON (layers named as in the file, filters f0, f1, …); \
+                --layer NAME imports one convolution layer as a bank, with its stride, padding and activation.
                 Keras: numpy.save("kernel.npy", layer.get_weights()[0]); numpy.save("bias.npy", layer.get_weights()[1]) \
                 (kernel shape kh, kw, C, F: layout HWIO).
                 PyTorch: numpy.save("weight.npy", state_dict["conv1.weight"].numpy()); likewise the bias \
@@ -24,7 +28,7 @@ extension Convbank {
 
         enum Layout: String, ExpressibleByArgument, CaseIterable { case auto, hwio = "HWIO", oihw = "OIHW", hwcm = "HWCM" }
 
-        @Argument(help: "The weight file: a kernel .npy, or an .npz or .safetensors file of named arrays.")
+        @Argument(help: "The model or weight file: .keras, .h5, .onnx, a kernel .npy, or an .npz, .safetensors or .weights.h5 file of named arrays.")
         var kernel: String
 
         @Argument(help: "The bias array (.npy), optional; only with a kernel .npy.")
