@@ -1,6 +1,6 @@
 # convbank — make run: the edges bank over SampleImages into ./out; make test: the whole suite.
 SWIFT ?= swift
-APT_PACKAGES := libpng-dev libjpeg-dev libdeflate-dev pkg-config zlib1g-dev qemu-user libtiff-dev libwebp-dev
+APT_PACKAGES := libpng-dev libjpeg-dev libdeflate-dev pkg-config zlib1g-dev qemu-user libtiff-dev libwebp-dev libhdf5-dev
 BANK ?= edges
 OUT ?= out
 

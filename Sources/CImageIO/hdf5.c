@@ -1,0 +1,332 @@
+/* HDF5 (Keras .h5, .weights.h5 and the model.weights.h5 inside a .keras archive): open a file image held in memory,
+ * list its datasets, read one numeric dataset as doubles, read a string attribute. The only code that calls libhdf5.
+ *
+ * libhdf5 keeps global state and Debian's serial build is not thread-safe, so every entry point holds one mutex.
+ * Its error printing is switched off (H5Eset_auto2) and each failure comes back as a status and a one-line message
+ * (libhdf5's innermost error description, after ours). Everything a file declares is bounded before anything is
+ * allocated: rank ≤ CIO_H5_MAX_RANK, element counts checked (with overflow) against the caller's limit, string
+ * attributes ≤ CIO_H5_MAX_STRING_BYTES, names ≤ CIO_H5_MAX_NAME_BYTES, at most max_count datasets listed.
+ */
+#include "CImageIO.h"
+#include <hdf5.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static pthread_mutex_t h5_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* The innermost (most specific) message on libhdf5's error stack. */
+static herr_t h5_first_error(unsigned n, const H5E_error2_t *err, void *data) {
+    char *out = data;
+    if (n == 0 && err->desc && err->desc[0]) snprintf(out, 128, "%s", err->desc);
+    return 0;
+}
+
+static cio_status h5_fail(char *message, cio_status status, const char *what, const char *name) {
+    char inner[128] = "";
+    H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, h5_first_error, inner);
+    H5Eclear2(H5E_DEFAULT);
+    if (name) {
+        if (inner[0]) snprintf(message, CIO_MESSAGE_CAPACITY, "%s '%.80s' (%s)", what, name, inner);
+        else snprintf(message, CIO_MESSAGE_CAPACITY, "%s '%.80s'", what, name);
+    } else {
+        if (inner[0]) snprintf(message, CIO_MESSAGE_CAPACITY, "%s (%s)", what, inner);
+        else snprintf(message, CIO_MESSAGE_CAPACITY, "%s", what);
+    }
+    return status;
+}
+
+static void h5_quiet(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
+
+cio_status cio_h5_open(const uint8_t *bytes, size_t count, int64_t *file, char *message) {
+    *file = -1;
+    pthread_mutex_lock(&h5_lock);
+    h5_quiet();
+    cio_status status = CIO_OK;
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    if (fapl < 0) { status = h5_fail(message, CIO_NO_MEMORY, "cannot set up HDF5 file access", NULL); goto done; }
+    /* The core (memory) driver over a copy of the bytes, never written back. */
+    if (H5Pset_fapl_core(fapl, 1 << 16, 0) < 0 || H5Pset_file_image(fapl, (void *)bytes, count) < 0) {
+        status = h5_fail(message, CIO_NO_MEMORY, "cannot hold the HDF5 file in memory", NULL);
+        goto done;
+    }
+    hid_t f = H5Fopen("in-memory.h5", H5F_ACC_RDONLY, fapl);
+    if (f < 0) { status = h5_fail(message, CIO_CORRUPT, "not a readable HDF5 file", NULL); goto done; }
+    *file = f;
+done:
+    if (fapl >= 0) H5Pclose(fapl);
+    pthread_mutex_unlock(&h5_lock);
+    return status;
+}
+
+void cio_h5_close(int64_t file) {
+    if (file < 0) return;
+    pthread_mutex_lock(&h5_lock);
+    h5_quiet();
+    H5Fclose((hid_t)file);
+    H5Eclear2(H5E_DEFAULT);
+    pthread_mutex_unlock(&h5_lock);
+}
+
+/* Class, size, rank and dimensions of an open dataset; -1 (message set) when its type or space is not readable. */
+static int h5_describe(hid_t ds, cio_h5_dataset *d, const char *path, char *message) {
+    hid_t type = H5Dget_type(ds);
+    if (type < 0) { h5_fail(message, CIO_CORRUPT, "unreadable datatype of dataset", path); return -1; }
+    H5T_class_t cls = H5Tget_class(type);
+    size_t size = H5Tget_size(type);
+    H5Tclose(type);
+    d->type_size = size > 0xFFFF ? 0xFFFF : (uint32_t)size;
+    switch (cls) {
+    case H5T_INTEGER: d->type_class = CIO_H5_INTEGER; break;
+    case H5T_FLOAT: d->type_class = CIO_H5_FLOAT; break;
+    case H5T_STRING: d->type_class = CIO_H5_STRING; break;
+    default: d->type_class = CIO_H5_OTHER; break;
+    }
+    hid_t space = H5Dget_space(ds);
+    if (space < 0) { h5_fail(message, CIO_CORRUPT, "unreadable dataspace of dataset", path); return -1; }
+    H5S_class_t sc = H5Sget_simple_extent_type(space);
+    int rank = H5Sget_simple_extent_ndims(space);
+    if (sc == H5S_NULL) {
+        rank = 0;
+        d->type_class = CIO_H5_OTHER; /* no data at all */
+    } else if (rank < 0 || rank > CIO_H5_MAX_RANK) {
+        H5Sclose(space);
+        if (rank < 0) h5_fail(message, CIO_CORRUPT, "unreadable dataspace of dataset", path);
+        else snprintf(message, CIO_MESSAGE_CAPACITY, "dataset '%.80s' has %d dimensions (at most %d are read)", path, rank, CIO_H5_MAX_RANK);
+        return -1;
+    }
+    hsize_t dims[CIO_H5_MAX_RANK] = {0};
+    if (rank > 0 && H5Sget_simple_extent_dims(space, dims, NULL) < 0) {
+        H5Sclose(space);
+        h5_fail(message, CIO_CORRUPT, "unreadable dimensions of dataset", path);
+        return -1;
+    }
+    H5Sclose(space);
+    d->rank = (uint32_t)rank;
+    for (int i = 0; i < CIO_H5_MAX_RANK; i++) d->dims[i] = i < rank ? (uint64_t)dims[i] : 0;
+    return 0;
+}
+
+struct h5_listing {
+    cio_h5_dataset *items;
+    size_t count, capacity, max_count;
+    cio_status status;
+    char *message;
+};
+
+static herr_t h5_visit(hid_t root, const char *name, const H5O_info_t *info, void *data) {
+    struct h5_listing *list = data;
+    if (info->type != H5O_TYPE_DATASET) return 0;
+    size_t length = strlen(name);
+    if (length > CIO_H5_MAX_NAME_BYTES) {
+        list->status = CIO_UNSUPPORTED;
+        snprintf(list->message, CIO_MESSAGE_CAPACITY, "a dataset path of %zu bytes (at most %d are read)", length, CIO_H5_MAX_NAME_BYTES);
+        return 1;
+    }
+    if (list->count >= list->max_count) {
+        list->status = CIO_TOO_LARGE;
+        snprintf(list->message, CIO_MESSAGE_CAPACITY, "more than %zu datasets", list->max_count);
+        return 1;
+    }
+    if (list->count == list->capacity) {
+        size_t capacity = list->capacity ? list->capacity * 2 : 64;
+        cio_h5_dataset *grown = realloc(list->items, capacity * sizeof *grown);
+        if (!grown) { list->status = CIO_NO_MEMORY; snprintf(list->message, CIO_MESSAGE_CAPACITY, "out of memory"); return 1; }
+        list->items = grown;
+        list->capacity = capacity;
+    }
+    cio_h5_dataset *d = &list->items[list->count];
+    memset(d, 0, sizeof *d);
+    hid_t ds = H5Dopen2(root, name, H5P_DEFAULT);
+    if (ds < 0) { list->status = h5_fail(list->message, CIO_CORRUPT, "cannot open dataset", name); return 1; }
+    int described = h5_describe(ds, d, name, list->message);
+    H5Dclose(ds);
+    if (described < 0) { list->status = CIO_CORRUPT; return 1; }
+    d->path = strdup(name);
+    if (!d->path) { list->status = CIO_NO_MEMORY; snprintf(list->message, CIO_MESSAGE_CAPACITY, "out of memory"); return 1; }
+    list->count++;
+    return 0;
+}
+
+void cio_h5_free_datasets(cio_h5_dataset *items, size_t count) {
+    if (!items) return;
+    for (size_t i = 0; i < count; i++) free(items[i].path);
+    free(items);
+}
+
+cio_status cio_h5_datasets(int64_t file, size_t max_count, cio_h5_dataset **out, size_t *out_count, char *message) {
+    *out = NULL;
+    *out_count = 0;
+    struct h5_listing list = {NULL, 0, 0, max_count, CIO_OK, message};
+    pthread_mutex_lock(&h5_lock);
+    h5_quiet();
+    herr_t r = H5Ovisit2((hid_t)file, H5_INDEX_NAME, H5_ITER_INC, h5_visit, &list, H5O_INFO_BASIC);
+    if (list.status == CIO_OK && r < 0) list.status = h5_fail(message, CIO_CORRUPT, "cannot walk the HDF5 groups", NULL);
+    H5Eclear2(H5E_DEFAULT);
+    pthread_mutex_unlock(&h5_lock);
+    if (list.status != CIO_OK) {
+        cio_h5_free_datasets(list.items, list.count);
+        return list.status;
+    }
+    *out = list.items;
+    *out_count = list.count;
+    return CIO_OK;
+}
+
+cio_status cio_h5_read_doubles(int64_t file, const char *path, double *buffer, uint64_t count, char *message) {
+    pthread_mutex_lock(&h5_lock);
+    h5_quiet();
+    cio_status status = CIO_OK;
+    hid_t space = -1;
+    hid_t ds = H5Dopen2((hid_t)file, path, H5P_DEFAULT);
+    if (ds < 0) { status = h5_fail(message, CIO_CORRUPT, "cannot open dataset", path); goto done; }
+    cio_h5_dataset d;
+    if (h5_describe(ds, &d, path, message) < 0) { status = CIO_CORRUPT; goto done; }
+    if ((d.type_class != CIO_H5_FLOAT && d.type_class != CIO_H5_INTEGER) || d.type_size > 8) {
+        snprintf(message, CIO_MESSAGE_CAPACITY, "dataset '%.80s' is not numeric (%s)", path,
+                 d.type_class == CIO_H5_STRING ? "strings" : "an unsupported datatype");
+        status = CIO_UNSUPPORTED;
+        goto done;
+    }
+    uint64_t n = 1;
+    for (uint32_t i = 0; i < d.rank; i++) {
+        if (d.dims[i] != 0 && n > UINT64_MAX / d.dims[i]) { n = UINT64_MAX; break; }
+        n *= d.dims[i];
+    }
+    if (n != count) {
+        snprintf(message, CIO_MESSAGE_CAPACITY, "dataset '%.80s' holds %llu values, %llu expected", path,
+                 (unsigned long long)n, (unsigned long long)count);
+        status = CIO_CORRUPT;
+        goto done;
+    }
+    if (count == 0) goto done;
+    if (H5Dread(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, buffer) < 0) {
+        status = h5_fail(message, CIO_CORRUPT, "cannot read dataset", path);
+    }
+done:
+    if (space >= 0) H5Sclose(space);
+    if (ds >= 0) H5Dclose(ds);
+    H5Eclear2(H5E_DEFAULT);
+    pthread_mutex_unlock(&h5_lock);
+    return status;
+}
+
+cio_status cio_h5_string_attribute(int64_t file, const char *object, const char *name, char **out, size_t *out_length,
+                                   uint32_t *out_count, char *message) {
+    *out = NULL;
+    *out_length = 0;
+    *out_count = 0;
+    pthread_mutex_lock(&h5_lock);
+    h5_quiet();
+    cio_status status = CIO_OK;
+    hid_t attr = -1, type = -1, space = -1, memtype = -1;
+    char **strings = NULL;
+    hssize_t n = 0;
+    htri_t exists = H5Aexists_by_name((hid_t)file, object, name, H5P_DEFAULT);
+    if (exists < 0) { status = h5_fail(message, CIO_CORRUPT, "cannot look for attribute", name); goto done; }
+    if (exists == 0) goto done; /* absent: CIO_OK and *out == NULL */
+    attr = H5Aopen_by_name((hid_t)file, object, name, H5P_DEFAULT, H5P_DEFAULT);
+    if (attr < 0) { status = h5_fail(message, CIO_CORRUPT, "cannot open attribute", name); goto done; }
+    type = H5Aget_type(attr);
+    space = H5Aget_space(attr);
+    if (type < 0 || space < 0) { status = h5_fail(message, CIO_CORRUPT, "unreadable attribute", name); goto done; }
+    if (H5Tget_class(type) != H5T_STRING) {
+        snprintf(message, CIO_MESSAGE_CAPACITY, "attribute '%.80s' is not a string", name);
+        status = CIO_UNSUPPORTED;
+        goto done;
+    }
+    int rank = H5Sget_simple_extent_ndims(space);
+    n = H5Sget_simple_extent_npoints(space);
+    if (rank < 0 || rank > 1 || n < 0 || n > CIO_H5_MAX_STRINGS) {
+        snprintf(message, CIO_MESSAGE_CAPACITY, "attribute '%.80s' is not one string or a list of at most %d", name, CIO_H5_MAX_STRINGS);
+        status = CIO_UNSUPPORTED;
+        goto done;
+    }
+    htri_t variable = H5Tis_variable_str(type);
+    if (variable < 0) { status = h5_fail(message, CIO_CORRUPT, "unreadable attribute", name); goto done; }
+    size_t total = 0;
+    char *text = NULL;
+    if (variable) {
+        memtype = H5Tcopy(H5T_C_S1);
+        if (memtype < 0 || H5Tset_size(memtype, H5T_VARIABLE) < 0 || H5Tset_cset(memtype, H5Tget_cset(type)) < 0) {
+            status = h5_fail(message, CIO_CORRUPT, "unreadable attribute", name);
+            goto done;
+        }
+        strings = calloc((size_t)(n ? n : 1), sizeof *strings);
+        if (!strings) { status = CIO_NO_MEMORY; snprintf(message, CIO_MESSAGE_CAPACITY, "out of memory"); goto done; }
+        if (n > 0 && H5Aread(attr, memtype, strings) < 0) {
+            free(strings);
+            strings = NULL;
+            status = h5_fail(message, CIO_CORRUPT, "cannot read attribute", name);
+            goto done;
+        }
+        for (hssize_t i = 0; i < n; i++) {
+            size_t l = strings[i] ? strnlen(strings[i], CIO_H5_MAX_STRING_BYTES + 1) : 0;
+            total += l + 1;
+            if (total > CIO_H5_MAX_STRING_BYTES) break;
+        }
+        if (total > CIO_H5_MAX_STRING_BYTES) {
+            snprintf(message, CIO_MESSAGE_CAPACITY, "attribute '%.80s' holds more than %d bytes", name, CIO_H5_MAX_STRING_BYTES);
+            status = CIO_TOO_LARGE;
+            goto done;
+        }
+        text = malloc(total ? total : 1);
+        if (!text) { status = CIO_NO_MEMORY; snprintf(message, CIO_MESSAGE_CAPACITY, "out of memory"); goto done; }
+        size_t at = 0;
+        for (hssize_t i = 0; i < n; i++) {
+            size_t l = strings[i] ? strlen(strings[i]) : 0;
+            if (l) memcpy(text + at, strings[i], l);
+            text[at + l] = 0;
+            at += l + 1;
+        }
+    } else {
+        size_t size = H5Tget_size(type);
+        if (size == 0 || size > CIO_H5_MAX_STRING_BYTES || (n > 0 && (size_t)n > CIO_H5_MAX_STRING_BYTES / size)) {
+            snprintf(message, CIO_MESSAGE_CAPACITY, "attribute '%.80s' holds more than %d bytes", name, CIO_H5_MAX_STRING_BYTES);
+            status = CIO_TOO_LARGE;
+            goto done;
+        }
+        size_t raw_bytes = size * (size_t)n;
+        char *raw = calloc(raw_bytes ? raw_bytes : 1, 1);
+        text = malloc(raw_bytes + (size_t)n + 1);
+        if (!raw || !text) {
+            free(raw);
+            free(text);
+            status = CIO_NO_MEMORY;
+            snprintf(message, CIO_MESSAGE_CAPACITY, "out of memory");
+            goto done;
+        }
+        memtype = H5Tcopy(type);
+        if (memtype < 0 || (n > 0 && H5Aread(attr, memtype, raw) < 0)) {
+            free(raw);
+            free(text);
+            status = h5_fail(message, CIO_CORRUPT, "cannot read attribute", name);
+            goto done;
+        }
+        size_t at = 0;
+        for (hssize_t i = 0; i < n; i++) {
+            size_t l = strnlen(raw + (size_t)i * size, size); /* null- or space-padded, or exactly full */
+            memcpy(text + at, raw + (size_t)i * size, l);
+            text[at + l] = 0;
+            at += l + 1;
+        }
+        total = at;
+        free(raw);
+    }
+    *out = text;
+    *out_length = total;
+    *out_count = (uint32_t)n;
+done:
+    if (strings) {
+        if (memtype >= 0 && space >= 0) H5Dvlen_reclaim(memtype, space, H5P_DEFAULT, strings);
+        free(strings);
+    }
+    if (memtype >= 0) H5Tclose(memtype);
+    if (space >= 0) H5Sclose(space);
+    if (type >= 0) H5Tclose(type);
+    if (attr >= 0) H5Aclose(attr);
+    H5Eclear2(H5E_DEFAULT);
+    pthread_mutex_unlock(&h5_lock);
+    return status;
+}
