@@ -231,13 +231,18 @@ cio_status cio_h5_string_attribute(int64_t file, const char *object, const char 
     type = H5Aget_type(attr);
     space = H5Aget_space(attr);
     if (type < 0 || space < 0) { status = h5_fail(message, CIO_CORRUPT, "unreadable attribute", name); goto done; }
+    int rank = H5Sget_simple_extent_ndims(space);
+    n = H5Sget_simple_extent_npoints(space);
+    if (n == 0 && rank >= 0) { /* an empty list, of any type (h5py writes an empty float array for no names) */
+        *out = malloc(1);
+        if (!*out) { status = CIO_NO_MEMORY; snprintf(message, CIO_MESSAGE_CAPACITY, "out of memory"); }
+        goto done;
+    }
     if (H5Tget_class(type) != H5T_STRING) {
         snprintf(message, CIO_MESSAGE_CAPACITY, "attribute '%.80s' is not a string", name);
         status = CIO_UNSUPPORTED;
         goto done;
     }
-    int rank = H5Sget_simple_extent_ndims(space);
-    n = H5Sget_simple_extent_npoints(space);
     if (rank < 0 || rank > 1 || n < 0 || n > CIO_H5_MAX_STRINGS) {
         snprintf(message, CIO_MESSAGE_CAPACITY, "attribute '%.80s' is not one string or a list of at most %d", name, CIO_H5_MAX_STRINGS);
         status = CIO_UNSUPPORTED;
