@@ -1,0 +1,169 @@
+import ConvBankTestSupport
+import Foundation
+import Testing
+@testable import ConvBankEngine
+@testable import ConvBankImageIO
+
+/// Keras model files (`.keras`, full-model `.h5`) and HDF5 weights (`.weights.h5`, Keras 2 layout) against real
+/// Keras 3 models made by `scripts/make_keras_model_goldens.py` under `Fixtures/keras/`: the imported stack run by
+/// the engine against Keras's outputs of every runnable layer, the stop, every convolution listed, parameter counts
+/// against `count_params()`, weights-only files, and malformed files as one-line errors.
+@Suite struct KerasModelTests {
+    static var folder: URL { Fixtures.root.appendingPathComponent("keras") }
+    static func path(_ name: String) -> String { folder.appendingPathComponent(name).path }
+
+    struct LayerCase: Sendable { var name: String, output: String, shape: [Int], params: Int }
+    struct ModelCase: Sendable, CustomTestStringConvertible {
+        var name: String, file: String, stop: (layer: String, type: String), countParams: Int, layers: [LayerCase], convolutions: [String]
+        var testDescription: String { file }
+    }
+
+    static let cases: [ModelCase] = {
+        guard let root = try? Fixtures.json(folder.appendingPathComponent("cases.json")) as? [String: Any],
+              let list = root["models"] as? [[String: Any]] else { return [] }
+        return list.flatMap { m in
+            (m["files"] as! [String]).map { file in
+                let stop = m["stop"] as! [String: String]
+                return ModelCase(name: m["name"] as! String, file: file, stop: (stop["layer"]!, stop["type"]!), countParams: m["count_params"] as! Int,
+                                 layers: (m["layers"] as! [[String: Any]]).map {
+                                     LayerCase(name: $0["name"] as! String, output: $0["output"] as! String, shape: $0["shape"] as! [Int],
+                                               params: $0["params"] as! Int)
+                                 },
+                                 convolutions: m["convolutions"] as! [String])
+            }
+        }
+    }()
+
+    static func image() throws -> Tensor {
+        let input = try Float32NPY(contentsOf: folder.appendingPathComponent("input.npy"))
+        return Tensor(height: input.shape[0], width: input.shape[1], channels: input.shape[2], interleaved: input.values)
+    }
+
+    static func model(_ file: String) throws -> ImportedModel {
+        guard case .model(let model) = try ImportSource.read(contentsOfFile: path(file)) else {
+            Issue.record("\(file) was read as weights, not a model")
+            throw CancellationError()
+        }
+        return model
+    }
+
+    @Test func fixturesArePresent() {
+        #expect(Self.cases.count == 4)
+        #expect(Self.cases.flatMap(\.layers).count >= 20)
+    }
+
+    @Test(arguments: cases)
+    func everyLayerMatchesKeras(_ c: ModelCase) throws {
+        let model = try Self.model(c.file)
+        #expect(model.format == (c.file.hasSuffix(".keras") ? "keras" : "h5"))
+        #expect(model.name == c.name)
+        #expect(model.layers.map(\.name) == c.layers.map(\.name))
+        #expect(model.stop?.layer == c.stop.layer && model.stop?.type == c.stop.type, "\(String(describing: model.stop))")
+        #expect(model.convolutions.map(\.name) == c.convolutions)
+        let network = try model.network()
+        let image = try Self.image()
+        let outputs = try network.run(image, keep: Set(network.layers.indices), jobs: 2)
+        for (k, layer) in c.layers.enumerated() {
+            let expected = try Float32NPY(contentsOf: Self.folder.appendingPathComponent(layer.output))
+            NetworkTests.expectClose(outputs[k]!, expected, "\(c.file).\(layer.name)")
+            // A bank always holds a bias (zeros for use_bias=False) and a batch norm its four vectors (gamma ones for
+            // scale=False), and the engine counts them; Keras does not (chain's c2 and bn: 6 each).
+            let unbiased = c.name == "chain" && ["c2", "bn"].contains(layer.name) ? 6 : 0
+            #expect(network.layers[k].parameterCount == layer.params + unbiased, "\(c.file).\(layer.name) parameters")
+        }
+    }
+
+    /// The stack's pieces: HWCM with a depth multiplier, relu6 fused, Dropout skipped, batch norm without scale,
+    /// the Rescaling as preprocessing, a grouped dilated convolution without bias.
+    @Test func translationDetails() throws {
+        let stack = try Self.model("stack.keras")
+        #expect(!stack.layers.contains { $0.name == "drop" })
+        let dw = stack.convolutions.first { $0.name == "dw" }!
+        #expect(dw.layout == "HWCM" && dw.storedShape == [3, 3, 6, 2] && dw.bank.filters.count == 12 && dw.bank.groups == 6)
+        #expect(stack.convolutions.first { $0.name == "conv2" }!.bank.activation == .relu6)
+        #expect(stack.preprocess == .none)
+
+        let chain = try Self.model("chain.h5")
+        #expect(chain.preprocess == .affine(scale: [Float](repeating: Float(1 / 127.5), count: 3), offset: [-1, -1, -1], bgr: false))
+        let c2 = chain.convolutions.first { $0.name == "c2" }!.bank
+        #expect(c2.groups == 2 && c2.dilation == Extent2D(2) && c2.padding == .same && c2.filters.allSatisfy { $0.bias == 0 })
+        #expect(chain.convolutions.first { $0.name == "c1" }!.bank.stride == Extent2D(2))
+        guard case .batchNorm(let bn) = chain.layers.first(where: { $0.name == "bn" })!.kind else { Issue.record("bn is not batch norm"); return }
+        #expect(bn.gamma == [Float](repeating: 1, count: 6))
+    }
+
+    @Test func listingNamesTheStop() throws {
+        let text = try Self.model("stack.keras").listing(path: "stack.keras")
+        let lines = text.split(separator: "\n").map(String.init)
+        #expect(lines.first == "'stack.keras' (.keras model 'stack'): 8 layers convbank runs, 3 convolution layers")
+        #expect(lines.contains("  dw     (3, 3, 6, 2)  HWCM  12 filters 3×3×6 groups 6  stride 1  dilation 1  padding \"same\"  linear"), "\(text)")
+        #expect(lines.last == "stack ends before 'flatten' (Flatten): not a layer kind convbank runs")
+    }
+
+    /// Weights only: Keras 3 `.weights.h5` (layer names from the `vars` groups, depthwise by the group's class) and
+    /// the Keras 2 layout; a kernel and bias taken from them, run with same padding, gives Keras's conv1 output.
+    @Test(arguments: [("stack.weights.h5", "conv1/kernel", "dw/depthwise_kernel"), ("stack_legacy.weights.h5", "stack/conv1/kernel", nil)])
+    func weightsOnlyFiles(_ file: String, _ conv1: String, _ depthwise: String?) throws {
+        guard case .weights(let weights) = try ImportSource.read(contentsOfFile: Self.path(file)) else {
+            Issue.record("\(file) was read as a model"); return
+        }
+        #expect(weights.format == .h5)
+        let (bank, chosen) = try weights.bank(layer: conv1, layout: nil, names: nil, bankName: "conv1", source: file)
+        #expect(chosen.layout == "HWIO" && chosen.bias != nil)
+        var same = bank
+        same.padding = .same
+        let out = try ConvolutionPlan(bank: same, input: Self.image().extent).runStacked(Self.image(), jobs: 1, kernels: .best)
+        NetworkTests.expectClose(out, try Float32NPY(contentsOf: Self.folder.appendingPathComponent("stack_conv1.npy")), "\(file) conv1")
+        if let depthwise {
+            let found = weights.convolutions().first { $0.name == depthwise }
+            #expect(found?.layout == "HWCM" && found?.bias == "dw/bias")
+        }
+        // Every array of the model, batch norm statistics included.
+        #expect(weights.entries.count == 13)
+    }
+
+    /// Each malformed file: a one-line error naming the file, never a crash.
+    @Test(arguments: [("bad_strings.weights.h5", "holds strings"), ("bad_huge.weights.h5", "256 MiB"), ("bad_config.h5", "invalid JSON"),
+                      ("bad_noweights.keras", "without model.weights.h5"), ("bad_badconfig.keras", "invalid JSON")])
+    func malformedFiles(_ file: String, _ reason: String) {
+        do {
+            _ = try ImportSource.read(contentsOfFile: Self.path(file))
+            Issue.record("\(file) was accepted")
+        } catch {
+            #expect(error.description.hasPrefix("cannot read '\(Self.path(file))': "), "\(error)")
+            #expect(error.description.contains(reason), "\(error)")
+            #expect(!error.description.contains("\n"))
+        }
+    }
+
+    /// Truncations at many lengths, the signature then garbage, and seeded byte flips of every model file: refused
+    /// cleanly or (a flip in unused bytes) read; never a crash, always one line.
+    @Test(arguments: ["stack.h5", "stack.keras", "stack.weights.h5", "chain.h5"])
+    func damagedFiles(_ file: String) throws {
+        let bytes = try Fixtures.bytes(Self.folder.appendingPathComponent(file))
+        var variants: [[UInt8]] = stride(from: 0, to: bytes.count, by: max(bytes.count / 40, 1)).map { Array(bytes[..<$0]) }
+        variants.append(Array(bytes[..<8]) + SeededRandom.bytes(4000, seed: 7))
+        var random = SeededRandom(seed: 20261130)
+        for _ in 0..<60 {
+            var damaged = bytes
+            for _ in 0..<4 { damaged[Int(random.next() % UInt64(bytes.count))] = UInt8(truncatingIfNeeded: random.next()) }
+            variants.append(damaged)
+        }
+        var refused = 0
+        for v in variants {
+            do { _ = try ImportSource.read(bytes: v, path: file) } catch {
+                refused += 1
+                #expect(error.description.hasPrefix("cannot read '\(file)': ") && !error.description.contains("\n"), "\(error)")
+            }
+        }
+        #expect(refused >= 40)
+    }
+
+    /// Keras's layer-group names when a file does not record layer names.
+    @Test func snakeCaseAsKeras() {
+        #expect(ImportedModel.snakeCase("DepthwiseConv2D") == "depthwise_conv2d")
+        #expect(ImportedModel.snakeCase("PReLU") == "p_re_lu")
+        #expect(ImportedModel.snakeCase("BatchNormalization") == "batch_normalization")
+        #expect(ImportedModel.snakeCase("Conv2D") == "conv2d")
+    }
+}
