@@ -45,13 +45,15 @@ bench-big: deps
 	bash bench/big.sh $(BIG_SIZE)
 
 # libFuzzer + ASan/UBSan over the PNG, JPEG, TIFF and WebP decoders (fuzz/run.sh, from the committed seed corpus fuzz/seeds/)
-# and over the .npz/.safetensors weight-file readers of `import` (fuzz/swift/readers.sh),
+# and over the .npz/.safetensors weight-file readers of `import` (fuzz/swift/readers.sh) and its Keras HDF5/.keras
+# readers (fuzz/swift/hdf5.sh, libhdf5 itself not instrumented; known crashes in fuzz/known/),
 # then the hostile-input property test with many cases and a fresh seed (fuzz/property.sh), FUZZ_SECONDS each;
 # non-zero exit if either finds anything.
 FUZZ_SECONDS ?= 60
 fuzz: deps
 	bash fuzz/run.sh $(FUZZ_SECONDS)
 	bash fuzz/swift/readers.sh $(FUZZ_SECONDS)
+	bash fuzz/swift/hdf5.sh $(FUZZ_SECONDS)
 	bash fuzz/property.sh $(FUZZ_SECONDS)
 
 # DocC documentation of each library module (swift-docc-plugin), one catalog per module, into .build/docs/<module>;
