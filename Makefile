@@ -46,7 +46,7 @@ bench-big: deps
 
 # libFuzzer + ASan/UBSan over the PNG, JPEG, TIFF and WebP decoders (fuzz/run.sh, from the committed seed corpus fuzz/seeds/)
 # and over the .npz/.safetensors weight-file readers of `import` (fuzz/swift/readers.sh) and its Keras HDF5/.keras
-# readers (fuzz/swift/hdf5.sh, libhdf5 itself not instrumented; known crashes in fuzz/known/),
+# readers (fuzz/swift/hdf5.sh; libhdf5 itself is not instrumented),
 # then the hostile-input property test with many cases and a fresh seed (fuzz/property.sh), FUZZ_SECONDS each;
 # non-zero exit if either finds anything.
 FUZZ_SECONDS ?= 60

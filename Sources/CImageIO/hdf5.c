@@ -49,10 +49,9 @@ static uint64_t h5_le(const uint8_t *p, int n) {
 /* Checks what libhdf5 1.10.8 trusts in a global heap collection ("GCOL", where variable-length strings live) before
  * it reads one (both found by fuzzing): an object's stated size against its collection (H5HG_read copies that many
  * bytes, a SEGV in memcpy), and a free-space object of size 0 (its deserializer then loops forever). Every
- * collection in the file must hold its objects whole, walked as libhdf5 walks them. Not checked (a libhdf5 bug this
- * cannot see without parsing object headers): a string whose descriptor names an object index the collection does
- * not hold, or states a length shorter than its object (see fuzz/known/README.md). Needs 8-byte offsets and
- * lengths (what h5py and Keras write). */
+ * collection in the file must hold its objects whole, walked as libhdf5 walks them. Each string's descriptor is
+ * checked against its collection before libhdf5 reads it (h5_check_descriptors). Needs 8-byte offsets and lengths
+ * (what h5py and Keras write). */
 static int h5_check_global_heaps(const uint8_t *bytes, size_t count, char *message) {
     if (count < 16) return 0; /* libhdf5 refuses it cleanly */
     unsigned version = bytes[8];
@@ -289,8 +288,85 @@ done:
     return status;
 }
 
-cio_status cio_h5_string_attribute(int64_t file, const char *object, const char *name, char **out, size_t *out_length,
-                                   uint32_t *out_count, char *message) {
+/* A conversion from a variable-length string to a 16-byte opaque value that keeps the stored descriptor (length 4,
+ * collection address 8, object index 4) as it is: H5Aread through it hands us the descriptors without libhdf5
+ * touching the global heap, so they can be checked first. */
+static herr_t h5_keep_descriptor(hid_t src, hid_t dst, H5T_cdata_t *cdata, size_t n, size_t buf_stride, size_t bkg_stride,
+                                 void *buf, void *bkg, hid_t dxpl) {
+    (void)src; (void)dst; (void)n; (void)buf_stride; (void)bkg_stride; (void)buf; (void)bkg; (void)dxpl;
+    switch (cdata->command) {
+    case H5T_CONV_INIT:
+        cdata->need_bkg = H5T_BKG_NO;
+        return H5Tget_size(src) == 16 && H5Tget_size(dst) == 16 ? 0 : -1;
+    case H5T_CONV_CONV: return 0; /* 16 bytes in place stay 16 bytes */
+    default: return 0;
+    }
+}
+
+static hid_t h5_descriptor_type = -1;
+
+/* Whether the collection at `address` holds object `idx` of exactly `length` bytes (walked as h5_check_global_heaps
+ * walked it, so it is whole). */
+static int h5_heap_object_is(const uint8_t *bytes, size_t count, uint64_t address, uint64_t idx, uint64_t length) {
+    if (address > count || count - address < 16 || memcmp(bytes + address, "GCOL", 4) != 0 || bytes[address + 4] != 1) return 0;
+    uint64_t size = h5_le(bytes + address + 8, 8);
+    if (size < 16 || size > count - address) return 0;
+    size_t p = (size_t)address + 16, end = (size_t)address + (size_t)size;
+    while (p < end && p + 16 <= end) {
+        uint64_t i = h5_le(bytes + p, 2), n = h5_le(bytes + p + 8, 8);
+        if (i == 0) {
+            if (n < 16 || n > end - p) return 0;
+            p += (size_t)n;
+            continue;
+        }
+        if (n > end - p - 16) return 0;
+        if (i == idx) return n == length;
+        p += 16 + (size_t)((n + 7) & ~(uint64_t)7);
+    }
+    return 0;
+}
+
+/* Reads attribute `attr`'s `n` variable-length string descriptors raw and checks each names a whole global-heap
+ * object of its length (libhdf5 1.10.8 checks neither the index nor the length: a bad one is a SEGV or a heap
+ * overflow in H5HG_read). -1 with `message` set when one does not. */
+static int h5_check_descriptors(hid_t attr, hssize_t n, const uint8_t *image, size_t image_count, const char *name, char *message) {
+    if (h5_descriptor_type < 0) {
+        hid_t vlen = H5Tcopy(H5T_C_S1);
+        hid_t opaque = H5Tcreate(H5T_OPAQUE, 16);
+        if (vlen < 0 || opaque < 0 || H5Tset_size(vlen, H5T_VARIABLE) < 0 || H5Tset_tag(opaque, "convbank vlen descriptor") < 0 ||
+            H5Tregister(H5T_PERS_SOFT, "convbank_keep_descriptor", vlen, opaque, h5_keep_descriptor) < 0) {
+            if (vlen >= 0) H5Tclose(vlen);
+            if (opaque >= 0) H5Tclose(opaque);
+            h5_fail(message, CIO_CORRUPT, "cannot set up the string check", NULL);
+            return -1;
+        }
+        H5Tclose(vlen);
+        h5_descriptor_type = opaque;
+    }
+    uint8_t *raw = malloc((size_t)(n ? n : 1) * 16);
+    if (!raw) { snprintf(message, CIO_MESSAGE_CAPACITY, "out of memory"); return -1; }
+    if (n > 0 && H5Aread(attr, h5_descriptor_type, raw) < 0) {
+        free(raw);
+        h5_fail(message, CIO_CORRUPT, "cannot read attribute", name);
+        return -1;
+    }
+    for (hssize_t i = 0; i < n; i++) {
+        const uint8_t *d = raw + 16 * i;
+        uint64_t length = h5_le(d, 4), address = h5_le(d + 4, 8), idx = h5_le(d + 12, 4);
+        if (length == 0 || address == 0) continue; /* empty or null: nothing is read */
+        if (!h5_heap_object_is(image, image_count, address, idx, length)) {
+            free(raw);
+            snprintf(message, CIO_MESSAGE_CAPACITY, "attribute '%.80s': string %lld names no global-heap object of its %llu bytes", name,
+                     (long long)i, (unsigned long long)length);
+            return -1;
+        }
+    }
+    free(raw);
+    return 0;
+}
+
+cio_status cio_h5_string_attribute(int64_t file, const uint8_t *image, size_t image_count, const char *object, const char *name,
+                                   char **out, size_t *out_length, uint32_t *out_count, char *message) {
     *out = NULL;
     *out_length = 0;
     *out_count = 0;
@@ -330,6 +406,11 @@ cio_status cio_h5_string_attribute(int64_t file, const char *object, const char 
     size_t total = 0;
     char *text = NULL;
     if (variable) {
+        if (H5Tget_size(type) != sizeof(char *) || h5_check_descriptors(attr, n, image, image_count, name, message) < 0) {
+            if (!message[0]) snprintf(message, CIO_MESSAGE_CAPACITY, "attribute '%.80s' has an unexpected string type", name);
+            status = CIO_CORRUPT;
+            goto done;
+        }
         memtype = H5Tcopy(H5T_C_S1);
         if (memtype < 0 || H5Tset_size(memtype, H5T_VARIABLE) < 0 || H5Tset_cset(memtype, H5Tget_cset(type)) < 0) {
             status = h5_fail(message, CIO_CORRUPT, "unreadable attribute", name);

@@ -28,6 +28,8 @@ final class HDF5File {
     static let maximumDatasets = 100_000
 
     private let handle: Int64
+    /// The file's bytes, against which `hdf5.c` checks a string's global-heap object before libhdf5 reads it.
+    private let bytes: [UInt8]
     /// Every dataset, each once, in name order within each group.
     let datasets: [Dataset]
 
@@ -38,6 +40,7 @@ final class HDF5File {
         let status = bytes.withUnsafeBufferPointer { cio_h5_open($0.baseAddress, $0.count, &h, &message) }
         guard status == CIO_OK else { throw Failure(reason: Self.text(message)) }
         handle = h
+        self.bytes = bytes
         var items: UnsafeMutablePointer<cio_h5_dataset>?
         var count = 0
         let listed = cio_h5_datasets(h, Self.maximumDatasets, &items, &count, &message)
@@ -97,7 +100,9 @@ final class HDF5File {
         var out: UnsafeMutablePointer<CChar>?
         var length = 0
         var count: UInt32 = 0
-        let status = cio_h5_string_attribute(handle, object, name, &out, &length, &count, &message)
+        let status = bytes.withUnsafeBufferPointer {
+            cio_h5_string_attribute(handle, $0.baseAddress, $0.count, object, name, &out, &length, &count, &message)
+        }
         guard status == CIO_OK else { throw Failure(reason: Self.text(message)) }
         guard let out else { return nil }
         defer { cio_free(out) }

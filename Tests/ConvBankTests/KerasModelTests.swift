@@ -159,6 +159,46 @@ import Testing
         #expect(refused >= 40)
     }
 
+    /// The libhdf5 1.10.8 failures fuzzing found, rebuilt from `stack.h5` (its global heap of strings at the
+    /// "GCOL" signature): an object whose size runs past its collection (a SEGV in `H5HG_read`'s memcpy), a free-space
+    /// object of size 0 (an endless loop), a string descriptor naming an object index the collection lacks, and one
+    /// stating a length other than its object's (a SEGV or a heap overflow). Each is refused before libhdf5 reads it.
+    @Test func globalHeapDamageIsRefused() throws {
+        let bytes = try Fixtures.bytes(Self.folder.appendingPathComponent("stack.h5"))
+        func le(_ at: Int, _ n: Int) -> Int { (0..<n).reduce(0) { $0 | Int(bytes[at + $1]) << (8 * $1) } }
+        let gcol = (0..<(bytes.count - 4)).first { Array(bytes[$0..<($0 + 4)]) == Array("GCOL".utf8) }!
+        // The objects: index 2, references 2, reserved 4, size 8, data padded to 8.
+        var objects: [(index: Int, at: Int, size: Int)] = []
+        var p = gcol + 16
+        while le(p, 2) != 0 {
+            objects.append((le(p, 2), p, le(p + 8, 8)))
+            p += 16 + (le(p + 8, 8) + 7) / 8 * 8
+        }
+        let free = p
+        // model_config's descriptor: its length, the collection's address and its index, found by value.
+        let config = objects.max { $0.size < $1.size }!
+        let pattern = (0..<4).map { UInt8(truncatingIfNeeded: config.size >> (8 * $0)) } + (0..<8).map { UInt8(truncatingIfNeeded: gcol >> (8 * $0)) }
+            + (0..<4).map { UInt8(truncatingIfNeeded: config.index >> (8 * $0)) }
+        let descriptor = (0..<(bytes.count - 16)).first { Array(bytes[$0..<($0 + 16)]) == pattern }!
+        var cases: [(String, [UInt8], String)] = []
+        var huge = bytes; huge[config.at + 15] = 0xCA
+        cases.append(("object past its collection", huge, "damaged object"))
+        var loop = bytes; for k in 0..<8 { loop[free + 8 + k] = 0 }
+        cases.append(("free space of 0 bytes", loop, "free space"))
+        var index = bytes; index[descriptor + 14] = 0x83
+        cases.append(("descriptor index", index, "names no global-heap object"))
+        var length = bytes; length[descriptor] = UInt8(truncatingIfNeeded: config.size - 1)
+        cases.append(("descriptor length", length, "names no global-heap object"))
+        for (label, damaged, reason) in cases {
+            do {
+                _ = try ImportSource.read(bytes: damaged, path: "stack.h5")
+                Issue.record("\(label): accepted")
+            } catch {
+                #expect(error.description.contains(reason), "\(label): \(error)")
+            }
+        }
+    }
+
     /// Keras's layer-group names when a file does not record layer names.
     @Test func snakeCaseAsKeras() {
         #expect(ImportedModel.snakeCase("DepthwiseConv2D") == "depthwise_conv2d")

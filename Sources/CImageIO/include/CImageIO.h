@@ -278,10 +278,12 @@ void cio_h5_free_datasets(cio_h5_dataset *items, size_t count);
 /* Reads an integer or float dataset of exactly `count` values (checked against its dataspace first), converted by
  * libhdf5 to doubles, row-major, into `buffer`. */
 cio_status cio_h5_read_doubles(int64_t file, const char *path, double *buffer, uint64_t count, char *message);
-/* A string attribute (fixed or variable length; one string or a 1-D list) of the object at `object` ("/" the root):
+/* A string attribute (fixed or variable length; one string or a 1-D list) of the object at `object` ("/" the root);
+ * `image` is the file's bytes as opened, against which each variable-length string's global-heap object is checked
+ * before libhdf5 reads it:
  * *out is malloc'ed (free with cio_free), *out_count strings each followed by a NUL, *out_length bytes in all
  * (≤ CIO_H5_MAX_STRING_BYTES). An absent attribute is CIO_OK with *out == NULL. */
-cio_status cio_h5_string_attribute(int64_t file, const char *object, const char *name, char **out, size_t *out_length,
-                                   uint32_t *out_count, char *message);
+cio_status cio_h5_string_attribute(int64_t file, const uint8_t *image, size_t image_count, const char *object, const char *name,
+                                   char **out, size_t *out_length, uint32_t *out_count, char *message);
 
 #endif
