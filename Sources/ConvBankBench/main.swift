@@ -90,6 +90,9 @@ convFigure("W3-conv-64x7x7x3-s2-1024", bank: w3, image: randomImage(1024, 1024, 
 // The same layer on the 8-filter kernel (pixels in the lanes), for a paired comparison with the wide kernel.
 convFigure("W3narrow-conv-64x7x7x3-s2-1024", bank: w3, image: randomImage(1024, 1024, 3, seed: 2), wideBlocks: false)
 convFigure("W3-conv-64x7x7x3-s2-224", bank: w3, image: randomImage(224, 224, 3, seed: 3))
+// W5's second layer (VGG16 block1_conv2): many channels, few taps per channel.
+let w5conv2 = randomBank(filters: 64, kernel: 3, channels: 64, stride: 1, padding: .same, activation: .relu, seed: 17)
+convFigure("W5conv2-conv-64x3x3x64-224", bank: w5conv2, image: randomImage(224, 224, 64, seed: 4))
 
 // Codec stages on real photos: `--photos DIR` (default SampleImages).
 let photoDir = arguments.firstIndex(of: "--photos").map { arguments[$0 + 1] } ?? "SampleImages"

@@ -370,21 +370,7 @@ extension FilterBank {
             if v == v.rounded(), abs(v) < 1e7 { return String(Int(v)) }
             return "\(v)"
         }
-        func str(_ s: String) -> String {
-            var out = "\""
-            for u in s.unicodeScalars {
-                switch u {
-                case "\"": out += "\\\""
-                case "\\": out += "\\\\"
-                case "\n": out += "\\n"
-                case "\t": out += "\\t"
-                case "\r": out += "\\r"
-                default:
-                    if u.value < 0x20 { out += String(format: "\\u%04x", u.value) } else { out.unicodeScalars.append(u) }
-                }
-            }
-            return out + "\""
-        }
+        let str = jsonQuoted
         var lines = ["{"]
         lines.append("  \"name\": \(str(name)),")
         if let summary { lines.append("  \"description\": \(str(summary)),") }
@@ -418,4 +404,22 @@ extension FilterBank {
         lines.append("}")
         return lines.joined(separator: "\n") + "\n"
     }
+}
+
+/// `s` as a JSON string literal: quotes and backslashes escaped, newline, tab and return as `\n`, `\t`, `\r`, other
+/// control characters as `\u00XX`.
+func jsonQuoted(_ s: String) -> String {
+    var out = "\""
+    for u in s.unicodeScalars {
+        switch u {
+        case "\"": out += "\\\""
+        case "\\": out += "\\\\"
+        case "\n": out += "\\n"
+        case "\t": out += "\\t"
+        case "\r": out += "\\r"
+        default:
+            if u.value < 0x20 { out += String(format: "\\u%04x", u.value) } else { out.unicodeScalars.append(u) }
+        }
+    }
+    return out + "\""
 }

@@ -178,18 +178,7 @@ extension Network {
     /// layer as its bank JSON (named after the layer), pooling, batch norm, activations and PReLU in their forms.
     /// Numbers print as the shortest decimal that round-trips the `Float`.
     public var jsonText: String {
-        func str(_ s: String) -> String {
-            var out = "\""
-            for u in s.unicodeScalars {
-                switch u {
-                case "\"": out += "\\\""
-                case "\\": out += "\\\\"
-                default:
-                    if u.value < 0x20 || u.value == 0x7F { out += String(format: "\\u%04x", u.value) } else { out.unicodeScalars.append(u) }
-                }
-            }
-            return out + "\""
-        }
+        let str = jsonQuoted
         func list(_ v: [Float]) -> String { "[" + v.map { "\($0)" }.joined(separator: ", ") + "]" }
         var items: [String] = []
         for layer in layers {

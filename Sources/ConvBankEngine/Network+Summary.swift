@@ -55,12 +55,12 @@ extension NetworkLayer {
         switch kind {
         case .convolution(let bank):
             let k = bank.filters[0].kernel
-            return "\(k.shape), \(bank.filters.count) filters\(bank.groups > 1 ? ", \(bank.groups) groups" : ""), stride \(bank.stride.shape)"
+            return "\(k.shape), \(bank.filters.count) filter\(bank.filters.count == 1 ? "" : "s")\(bank.groups > 1 ? ", \(bank.groups) groups" : ""), stride \(bank.stride.shape)"
                 + (bank.dilation != Extent2D(1) ? ", dilation \(bank.dilation.shape)" : "") + ", \(bank.padding), \(bank.activation.rawValue)"
         case .pooling(let p): return "\(p.size.shape), stride \(p.stride.shape), \(p.padding)"
         case .batchNorm(let bn): return "epsilon \(bn.epsilon)"
         case .activation(let a): return a.rawValue
-        case .prelu(let alpha): return "\(alpha.count) slopes"
+        case .prelu(let alpha): return "\(alpha.count) slope\(alpha.count == 1 ? "" : "s")"
         }
     }
 }

@@ -43,36 +43,90 @@ public struct Pooling: Sendable, Equatable {
     }
 
     /// Pools every channel of `input`.
-    /// - Parameter input: any channel count.
+    /// - Parameters:
+    ///   - input: any channel count.
+    ///   - jobs: threads (channels are split between them); never changes the result.
     /// - Returns: a tensor of the same channel count and the pooled size.
     /// - Throws: `ConvolutionError` when the window does not fit.
-    /// - Complexity: O(H_out · W_out · C · kh · kw).
-    public func run(_ input: Tensor) throws(ConvolutionError) -> Tensor {
+    /// - Complexity: O(H_out · W_out · C · kh · kw); a max takes each window's rows first (one pass over the window's
+    ///   input rows per output row, vectorised), then its columns.
+    public func run(_ input: Tensor, jobs: Int = 1) throws(ConvolutionError) -> Tensor {
         let g = try geometry(input: input.extent)
         let (h, w, oh, ow) = (input.height, input.width, g.output.height, g.output.width)
+        let (top, left) = (g.insets.top, g.insets.left)
+        let (kind, size, stride) = (self.kind, self.size, self.stride)
         var out = [Float](repeating: 0, count: oh * ow * input.channels)
         input.storage.withUnsafeBufferPointer { src in
             out.withUnsafeMutableBufferPointer { dst in
-                for c in 0..<input.channels {
-                    let plane = src.baseAddress! + c * h * w
+                let source = SharedReads(base: src.baseAddress!), target = DisjointWrites(base: dst.baseAddress!)
+                parallelFor(input.channels, jobs: jobs) { c in
+                    let plane = source.base + c * h * w
+                    let output = target.base + c * oh * ow
+                    var rows = [Float](repeating: 0, count: w)
                     for oy in 0..<oh {
-                        let y0 = oy * stride.height - g.insets.top
+                        let y0 = oy * stride.height - top
                         let ys = max(y0, 0), ye = min(y0 + size.height, h)
-                        for ox in 0..<ow {
-                            let x0 = ox * stride.width - g.insets.left
-                            let xs = max(x0, 0), xe = min(x0 + size.width, w)
-                            var value: Float
-                            switch kind {
-                            case .max:
-                                value = -.infinity
-                                for y in ys..<ye { for x in xs..<xe { value = Swift.max(value, plane[y * w + x]) } }
-                            case .average:
-                                // Keras sums the window in row-major order, then divides by the real pixels' count.
+                        switch kind {
+                        case .max:
+                            // Column maxima over the window's rows (padded rows never count), then row maxima.
+                            rows.withUnsafeMutableBufferPointer { m in
+                                let first = plane + ys * w
+                                for x in 0..<w { m[x] = first[x] }
+                                for y in (ys + 1)..<max(ye, ys + 1) {
+                                    let line = plane + y * w
+                                    var x = 0
+                                    // Swift.max(a, b) is `b >= a ? b : a`, lane by lane.
+                                    while x + 16 <= w {
+                                        let a = UnsafeRawPointer(m.baseAddress! + x).loadUnaligned(as: SIMD16<Float>.self)
+                                        let b = UnsafeRawPointer(line + x).loadUnaligned(as: SIMD16<Float>.self)
+                                        UnsafeMutableRawPointer(m.baseAddress! + x).storeBytes(of: a.replacing(with: b, where: b .>= a), as: SIMD16<Float>.self)
+                                        x += 16
+                                    }
+                                    while x < w {
+                                        m[x] = Swift.max(m[x], line[x])
+                                        x += 1
+                                    }
+                                }
+                                let line = output + oy * ow
+                                func window(_ ox: Int) {
+                                    let x0 = ox * stride.width - left
+                                    let xs = max(x0, 0), xe = min(x0 + size.width, w)
+                                    var value = m[xs]
+                                    for x in (xs + 1)..<max(xe, xs + 1) { value = Swift.max(value, m[x]) }
+                                    line[ox] = value
+                                }
+                                // Windows wholly inside the row: [inside, beyond); the rest clip at the borders.
+                                let inside = min((left + stride.width - 1) / stride.width, ow)
+                                let beyond = max(min(w - size.width + left >= 0 ? (w - size.width + left) / stride.width + 1 : 0, ow), inside)
+                                for ox in 0..<inside { window(ox) }
+                                var ox = inside
+                                if size.width == 2, stride.width == 2 {  // the common 2×2/2 pool: 16 outputs at a time
+                                    let base = m.baseAddress! + (inside * 2 - left)
+                                    while ox + 16 <= beyond {
+                                        let v = UnsafeRawPointer(base + 2 * (ox - inside)).loadUnaligned(as: SIMD32<Float>.self)
+                                        let (a, b) = (v.evenHalf, v.oddHalf)
+                                        UnsafeMutableRawPointer(line + ox).storeBytes(of: a.replacing(with: b, where: b .>= a), as: SIMD16<Float>.self)
+                                        ox += 16
+                                    }
+                                }
+                                while ox < beyond {
+                                    let x0 = ox &* stride.width &- left
+                                    var value = m[x0]
+                                    for x in (x0 &+ 1)..<(x0 &+ size.width) { value = Swift.max(value, m[x]) }
+                                    line[ox] = value
+                                    ox += 1
+                                }
+                                for ox in beyond..<ow { window(ox) }
+                            }
+                        case .average:
+                            // Keras sums the window in row-major order, then divides by the real pixels' count.
+                            for ox in 0..<ow {
+                                let x0 = ox * stride.width - left
+                                let xs = max(x0, 0), xe = min(x0 + size.width, w)
                                 var sum: Float = 0
                                 for y in ys..<ye { for x in xs..<xe { sum += plane[y * w + x] } }
-                                value = sum / Float((ye - ys) * (xe - xs))
+                                output[oy * ow + ox] = sum / Float((ye - ys) * (xe - xs))
                             }
-                            dst[(c * oh + oy) * ow + ox] = value
                         }
                     }
                 }
@@ -227,7 +281,7 @@ public struct NetworkLayer: Sendable, Equatable {
         case .convolution(let bank):
             return try ConvolutionPlan(bank: bank, input: input.extent).runStacked(input, jobs: jobs, kernels: kernels)
         case .pooling(let pool):
-            return try pool.run(input)
+            return try pool.run(input, jobs: jobs)
         case .batchNorm(let bn):
             return bn.run(input)
         case .activation(let activation):

@@ -120,6 +120,46 @@ import Testing
         #expect(try Pooling(kind: .max, size: Extent2D(height: 1, width: 2), padding: .same).run(negative).storage == [-2, -7])
     }
 
+    /// Max pooling's fast paths (columns first, 16 lanes at a time, the 2×2/2 vector path, border windows) against
+    /// the plain definition — each window's real pixels in row-major order — on random maps of widths that cross
+    /// the vector widths, for sizes and strides 1…3, valid and same, one and two threads.
+    @Test func maxPoolingEqualsTheDefinition() throws {
+        var random = SeededRandom(seed: 44)
+        for width in [1, 2, 5, 16, 31, 32, 33, 47, 64, 70] {
+            let height = 1 + Int(random.next() % 6), channels = 3
+            let values = (0..<(height * width * channels)).map { _ in Float(Int(random.next() % 2001) - 1000) / 7 }
+            let x = Tensor(height: height, width: width, channels: channels, storage: values)
+            for (kh, kw) in [(1, 1), (2, 2), (3, 3), (1, 3), (2, 1)] {
+                for (sh, sw) in [(1, 1), (2, 2), (3, 3), (2, 1)] {
+                    for padding in [Padding.valid, .same] {
+                        let pool = Pooling(kind: .max, size: Extent2D(height: kh, width: kw), stride: Extent2D(height: sh, width: sw), padding: padding)
+                        guard let g = try? pool.geometry(input: x.extent) else { continue }
+                        let (oh, ow) = (g.output.height, g.output.width)
+                        var expected = [Float]()
+                        for c in 0..<channels {
+                            for oy in 0..<oh {
+                                for ox in 0..<ow {
+                                    var best = -Float.infinity
+                                    for i in 0..<kh {
+                                        for j in 0..<kw {
+                                            let y = oy * sh + i - g.insets.top, xx = ox * sw + j - g.insets.left
+                                            if y >= 0, y < height, xx >= 0, xx < width { best = Swift.max(best, values[(c * height + y) * width + xx]) }
+                                        }
+                                    }
+                                    expected.append(best)
+                                }
+                            }
+                        }
+                        for jobs in [1, 2] {
+                            let got = try pool.run(x, jobs: jobs)
+                            #expect(got.storage == expected, "width \(width), \(kh)×\(kw)/\(sh)×\(sw) \(padding), jobs \(jobs)")
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     @Test func batchNormAndPReLUByHand() throws {
         let x = Tensor(height: 1, width: 2, channels: 2, storage: [1, -3, 4, -8])
         let bn = BatchNorm(gamma: [2, 1], beta: [1, 0], mean: [1, 0], variance: [3, 15], epsilon: 1)
