@@ -33,19 +33,24 @@ struct KerasImportCLITests {
         #expect(legacy.status == 0 && legacy.stdout.contains("  stack/conv1/kernel  (3, 3, 3, 6)  HWIO (by name)  6 filters 3×3×3  bias: stack/conv1/bias"), "\(legacy)")
     }
 
-    /// The imported stack, run by `apply --layers all` on the fixture image as a PNG: every layer's maps equal Keras's.
-    @Test(arguments: ["stack.h5", "chain.keras"])
-    func importedStackMatchesKeras(_ file: String) throws {
+    /// The imported stack, run by `apply --layers all` on the fixture image as a PNG: every layer's maps equal Keras's;
+    /// likewise the model file given to `apply --bank` directly.
+    @Test(arguments: [("stack.h5", true), ("chain.keras", true), ("stack.keras", false), ("chain.h5", false)])
+    func importedStackMatchesKeras(_ file: String, _ viaImport: Bool) throws {
         try withTemporaryFolder { dir in
-            let r = try CLI.run(["import", Self.path(file), "-o", "net.json"], in: dir.url)
-            #expect(r.status == 0, "\(r)")
-            #expect(r.stderr.contains("wrote 'net.json': network '\(file.hasPrefix("stack") ? "stack" : "chain")' of"), "\(r)")
-            #expect(r.stderr.contains("the stack ends before"), "\(r)")
+            var bank = Self.path(file)
+            if viaImport {
+                let r = try CLI.run(["import", Self.path(file), "-o", "net.json"], in: dir.url)
+                #expect(r.status == 0, "\(r)")
+                #expect(r.stderr.contains("wrote 'net.json': network '\(file.hasPrefix("stack") ? "stack" : "chain")' of"), "\(r)")
+                #expect(r.stderr.contains("the stack ends before"), "\(r)")
+                bank = "net.json"
+            }
             let input = try Float32NPY(contentsOf: Self.fixtures.appendingPathComponent("input.npy"))
             try Data(TestPNG.encode(width: input.shape[1], height: input.shape[0], color: .rgb, bitDepth: 8, samples: input.values.map { Int($0) }))
                 .write(to: dir.url.appendingPathComponent("input.png"))
             let out = dir.file("out")
-            let a = try CLI.run(["apply", "input.png", "--bank", "net.json", "-o", out.path, "--format", "npy", "--layers", "all"], in: dir.url)
+            let a = try CLI.run(["apply", "input.png", "--bank", bank, "-o", out.path, "--format", "npy", "--layers", "all"], in: dir.url)
             #expect(a.status == 0, "\(a)")
             let cases = try JSONSerialization.jsonObject(with: Data(contentsOf: Self.fixtures.appendingPathComponent("cases.json"))) as! [String: Any]
             let model = (cases["models"] as! [[String: Any]]).first { ($0["files"] as! [String]).contains(file) }!
