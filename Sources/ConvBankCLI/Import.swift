@@ -8,7 +8,7 @@ import Foundation
 extension Convbank {
     struct Import: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Turn exported layer weights (.npy, .npz, .safetensors) into a bank JSON file.",
+            abstract: "Turn exported layer weights (.npy, .npz, .safetensors, .weights.h5) or a model (.keras, .h5) into bank or network JSON.",
             discussion: """
                 Keras: numpy.save("kernel.npy", layer.get_weights()[0]); numpy.save("bias.npy", layer.get_weights()[1]) \
                 (kernel shape kh, kw, C, F: layout HWIO).
@@ -20,11 +20,15 @@ extension Convbank {
                 depthwise_kernel: HWCM, weight: OIHW); otherwise, and for a .npy, from its shape when only one reading \
                 gives a square kernel; otherwise give --layout. Stride and padding are not in these files: defaults \
                 1 and valid, set them with --stride and --padding.
+                A Keras model (.keras, or .h5 from model.save) brings its layer settings: --list shows its convolution \
+                layers and where the stack convbank runs ends, --layer NAME imports one layer as a bank, and without \
+                --layer the stack from the input to the first layer convbank does not run is written as a network. \
+                A .weights.h5 (or a Keras 2 save_weights .h5) holds arrays only, named <layer>/kernel, <layer>/bias, ….
                 """)
 
         enum Layout: String, ExpressibleByArgument, CaseIterable { case auto, hwio = "HWIO", oihw = "OIHW", hwcm = "HWCM" }
 
-        @Argument(help: "The weight file: a kernel .npy, or an .npz or .safetensors file of named arrays.")
+        @Argument(help: "The weight file: a kernel .npy, an .npz, .safetensors or .weights.h5 file of named arrays, or a Keras .keras/.h5 model.")
         var kernel: String
 
         @Argument(help: "The bias array (.npy), optional; only with a kernel .npy.")
