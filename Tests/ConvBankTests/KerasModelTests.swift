@@ -199,6 +199,65 @@ import Testing
         }
     }
 
+    static func config(_ text: String) -> JSONValue {
+        guard case .success(let value) = JSONValue.parse(Array(text.utf8)) else { fatalError("bad test JSON: \(text)") }
+        return value
+    }
+
+    static func reason(_ t: ImportedModel.Translation) -> String? {
+        if case .unsupported(let reason, _) = t { return reason }
+        return nil
+    }
+
+    /// Layer settings the fixtures do not cover, each translated or stopped as the README says.
+    @Test func settingsBeyondTheFixtures() throws {
+        func translate(_ type: String, _ json: String, _ weights: [NPYArray] = []) throws -> ImportedModel.Translation {
+            try ImportedModel.translate(type: type, name: "x", config: Self.config(json), weights: weights)
+        }
+        func kind(_ t: ImportedModel.Translation) -> NetworkLayer.Kind? {
+            if case .layer(let k) = t { return k }
+            return nil
+        }
+        #expect(kind(try translate("ReLU", #"{"max_value": null, "negative_slope": 0, "threshold": 0}"#)) == .activation(.relu))
+        #expect(kind(try translate("ReLU", #"{"max_value": 6.0}"#)) == .activation(.relu6))
+        #expect(Self.reason(try translate("ReLU", #"{"max_value": 4.0}"#))?.contains("max_value 4.0") == true)
+        #expect(Self.reason(try translate("ReLU", #"{"negative_slope": 0.1}"#)) != nil)
+        #expect(kind(try translate("LeakyReLU", #"{"negative_slope": 0.2}"#)) == .activation(.leakyRelu))
+        #expect(kind(try translate("LeakyReLU", #"{"alpha": 0.2}"#)) == .activation(.leakyRelu))   // Keras 2 spelling
+        #expect(Self.reason(try translate("LeakyReLU", #"{"negative_slope": 0.3}"#))?.contains("0.2") == true)
+        #expect(kind(try translate("Activation", #"{"activation": "swish"}"#)) == .activation(.swish))
+        #expect(kind(try translate("Activation", #"{"activation": {"class_name": "function", "config": "tanh"}}"#)) == .activation(.tanh))
+        #expect(Self.reason(try translate("Activation", #"{"activation": "softmax"}"#)) == "activation 'softmax' is not one convbank runs")
+        #expect(Self.reason(try translate("Conv2D", #"{"data_format": "channels_first", "filters": 1}"#))?.contains("channels_first") == true)
+        #expect(Self.reason(try translate("Flatten", "{}")) == "not a layer kind convbank runs")
+        #expect(Self.reason(try translate("Functional", #"{"layers": []}"#)) == "a nested model")
+        if case .skip = try translate("SpatialDropout2D", #"{"rate": 0.5}"#) {} else { Issue.record("SpatialDropout2D is not skipped") }
+        guard case .rescaling(let scale, let offset) = try translate("Rescaling", #"{"scale": [0.5, 1, 2], "offset": 0}"#) else {
+            Issue.record("Rescaling"); return
+        }
+        #expect(scale == [0.5, 1, 2] && offset == [0])
+        // A PReLU with one slope per pixel is a stop; a batch norm of other axes too.
+        #expect(Self.reason(try translate("PReLU", "{}", [NPYArray(shape: [4, 4, 2], values: .init(repeating: 0.1, count: 32))]))?.contains("per channel") == true)
+        #expect(Self.reason(try translate("BatchNormalization", #"{"axis": 1}"#))?.contains("axis [1]") == true)
+        // A convolution whose kernel does not match its kernel_size is an error, not a bank.
+        #expect(throws: HDF5File.Failure.self) {
+            try translate("Conv2D", #"{"kernel_size": [5, 5], "use_bias": false}"#, [NPYArray(shape: [3, 3, 1, 1], values: .init(repeating: 1, count: 9))])
+        }
+        // Pooling with strides null takes the window; same padding.
+        guard case .pooling(let pool)? = kind(try translate("MaxPooling2D", #"{"pool_size": [3, 3], "strides": null, "padding": "same"}"#)) else {
+            Issue.record("pooling"); return
+        }
+        #expect(pool.stride == Extent2D(3) && pool.padding == .same && pool.kind == .max)
+    }
+
+    /// The layers a functional node reads, in Keras 3's and Keras 2's spellings.
+    @Test func inboundNodesOfBothVersions() {
+        let keras3 = Self.config(#"[{"args": [[{"class_name": "__keras_tensor__", "config": {"shape": [null, 4], "keras_history": ["a", 0, 0]}}, {"class_name": "__keras_tensor__", "config": {"keras_history": ["b", 0, 0]}}]], "kwargs": {}}]"#)
+        #expect(ImportedModel.kerasSources(keras3) == ["a", "b"])
+        let keras2 = Self.config(#"[[["conv1", 0, 0, {}]]]"#)
+        #expect(ImportedModel.kerasSources(keras2) == ["conv1"])
+    }
+
     /// Keras's layer-group names when a file does not record layer names.
     @Test func snakeCaseAsKeras() {
         #expect(ImportedModel.snakeCase("DepthwiseConv2D") == "depthwise_conv2d")
