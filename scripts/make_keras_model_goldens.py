@@ -23,11 +23,13 @@ chain.keras, chain.h5  a Functional model: Input -> Rescaling(1/127.5, -1) -> Co
                        -> BatchNormalization(scale=False) -> then a branch (two Conv2D reading the same layer) and
                        an Add: convbank runs up to the second branch conv ('right'), which reads 'bn', not 'left'.
 <model>_<layer>.npy    float32 (H, W, C): that layer's Keras output on input.npy (inference mode).
+keras2.h5              a full-model .h5 in tf.keras 2's layout written with h5py (see keras2_file): Keras 2 config
+                       spellings and fixed-length byte-string attributes; goldens from the same layers in Keras 3.
 bad_*.h5 / bad_*.keras malformed files: strings.weights.h5 (a kernel dataset of strings), huge.weights.h5 (a
                        dataset declaring 100000 x 100000 x 10 float32, no data written), config.h5 (model_config
                        is not JSON), noweights.keras (a .keras zip without model.weights.h5), badconfig.keras
                        (config.json is not JSON).
-cases.json             {"models": [{"name", "files": [...], "stop": {"layer", "type"}, "count_params",
+cases.json             {"models": [{"name", "files": [...], "stop": {"layer", "type"} or null, "count_params",
                        "layers": [{"name", "output": file, "shape": [H, W, C], "params"}],
                        "convolutions": [names of every conv layer]}]}.
 
@@ -118,16 +120,74 @@ def chain_model():
     return keras.Model(inp, out, name="chain")
 
 
+def keras2_file(image, rng):
+    """A full-model .h5 in tf.keras 2's layout, written with h5py (no TensorFlow here): a functional model
+    input_1 -> conv2d (4, 3x3, same, relu) -> depthwise_conv2d (3x3, valid) -> max_pooling2d (2) -> re_lu (max 6),
+    Keras 2's config spellings (batch_input_shape, inbound_nodes as [[[name, 0, 0, {}]]]), byte-string attributes of
+    fixed length (model_config, layer_names, weight_names), weights at model_weights/<layer>/<layer>/<name>:0.
+    The goldens come from the same layers and weights built in Keras 3."""
+    import keras
+    from keras import layers as L
+    k1 = rng.uniform(-0.5, 0.5, (3, 3, 3, 4)).astype("f4")
+    b1 = rng.uniform(-0.5, 0.5, 4).astype("f4")
+    k2 = rng.uniform(-0.5, 0.5, (3, 3, 4, 1)).astype("f4")
+    b2 = rng.uniform(-0.5, 0.5, 4).astype("f4")
+    x = inp = keras.Input((12, 10, 3))
+    c = L.Conv2D(4, 3, padding="same", activation="relu", name="conv2d")
+    d = L.DepthwiseConv2D(3, name="depthwise_conv2d")
+    x = L.ReLU(max_value=6.0, name="re_lu")(L.MaxPooling2D(2, name="max_pooling2d")(d(c(x))))
+    model = keras.Model(inp, x)
+    c.set_weights([k1, b1])
+    d.set_weights([k2, b2])
+
+    def node(src):
+        return [[[src, 0, 0, {}]]]
+    layers = [
+        {"class_name": "InputLayer", "config": {"batch_input_shape": [None, 12, 10, 3], "dtype": "float32", "sparse": False,
+                                                "ragged": False, "name": "input_1"}, "name": "input_1", "inbound_nodes": []},
+        {"class_name": "Conv2D", "config": {"name": "conv2d", "trainable": True, "dtype": "float32", "filters": 4, "kernel_size": [3, 3],
+                                            "strides": [1, 1], "padding": "same", "data_format": "channels_last", "dilation_rate": [1, 1],
+                                            "groups": 1, "activation": "relu", "use_bias": True},
+         "name": "conv2d", "inbound_nodes": node("input_1")},
+        {"class_name": "DepthwiseConv2D", "config": {"name": "depthwise_conv2d", "trainable": True, "dtype": "float32", "kernel_size": [3, 3],
+                                                     "strides": [1, 1], "padding": "valid", "data_format": "channels_last",
+                                                     "dilation_rate": [1, 1], "activation": "linear", "use_bias": True, "depth_multiplier": 1},
+         "name": "depthwise_conv2d", "inbound_nodes": node("conv2d")},
+        {"class_name": "MaxPooling2D", "config": {"name": "max_pooling2d", "trainable": True, "dtype": "float32", "pool_size": [2, 2],
+                                                  "padding": "valid", "strides": [2, 2], "data_format": "channels_last"},
+         "name": "max_pooling2d", "inbound_nodes": node("depthwise_conv2d")},
+        {"class_name": "ReLU", "config": {"name": "re_lu", "trainable": True, "dtype": "float32", "max_value": 6.0, "negative_slope": 0.0,
+                                          "threshold": 0.0}, "name": "re_lu", "inbound_nodes": node("max_pooling2d")},
+    ]
+    config = {"class_name": "Functional", "config": {"name": "model", "layers": layers, "input_layers": [["input_1", 0, 0]],
+                                                     "output_layers": [["re_lu", 0, 0]]}, "keras_version": "2.11.0", "backend": "tensorflow"}
+    weights = {"conv2d": [("kernel:0", k1), ("bias:0", b1)], "depthwise_conv2d": [("depthwise_kernel:0", k2), ("bias:0", b2)],
+               "max_pooling2d": [], "re_lu": [], "input_1": []}
+    order = ["input_1", "conv2d", "depthwise_conv2d", "max_pooling2d", "re_lu"]
+    with h5py.File(os.path.join(OUT, "keras2.h5"), "w") as f:
+        f.attrs["keras_version"] = b"2.11.0"
+        f.attrs["backend"] = b"tensorflow"
+        f.attrs["model_config"] = json.dumps(config).encode("utf8")
+        g = f.create_group("model_weights")
+        g.attrs["layer_names"] = np.array([n.encode() for n in order])
+        for name in order:
+            lg = g.create_group(name)
+            lg.attrs["weight_names"] = np.array([f"{name}/{w}".encode() for w, _ in weights[name]], dtype="S")
+            for w, value in weights[name]:
+                lg.create_dataset(f"{name}/{w}", data=value)
+    return goldens(model, "keras2", image, ["conv2d", "depthwise_conv2d", "max_pooling2d", "re_lu"]), int(model.count_params())
+
+
 def write_bad():
-    with h5py.File(os.path.join(OUT, "bad_strings.weights.h5"), "w") as f:
+    with h5py.File(os.path.join(OUT, "bad_strings.weights.h5"), "w", libver="latest") as f:
         g = f.create_group("layers/conv2d/vars")
         g.attrs["name"] = "conv"
         g.create_dataset("0", data=np.array([b"not", b"numbers"]))
-    with h5py.File(os.path.join(OUT, "bad_huge.weights.h5"), "w") as f:
+    with h5py.File(os.path.join(OUT, "bad_huge.weights.h5"), "w", libver="latest") as f:
         g = f.create_group("layers/conv2d/vars")
         g.attrs["name"] = "conv"
         g.create_dataset("0", shape=(100000, 100000, 10, 1), dtype="f4", chunks=(1, 1, 10, 1))
-    with h5py.File(os.path.join(OUT, "bad_config.h5"), "w") as f:
+    with h5py.File(os.path.join(OUT, "bad_config.h5"), "w", libver="latest") as f:
         f.attrs["model_config"] = "{\"class_name\": \"Sequential\", not json"
         f.create_group("model_weights").attrs["layer_names"] = np.array([], dtype="S1")
     with zipfile.ZipFile(os.path.join(OUT, "bad_noweights.keras"), "w") as z:
@@ -170,6 +230,10 @@ def main():
     cases.append({"name": "chain", "files": ["chain.keras", "chain.h5"], "stop": {"layer": "right", "type": "Conv2D"},
                   "count_params": int(m.count_params()), "layers": goldens(m, "chain", image, runnable),
                   "convolutions": ["c1", "c2", "left", "right"]})
+
+    layers, params = keras2_file(image, rng)
+    cases.append({"name": "model", "files": ["keras2.h5"], "stop": None, "count_params": params, "layers": layers,
+                  "convolutions": ["conv2d", "depthwise_conv2d"]})
 
     write_bad()
     with open(os.path.join(OUT, "cases.json"), "w") as f:

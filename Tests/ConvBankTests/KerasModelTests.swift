@@ -14,7 +14,7 @@ import Testing
 
     struct LayerCase: Sendable { var name: String, output: String, shape: [Int], params: Int }
     struct ModelCase: Sendable, CustomTestStringConvertible {
-        var name: String, file: String, stop: (layer: String, type: String), countParams: Int, layers: [LayerCase], convolutions: [String]
+        var name: String, file: String, stop: (layer: String, type: String)?, countParams: Int, layers: [LayerCase], convolutions: [String]
         var testDescription: String { file }
     }
 
@@ -23,8 +23,8 @@ import Testing
               let list = root["models"] as? [[String: Any]] else { return [] }
         return list.flatMap { m in
             (m["files"] as! [String]).map { file in
-                let stop = m["stop"] as! [String: String]
-                return ModelCase(name: m["name"] as! String, file: file, stop: (stop["layer"]!, stop["type"]!), countParams: m["count_params"] as! Int,
+                let stop = (m["stop"] as? [String: String]).map { ($0["layer"]!, $0["type"]!) }
+                return ModelCase(name: m["name"] as! String, file: file, stop: stop, countParams: m["count_params"] as! Int,
                                  layers: (m["layers"] as! [[String: Any]]).map {
                                      LayerCase(name: $0["name"] as! String, output: $0["output"] as! String, shape: $0["shape"] as! [Int],
                                                params: $0["params"] as! Int)
@@ -48,7 +48,7 @@ import Testing
     }
 
     @Test func fixturesArePresent() {
-        #expect(Self.cases.count == 4)
+        #expect(Self.cases.count == 5)
         #expect(Self.cases.flatMap(\.layers).count >= 20)
     }
 
@@ -56,9 +56,12 @@ import Testing
     func everyLayerMatchesKeras(_ c: ModelCase) throws {
         let model = try Self.model(c.file)
         #expect(model.format == (c.file.hasSuffix(".keras") ? "keras" : "h5"))
+        if c.stop == nil {   // the whole model runs: its parameters are Keras's count_params()
+            #expect(try model.network().parameterCount == c.countParams)
+        }
         #expect(model.name == c.name)
         #expect(model.layers.map(\.name) == c.layers.map(\.name))
-        #expect(model.stop?.layer == c.stop.layer && model.stop?.type == c.stop.type, "\(String(describing: model.stop))")
+        #expect(model.stop?.layer == c.stop?.layer && model.stop?.type == c.stop?.type, "\(String(describing: model.stop))")
         #expect(model.convolutions.map(\.name) == c.convolutions)
         let network = try model.network()
         let image = try Self.image()
@@ -120,6 +123,14 @@ import Testing
         }
         // Every array of the model, batch norm statistics included.
         #expect(weights.entries.count == 13)
+    }
+
+    /// A tf.keras 2 full-model file read as arrays: its `weight_names`, the layout and bias by those names.
+    @Test func keras2FileAsArrays() throws {
+        let file = try WeightFile(contentsOfFile: Self.path("keras2.h5"))
+        #expect(file.format == .h5)
+        #expect(file.convolutions().map { "\($0.name) \($0.layout ?? "?") \($0.bias ?? "-")" }
+                == ["conv2d/kernel:0 HWIO conv2d/bias:0", "depthwise_conv2d/depthwise_kernel:0 HWCM depthwise_conv2d/bias:0"])
     }
 
     /// Each malformed file: a one-line error naming the file, never a crash.
