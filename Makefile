@@ -1,6 +1,6 @@
 # convbank — make run: the edges bank over SampleImages into ./out; make test: the whole suite.
 SWIFT ?= swift
-APT_PACKAGES := libpng-dev libjpeg-dev libdeflate-dev pkg-config zlib1g-dev qemu-user libtiff-dev libwebp-dev
+APT_PACKAGES := libpng-dev libjpeg-dev libdeflate-dev pkg-config zlib1g-dev qemu-user libtiff-dev libwebp-dev libhdf5-dev
 BANK ?= edges
 OUT ?= out
 
@@ -45,7 +45,8 @@ bench-big: deps
 	bash bench/big.sh $(BIG_SIZE)
 
 # libFuzzer + ASan/UBSan over the PNG, JPEG, TIFF and WebP decoders (fuzz/run.sh, from the committed seed corpus fuzz/seeds/)
-# and over the .npz/.safetensors weight-file readers of `import` (fuzz/swift/readers.sh) and its ONNX reader (fuzz/swift/onnx.sh),
+# and over the .npz/.safetensors weight-file readers of `import` (fuzz/swift/readers.sh), its ONNX reader
+# (fuzz/swift/onnx.sh) and its Keras HDF5/.keras readers (fuzz/swift/hdf5.sh; libhdf5 itself is not instrumented),
 # then the hostile-input property test with many cases and a fresh seed (fuzz/property.sh), FUZZ_SECONDS each;
 # non-zero exit if either finds anything.
 FUZZ_SECONDS ?= 60
@@ -53,6 +54,7 @@ fuzz: deps
 	bash fuzz/run.sh $(FUZZ_SECONDS)
 	bash fuzz/swift/readers.sh $(FUZZ_SECONDS)
 	bash fuzz/swift/onnx.sh $(FUZZ_SECONDS)
+	bash fuzz/swift/hdf5.sh $(FUZZ_SECONDS)
 	bash fuzz/property.sh $(FUZZ_SECONDS)
 
 # DocC documentation of each library module (swift-docc-plugin), one catalog per module, into .build/docs/<module>;

@@ -26,11 +26,13 @@ let package = Package(
         .systemLibrary(name: "CTIFF", pkgConfig: "libtiff-4", providers: [.apt(["libtiff-dev"])]),
         // libwebpdemux too: the first frame of an animated WebP (WebPAnimDecoder).
         .systemLibrary(name: "CWebP", pkgConfig: "libwebp", providers: [.apt(["libwebp-dev"])]),
+        // Keras .h5 / .weights.h5 models (Debian's serial build: headers in hdf5/serial, library hdf5_serial).
+        .systemLibrary(name: "CHDF5", pkgConfig: "hdf5-serial", providers: [.apt(["libhdf5-dev"])]),
         .target(
             name: "CImageIO",
-            dependencies: ["CPNG", "CJPEG", "CDeflate", "CZlib", "CTIFF", "CWebP"],
+            dependencies: ["CPNG", "CJPEG", "CDeflate", "CZlib", "CTIFF", "CWebP", "CHDF5"],
             linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("jpeg"), .linkedLibrary("deflate"), .linkedLibrary("z"),
-                             .linkedLibrary("tiff"), .linkedLibrary("webp"), .linkedLibrary("webpdemux")]
+                             .linkedLibrary("tiff"), .linkedLibrary("webp"), .linkedLibrary("webpdemux"), .linkedLibrary("hdf5_serial")]
         ),
 
         // MARK: - Library: four modules, each depending only on those above it

@@ -24,6 +24,10 @@ extension Convbank {
                 depthwise_kernel: HWCM, weight: OIHW); otherwise, and for a .npy, from its shape when only one reading \
                 gives a square kernel; otherwise give --layout. Stride and padding are not in these files: defaults \
                 1 and valid, set them with --stride and --padding.
+                A Keras model (.keras, or .h5 from model.save) brings its layer settings: --list shows its convolution \
+                layers and where the stack convbank runs ends, --layer NAME imports one layer as a bank, and without \
+                --layer the stack from the input to the first layer convbank does not run is written as a network. \
+                A .weights.h5 (or a Keras 2 save_weights .h5) holds arrays only, named <layer>/kernel, <layer>/bias, ….
                 """)
 
         enum Layout: String, ExpressibleByArgument, CaseIterable { case auto, hwio = "HWIO", oihw = "OIHW", hwcm = "HWCM" }

@@ -31,11 +31,25 @@ public enum ImportSource: Sendable {
     public static func read(bytes: [UInt8], path: String) throws(WeightFile.FormatError) -> ImportSource {
         func starts(_ prefix: [UInt8]) -> Bool { bytes.count >= prefix.count && Array(bytes[0..<prefix.count]) == prefix }
         func fail(_ reason: String) -> WeightFile.FormatError { WeightFile.FormatError(path: path, reason: WeightFile.oneLine(reason)) }
-        if starts([0x89] + Array("HDF\r\n".utf8) + [0x1A, 0x0A]) {
-            throw fail("an HDF5 file (Keras .h5/.weights.h5): not read by this version")
+        if starts(WeightFile.hdf5Signature) {
+            let file: HDF5File
+            do { file = try HDF5File(bytes: bytes) } catch { throw fail(error.reason) }
+            let config: String?
+            do { config = try file.string("model_config") } catch { throw fail(error.reason) }
+            guard let config else {
+                // Weights only (Keras 3 .weights.h5, Keras 2 save_weights .h5): named arrays.
+                guard bytes.count <= WeightFile.maximumFileBytes else {
+                    throw fail("larger than the \(WeightFile.maximumFileBytes >> 20) MiB limit of a weight file")
+                }
+                return .weights(WeightFile(format: .h5, entries: try WeightFile.readHDF5(file, fail: fail)))
+            }
+            do {
+                let weights = try ImportedModel.KerasWeights(file: file, legacy: true)
+                return .model(try ImportedModel.keras(config: Array(config.utf8), weights: weights, format: "h5"))
+            } catch { throw fail(error.reason) }
         }
         if starts([0x50, 0x4B, 3, 4]) || starts([0x50, 0x4B, 5, 6]), isKerasArchive(bytes) {
-            throw fail("a Keras .keras archive: not read by this version")
+            return .model(try readKeras(bytes, fail: fail))
         }
         // ONNX has no magic number: the `.onnx` extension, or else a file no other reader takes that decodes as a
         // ModelProto with an IR version and a graph of nodes.
@@ -52,6 +66,25 @@ public enum ImportSource: Sendable {
             if ImportedModel.looksLikeONNX(bytes) { return .model(try ImportedModel(onnx: bytes, path: path)) }
             throw error
         }
+    }
+
+    /// A `.keras` archive: `config.json` (the model) and `model.weights.h5` (its weights, Keras 3 layout).
+    static func readKeras(_ bytes: [UInt8], fail: (String) -> WeightFile.FormatError) throws(WeightFile.FormatError) -> ImportedModel {
+        let wanted: Set<String> = ["config.json", "model.weights.h5"]
+        let archive: ZipArchive
+        do { archive = try ZipArchive(bytes: bytes, limit: maximumModelBytes, counted: { wanted.contains($0) }) } catch { throw fail(error.reason) }
+        func contents(_ name: String) throws(WeightFile.FormatError) -> [UInt8] {
+            guard let member = archive.members.first(where: { $0.name == name }) else {
+                throw fail("a .keras archive without \(name)")
+            }
+            do { return try archive.contents(of: member) } catch { throw fail("member '\(name)': \(error.reason)") }
+        }
+        let config = try contents("config.json"), weightBytes = try contents("model.weights.h5")
+        guard weightBytes.starts(with: WeightFile.hdf5Signature) else { throw fail("member 'model.weights.h5' is not an HDF5 file") }
+        do {
+            let file = try HDF5File(bytes: weightBytes)
+            return try ImportedModel.keras(config: config, weights: ImportedModel.KerasWeights(file: file, legacy: false), format: "keras")
+        } catch { throw fail(error.reason) }
     }
 
     /// Whether a zip archive holds a Keras `config.json` (a `.keras` file) rather than `.npy` members.

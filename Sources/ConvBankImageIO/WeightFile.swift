@@ -3,8 +3,9 @@ import ConvBankEngine
 /// The named arrays of a weight file, in file order: a NumPy `.npy` (one array, named after the file), a NumPy
 /// `.npz` (a zip of `.npy` members, stored or deflated, as `numpy.savez`/`savez_compressed` write it; arrays named
 /// by member without `.npy`) or a `.safetensors` file (an 8-byte little-endian header length, a JSON header of
-/// `name: {dtype, shape, data_offsets}`, raw little-endian tensors; dtypes F16, BF16, F32, F64 and the integers).
-/// The format is told by content (`\x93NUMPY`, `PK`, a header length followed by `{`), not by extension.
+/// `name: {dtype, shape, data_offsets}`, raw little-endian tensors; dtypes F16, BF16, F32, F64 and the integers)
+/// or Keras HDF5 weights (`.weights.h5`, `.h5`: see `readHDF5`). The format is told by content (`\x93NUMPY`, `PK`,
+/// the HDF5 signature, a header length followed by `{`), not by extension.
 ///
 /// Hostile files are bounded: at most `maximumFileBytes` read, at most `maximumArrayBytes` of arrays declared in all
 /// (checked before inflating or decoding anything), zip members inflated into buffers of their declared sizes only.
@@ -17,6 +18,8 @@ public struct WeightFile: Sendable {
         case npz
         /// Hugging Face safetensors.
         case safetensors
+        /// Keras HDF5 weights (`.weights.h5`, Keras 2 `.h5`; see `readHDF5`).
+        case h5
     }
 
     /// One array and its name in the file.
@@ -49,8 +52,17 @@ public struct WeightFile: Sendable {
     /// The longest safetensors JSON header read: 100,000,000 bytes, the safetensors library's own limit.
     public static let maximumHeaderBytes = 100_000_000
 
+    /// The 8 bytes an HDF5 file starts with (at offset 0; a user block before them is not read).
+    static let hdf5Signature: [UInt8] = [0x89] + Array("HDF\r\n".utf8) + [0x1A, 0x0A]
+
     /// The array named `name`, if the file holds one.
     public subscript(name: String) -> NPYArray? { entries.first { $0.name == name }?.array }
+
+    /// A file of these arrays (for readers of other containers).
+    init(format: Format, entries: [Entry]) {
+        self.format = format
+        self.entries = entries
+    }
 
     /// Reads the weight file at `path` (a lossless path, see `FileSystem`): a regular file of at most
     /// `maximumFileBytes`, opened without blocking.
@@ -78,15 +90,18 @@ public struct WeightFile: Sendable {
         } else if starts([0x50, 0x4B, 3, 4]) || starts([0x50, 0x4B, 5, 6]) {
             format = .npz
             entries = try Self.readNPZ(bytes, fail: fail)
-        } else if starts([0x89] + Array("HDF\r\n".utf8) + [0x1A, 0x0A]) {
-            throw fail("an HDF5 file (Keras .h5/.weights.h5): not read by this version (.npy, .npz and .safetensors are)")
+        } else if starts(Self.hdf5Signature) {
+            format = .h5
+            let file: HDF5File
+            do { file = try HDF5File(bytes: bytes) } catch { throw fail(error.reason) }
+            entries = try Self.readHDF5(file, fail: fail)
         } else if bytes.count >= 9, bytes[8] == UInt8(ascii: "{") || path.hasSuffix(".safetensors") {
             format = .safetensors
             entries = try Self.readSafetensors(bytes, fail: fail)
         } else if path.hasSuffix(".safetensors") {
             throw fail("truncated safetensors file (\(bytes.count) bytes, no header)")
         } else {
-            throw fail("not a weight file this version reads (.npy, .npz or .safetensors)")
+            throw fail("not a weight file this version reads (.npy, .npz, .safetensors or Keras HDF5)")
         }
     }
 
@@ -113,7 +128,7 @@ public struct WeightFile: Sendable {
         guard !arrays.isEmpty else {
             let names = Set(archive.members.map(\.name))
             if names.contains("config.json"), names.contains("model.weights.h5") {
-                throw fail("a Keras .keras archive: its weights are HDF5 (model.weights.h5), not read by this version")
+                throw fail("a Keras .keras archive: a model, not an .npz of arrays (convbank import reads it)")
             }
             throw fail("a zip archive with no .npy members (not a NumPy .npz file)")
         }

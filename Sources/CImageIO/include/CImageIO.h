@@ -250,4 +250,40 @@ void cio_free(void *pointer);
 void cio_keep_large_buffers(void);
 
 
+/* HDF5 (hdf5.c; Keras .h5, .weights.h5, a .keras archive's model.weights.h5). A file is opened from a copy of its
+ * bytes in memory (the core driver, nothing touches the disk) and named by an opaque handle; close it with
+ * cio_h5_close. libhdf5 is not thread-safe here: every call holds one process-wide lock. Errors are a status and a
+ * one-line message (CIO_MESSAGE_CAPACITY bytes); libhdf5 prints nothing. */
+#define CIO_H5_MAX_RANK 8
+#define CIO_H5_MAX_NAME_BYTES 4096
+#define CIO_H5_MAX_STRING_BYTES (64 << 20)
+#define CIO_H5_MAX_STRINGS 1000000
+
+typedef enum { CIO_H5_INTEGER = 0, CIO_H5_FLOAT = 1, CIO_H5_STRING = 2, CIO_H5_OTHER = 3 } cio_h5_class;
+
+/* One dataset: its path from the root (no leading '/'), datatype class and byte size, rank and dimensions
+ * (dims[rank…] are 0; a scalar has rank 0, an empty (null) dataspace rank 0 and class OTHER). */
+typedef struct {
+    char *path;
+    uint32_t type_class, type_size, rank;
+    uint64_t dims[CIO_H5_MAX_RANK];
+} cio_h5_dataset;
+
+cio_status cio_h5_open(const uint8_t *bytes, size_t count, int64_t *file, char *message);
+void cio_h5_close(int64_t file);
+/* Every dataset reachable from the root, each once, in name order per group; more than max_count is CIO_TOO_LARGE,
+ * a rank above CIO_H5_MAX_RANK or a path above CIO_H5_MAX_NAME_BYTES an error. Free *out with cio_h5_free_datasets. */
+cio_status cio_h5_datasets(int64_t file, size_t max_count, cio_h5_dataset **out, size_t *out_count, char *message);
+void cio_h5_free_datasets(cio_h5_dataset *items, size_t count);
+/* Reads an integer or float dataset of exactly `count` values (checked against its dataspace first), converted by
+ * libhdf5 to doubles, row-major, into `buffer`. */
+cio_status cio_h5_read_doubles(int64_t file, const char *path, double *buffer, uint64_t count, char *message);
+/* A string attribute (fixed or variable length; one string or a 1-D list) of the object at `object` ("/" the root);
+ * `image` is the file's bytes as opened, against which each variable-length string's global-heap object is checked
+ * before libhdf5 reads it:
+ * *out is malloc'ed (free with cio_free), *out_count strings each followed by a NUL, *out_length bytes in all
+ * (≤ CIO_H5_MAX_STRING_BYTES). An absent attribute is CIO_OK with *out == NULL. */
+cio_status cio_h5_string_attribute(int64_t file, const uint8_t *image, size_t image_count, const char *object, const char *name,
+                                   char **out, size_t *out_length, uint32_t *out_count, char *message);
+
 #endif
