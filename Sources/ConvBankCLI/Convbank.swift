@@ -15,7 +15,7 @@ struct Convbank: ParsableCommand {
             the bias is added, then the activation. One output map per filter.
             """,
         version: "convbank \(ConvBankVersion.string) (kernels: \(KernelLevel.fromEnvironment))",
-        subcommands: [Apply.self, Summary.self, Explain.self, Kernels.self, Banks.self, Import.self])
+        subcommands: [Apply.self, Summary.self, Explain.self, Kernels.self, Banks.self, Import.self, CheckModel.self])
 
     /// Parses, runs, and turns any error into one line on stderr and the contract's exit status: `CLIError` here,
     /// the argument parser's own (usage errors 64, `--help`, `--version`) by its rules.

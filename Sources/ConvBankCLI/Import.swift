@@ -61,6 +61,7 @@ extension Convbank {
         func run() throws {
             let exact = FileSystem.commandLineArguments([kernel] + (bias.map { [$0] } ?? []))
             let source: ImportSource
+            try ModelFileCheck.run(exact[0])
             do { source = try ImportSource.read(contentsOfFile: exact[0]) } catch { throw CLIError.usage("\(error)") }
             let file: WeightFile
             switch source {

@@ -46,6 +46,7 @@ extension Convbank {
             var bgr = false
             let path = FileSystem.commandLineArguments([bank])[0]
             let network: Network?
+            try ModelFileCheck.run(path)
             do { network = try Network.load(path) } catch { throw CLIError.usage("\(error)") }
             if let network {
                 let names = network.convolutionLayerNames

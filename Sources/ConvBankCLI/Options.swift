@@ -31,6 +31,7 @@ struct BankOptions: ParsableArguments {
     /// or a bank override (`--stride`, `--padding`, …, `--combine`) given with one, is a usage error (exit 64).
     func loadNetwork() throws -> Network? {
         let network: Network?
+        try ModelFileCheck.run(FileSystem.commandLineArguments([self.bank])[0])
         do { network = try Network.load(FileSystem.commandLineArguments([self.bank])[0]) } catch { throw CLIError.usage("\(error)") }
         guard let network else { return nil }
         if overrides.isSet || combine != nil {

@@ -1,0 +1,106 @@
+import ArgumentParser
+import ConvBankImageIO
+import Foundation
+
+/// HDF5 files (Keras `.h5`, `.weights.h5`, the weights inside a `.keras` archive) are read by libhdf5, which crashes
+/// or runs away in memory on some malformed files (Debian 12's 1.10.8: `fuzz/known/`). So before the tool reads such
+/// a file itself, a child `convbank` process reads it once (`_check-model`) with at most `memoryLimit` bytes of
+/// memory and `seconds` of time. A child that crashes, is killed or runs out of time becomes a one-line error here;
+/// a child that refuses the file cleanly passes its one-line error on, and this process does not read the file.
+enum ModelFileCheck {
+    /// The memory the child may map beyond what it has at its start: 1 GiB and three times the file's size (the
+    /// file's bytes, libhdf5's copy of them, the arrays read).
+    static func memoryLimit(fileBytes: Int) -> Int { (1 << 30) + 3 * fileBytes }
+    /// How long the child may take: 60 s (a 528 MB VGG16 `.h5` takes a few seconds).
+    static let seconds = 60.0
+
+    /// Runs the check when `path` starts with the HDF5 signature or is a zip archive (a `.keras` file holds HDF5).
+    /// - Parameter path: the file as given (a lossless path).
+    /// - Throws: `CLIError.usage` naming the file when the child crashed, was killed or timed out.
+    static func run(_ path: String) throws(CLIError) {
+        guard let head = firstBytes(path, count: 8) else { return }
+        let hdf5: [UInt8] = [0x89, 0x48, 0x44, 0x46, 0x0D, 0x0A, 0x1A, 0x0A]
+        guard head == hdf5 || head.starts(with: [0x50, 0x4B, 3, 4]) || head.starts(with: [0x50, 0x4B, 5, 6]) else { return }
+        guard let executable = ownExecutable() else { return }
+        var pid: pid_t = 0
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        // The child's error line comes back through a file (a pipe could fill while this process waits).
+        let report = FileManager.default.temporaryDirectory.appendingPathComponent("convbank-check-\(getpid())-\(UInt32.random(in: 0...UInt32.max))").path
+        defer { unlink(report) }
+        for fd: Int32 in [0, 1] { posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", fd == 0 ? O_RDONLY : O_WRONLY, 0) }
+        posix_spawn_file_actions_addopen(&actions, 2, report, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+        let arguments = [executable, "_check-model", path]
+        var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
+        defer { for p in argv { free(p) } }
+        guard posix_spawn(&pid, executable, &actions, nil, &argv, environ) == 0 else { return }
+        let deadline = Date().addingTimeInterval(seconds)
+        var status: Int32 = 0
+        while true {
+            let r = waitpid(pid, &status, WNOHANG)
+            if r == pid { break }
+            if r < 0, errno != EINTR { return }
+            if Date() > deadline {
+                kill(pid, SIGKILL)
+                _ = waitpid(pid, &status, 0)
+                throw .usage("cannot read '\(path)': reading it took longer than \(Int(seconds)) s (a malformed HDF5 file?)")
+            }
+            usleep(2_000)
+        }
+        let signal = status & 0x7F
+        if signal != 0 {
+            throw .usage("cannot read '\(path)': the HDF5 library failed on it (\(signal == SIGKILL ? "killed" : "signal \(signal)")): a malformed or hostile HDF5 file, or one needing more than \(memoryLimit(fileBytes: 0) >> 30) GiB beyond its size")
+        }
+        // Refused cleanly: the child's one line, so a file that costs much memory to refuse is not read again here.
+        if (status >> 8) & 0xFF != 0, let line = try? String(contentsOfFile: report, encoding: .utf8).split(separator: "\n").first {
+            throw .usage(String(line))
+        }
+    }
+
+    /// The first `count` bytes of the file, or nil (not a regular readable file, or shorter).
+    static func firstBytes(_ path: String, count: Int) -> [UInt8]? {
+        let fd = FileSystem.openDescriptor(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK, 0)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return nil }
+        var bytes = [UInt8](repeating: 0, count: count)
+        let n = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress!, count) }
+        return n == count ? bytes : nil
+    }
+
+    /// This process's executable, as the kernel knows it.
+    static func ownExecutable() -> String? {
+        var buffer = [CChar](repeating: 0, count: 4096)
+        let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        guard n > 0 else { return nil }
+        return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}
+
+extension Convbank {
+    /// The child of `ModelFileCheck`: reads a model or weight file under a memory limit and exits 0 (read) or 64
+    /// (refused cleanly); a crash shows as the signal that ended it.
+    struct CheckModel: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "_check-model", shouldDisplay: false)
+
+        @Argument var path: String
+
+        func run() throws {
+            let exact = FileSystem.commandLineArguments([path])[0]
+            var info = stat()
+            let size = stat(exact, &info) == 0 ? Int(info.st_size) : 0
+            // The address space it has now (code, stacks, the runtime's reservations) plus the allowance: RLIMIT_AS
+            // covers every kind of mapping (RLIMIT_DATA let libhdf5's runaway growth through).
+            let pages = (try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8))?.split(separator: " ").first.flatMap { Int($0) } ?? 0
+            let limit = rlim_t(pages * Int(sysconf(Int32(_SC_PAGESIZE))) + ModelFileCheck.memoryLimit(fileBytes: size))
+            var bound = rlimit(rlim_cur: limit, rlim_max: limit)
+            setrlimit(Int32(RLIMIT_AS.rawValue), &bound)
+            do { _ = try ImportSource.read(contentsOfFile: exact) } catch {
+                StandardStreams.writeError("\(error)\n")
+                Foundation.exit(64)
+            }
+        }
+    }
+}
