@@ -153,6 +153,7 @@ extension Convbank {
                     for k in filters.indices { filters[k].name = list[k] }
                     bank = FilterBank(name: bank.name, filters: filters, stride: bank.stride, dilation: bank.dilation,
                                       padding: bank.padding, paddingMode: bank.paddingMode, activation: bank.activation, groups: bank.groups)
+                    bank.usesBias = found.bank.usesBias
                 }
                 let finalBank = overrides.apply(to: bank)
                 text = finalBank.jsonText

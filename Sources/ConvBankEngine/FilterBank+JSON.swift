@@ -2,7 +2,7 @@ import Foundation
 
 extension FilterBank {
     /// Top-level keys a bank file may hold.
-    static let bankKeys = ["name", "description", "stride", "padding", "padding_mode", "dilation", "activation", "groups", "depthwise_kernel",
+    static let bankKeys = ["name", "description", "stride", "padding", "padding_mode", "dilation", "activation", "groups", "use_bias", "depthwise_kernel",
                            "filters", "layout", "kernel", "weight", "bias", "names", "combine", "preprocess"]
 
     /// Loads a bank from JSON, in any of the three forms: per-filter `"filters"`, Keras `"layout": "HWIO"` with
@@ -76,8 +76,17 @@ extension FilterBank {
         guard filters.count % groups == 0 else {
             throw reader.fail("groups", "\(filters.count) filters do not split into \(groups) groups (the filter count must be a multiple of groups, as Keras requires)")
         }
+        var usesBias = true
+        if let v = root["use_bias"] {
+            guard case .bool(let flag) = v else { throw reader.fail("use_bias", "expected true or false, found \(v.kind)") }
+            if !flag, let f = filters.firstIndex(where: { $0.bias != 0 }) {
+                throw reader.fail("use_bias", "false, but filter '\(filters[f].name)' has bias \(filters[f].bias)")
+            }
+            usesBias = flag
+        }
         self.init(name: name, filters: filters, stride: stride, dilation: dilation, padding: padding,
                   paddingMode: paddingMode, activation: activation, groups: groups, summary: summary)
+        self.usesBias = usesBias
         if let v = root["combine"] { self = try reader.combine(v, bank: self) }
         if let v = root["preprocess"] {
             preprocess = try reader.preprocess(v, at: "preprocess")
@@ -377,6 +386,7 @@ extension FilterBank {
         if preprocess != .none { lines.append("  \"preprocess\": \(preprocess.jsonText),") }
         lines.append("  \"stride\": \(stride.jsonText), \"dilation\": \(dilation.jsonText), \"padding\": \(padding.jsonText), \"padding_mode\": \"\(paddingMode.rawValue)\", \"activation\": \"\(activation.rawValue)\",")
         if groups > 1 { lines.append("  \"groups\": \(groups),") }
+        if !usesBias { lines.append("  \"use_bias\": false,") }
         if !combinations.isEmpty {
             let pairs = combinations.map { c in
                 "{\"name\": \(str(c.name)), \"op\": \"\(c.operation.rawValue)\", \"x\": \(str(filters[c.x].name)), \"y\": \(str(filters[c.y].name))}"

@@ -27,7 +27,7 @@ extension FilterBank {
                 let rank = filter.kernelRank
                 rankText = rank == 1 && filter.kernel.height > 1 && filter.kernel.width > 1 ? "1 separable" : "\(rank)"
             }
-            var row = [filter.name, "\(filter.kernel.height)×\(filter.kernel.width)×\(filter.channels)", rankText, grouped(filter.parameterCount)]
+            var row = [filter.name, "\(filter.kernel.height)×\(filter.kernel.width)×\(filter.channels)", rankText, grouped(filter.parameterCount - (usesBias ? 0 : 1))]
             if groups > 1 {
                 let last = filter.firstChannel + filter.channels - 1
                 row.insert(filter.channels == 1 ? "c\(filter.firstChannel)" : "c\(filter.firstChannel)…c\(last)", at: 1)

@@ -75,6 +75,9 @@ public struct FilterBank: Sendable, Equatable {
     /// only group `⌊f·G/F⌋` (so each filter has `channels / groups` channels). 1 is an ordinary convolution;
     /// `groups == channels` is a depthwise convolution.
     public private(set) var groups: Int = 1
+    /// Whether the filters have biases that count as parameters (Keras `use_bias`, PyTorch `bias=`): false for a layer
+    /// without them, whose biases are all 0 and which `parameterCount` counts without them. Bank JSON `"use_bias"`.
+    public var usesBias = true
     /// A one-line description (built-in banks).
     public var summary: String?
     /// Maps made pixel by pixel from pairs of the filters' maps (edge strength, edge direction), written instead of
@@ -154,8 +157,8 @@ public struct FilterBank: Sendable, Equatable {
         return bank
     }
 
-    /// Total trainable parameters: Σ (kh · kw · C + 1).
-    public var parameterCount: Int { filters.reduce(0) { $0 + $1.parameterCount } }
+    /// Total parameters: Σ (kh · kw · C/groups + 1), without the 1 when `usesBias` is false.
+    public var parameterCount: Int { filters.reduce(0) { $0 + $1.parameterCount } - (usesBias ? 0 : filters.count) }
 
     /// The filter called `name`.
     public func filter(named name: String) -> Filter? { filters.first { $0.name == name } }

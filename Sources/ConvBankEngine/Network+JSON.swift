@@ -154,7 +154,9 @@ extension Network {
             if let k = variance.firstIndex(where: { $0 + epsilon <= 0 }) {
                 throw reader.fail("\(path).variance[\(k)]", "variance + epsilon must be positive")
             }
-            return NetworkLayer(name: name, kind: .batchNorm(BatchNorm(gamma: gamma, beta: beta, mean: mean, variance: variance, epsilon: epsilon)))
+            var norm = BatchNorm(gamma: gamma, beta: beta, mean: mean, variance: variance, epsilon: epsilon)
+            (norm.scale, norm.center) = (bn["gamma"] != nil, bn["beta"] != nil)  // Keras scale=False / center=False
+            return NetworkLayer(name: name, kind: .batchNorm(norm))
         }
         if let a = item["activation"] {
             let text = try reader.string(a, at: "\(at).activation")
@@ -191,7 +193,8 @@ extension Network {
             case .pooling(let p):
                 items.append("    {\"name\": \(str(layer.name)), \"pool\": \"\(p.kind.rawValue)\", \"size\": \(p.size.jsonText), \"stride\": \(p.stride.jsonText), \"padding\": \(p.padding.jsonText)}")
             case .batchNorm(let bn):
-                items.append("    {\"name\": \(str(layer.name)), \"batchnorm\": {\"gamma\": \(list(bn.gamma)), \"beta\": \(list(bn.beta)), \"mean\": \(list(bn.mean)), \"variance\": \(list(bn.variance)), \"epsilon\": \(bn.epsilon)}}")
+                let gamma = bn.scale ? "\"gamma\": \(list(bn.gamma)), " : "", beta = bn.center ? "\"beta\": \(list(bn.beta)), " : ""
+                items.append("    {\"name\": \(str(layer.name)), \"batchnorm\": {\(gamma)\(beta)\"mean\": \(list(bn.mean)), \"variance\": \(list(bn.variance)), \"epsilon\": \(bn.epsilon)}}")
             case .activation(let a):
                 items.append("    {\"name\": \(str(layer.name)), \"activation\": \"\(a.rawValue)\"}")
             case .prelu(let alpha):

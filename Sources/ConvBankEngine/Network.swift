@@ -151,6 +151,10 @@ public struct BatchNorm: Sendable, Equatable {
     public var variance: [Float]
     /// Added to the variance (Keras's default 0.001).
     public var epsilon: Float
+    /// Whether `gamma` is a learned weight (Keras `scale=True`); false: all ones, not counted as parameters.
+    public var scale = true
+    /// Whether `beta` is a learned weight (Keras `center=True`); false: all zeros, not counted as parameters.
+    public var center = true
 
     /// A batch normalization over `gamma.count` channels.
     /// - Parameters:
@@ -246,12 +250,13 @@ public struct NetworkLayer: Sendable, Equatable {
     }
 
     /// Trainable and non-trainable parameters as Keras `model.summary()` counts them: a convolution
-    /// `Σ (kh·kw·C/groups + 1)`, batch normalization `4·C` (gamma, beta, moving mean, moving variance), PReLU its
+    /// `Σ (kh·kw·C/groups + 1)` (no 1 without biases), batch normalization `4·C` (gamma, beta, moving mean, moving variance;
+    /// 3·C or 2·C without `scale` or `center`), PReLU its
     /// slopes, pooling and activations 0.
     public var parameterCount: Int {
         switch kind {
         case .convolution(let bank): bank.parameterCount
-        case .batchNorm(let bn): 4 * bn.channels
+        case .batchNorm(let bn): (2 + (bn.scale ? 1 : 0) + (bn.center ? 1 : 0)) * bn.channels
         case .prelu(let alpha): alpha.count
         case .pooling, .activation: 0
         }

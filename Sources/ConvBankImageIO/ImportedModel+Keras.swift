@@ -185,7 +185,7 @@ extension ImportedModel {
             guard size == [kernel.shape[0], kernel.shape[1]] else { throw fail("kernel_size \(size) but a kernel of shape \(kernel.shape)") }
             var members: [(key: String, value: JSONValue)] = [("name", .string(name)), ("layout", .string(depthwise ? "HWCM" : "HWIO")),
                                                               (depthwise ? "depthwise_kernel" : "kernel", nested(kernel))]
-            if useBias { members.append(("bias", nested(weights[1]))) }
+            if useBias { members.append(("bias", nested(weights[1]))) } else { members.append(("use_bias", .bool(false))) }
             if !depthwise, let groups = int(member(config, "groups")), groups > 1 { members.append(("groups", .number(Double(groups)))) }
             let stride = intPair(member(config, "strides")) ?? [1, 1], dilation = intPair(member(config, "dilation_rate")) ?? [1, 1]
             members.append(("stride", .array(stride.map { .number(Double($0)) })))
@@ -223,7 +223,9 @@ extension ImportedModel {
             let mean = next(), variance = next()
             let epsilon = number(member(config, "epsilon")) ?? 0.001
             guard variance.allSatisfy({ $0 + Float(epsilon) > 0 }) else { throw fail("a moving variance plus epsilon is not positive") }
-            return .layer(.batchNorm(BatchNorm(gamma: gamma, beta: beta, mean: mean, variance: variance, epsilon: Float(epsilon))))
+            var norm = BatchNorm(gamma: gamma, beta: beta, mean: mean, variance: variance, epsilon: Float(epsilon))
+            (norm.scale, norm.center) = (scale, center)
+            return .layer(.batchNorm(norm))
         case "Activation":
             let a = activation(config) ?? "?"
             guard let known = Activation(name: a) else { return .unsupported("activation '\(a)' is not one convbank runs", nil) }

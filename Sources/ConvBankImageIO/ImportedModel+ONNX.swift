@@ -389,7 +389,9 @@ struct ONNXReader {
         let filters = (0..<f).map { k in
             Filter(name: "f\(k)", kernel: Extent2D(height: kh, width: kw), channels: cg, weights: Array(weights[k * per..<(k + 1) * per]), bias: bias[k])
         }
-        return FilterBank(name: name, filters: filters, stride: stride, dilation: dilation, padding: padding, groups: group)
+        var bank = FilterBank(name: name, filters: filters, stride: stride, dilation: dilation, padding: padding, groups: group)
+        bank.usesBias = node.input.count > 2 && !node.input[2].isEmpty  // PyTorch bias=False exports no bias input
+        return bank
     }
 
     /// A `MaxPool`/`AveragePool` node as a pooling layer.

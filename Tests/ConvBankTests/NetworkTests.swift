@@ -247,3 +247,27 @@ import Testing
         #expect(again.jsonText == network.jsonText)
     }
 }
+
+/// Keras's parameter counts for layers without biases (`use_bias=False`) and batch norms without `scale` or
+/// `center`: `"use_bias": false` and absent `gamma`/`beta` count nothing for them, survive `jsonText`, and a bias
+/// with `"use_bias": false` is refused.
+@Suite struct UnbiasedParameterTests {
+    @Test func countsAndRoundTrip() throws {
+        let text = #"""
+            {"name": "n", "layers": [
+              {"name": "c", "layout": "HWIO", "kernel": [[[[1, 2]]]], "use_bias": false},
+              {"name": "bn", "batchnorm": {"beta": [0, 1], "mean": [0, 0], "variance": [1, 1]}},
+              {"name": "bn2", "batchnorm": {"mean": [0, 0], "variance": [1, 1]}}]}
+            """#
+        let network = try Network(json: Array(text.utf8), source: "n.json")
+        // 1×1×1 kernel, 2 filters, no bias: 2 (Keras Conv2D(2, 1, use_bias=False) on 1 channel: 2).
+        #expect(network.layers.map(\.parameterCount) == [2, 6, 4])
+        #expect(network.parameterCount == 12)
+        let again = try Network(json: Array(network.jsonText.utf8), source: "again")
+        #expect(again == network)
+        #expect(again.parameterCount == 12)
+        #expect(throws: BankError.self) {
+            try FilterBank(json: Array(#"{"layout": "HWIO", "kernel": [[[[1]]]], "bias": [3], "use_bias": false}"#.utf8), source: "b.json")
+        }
+    }
+}

@@ -89,7 +89,8 @@ import Testing
         #expect(pool3 == Pooling(kind: .average, size: Extent2D(2), stride: Extent2D(2), padding: .valid))
         #expect(model.stop?.reason == "not a layer kind convbank runs")
         // Keras-style parameter counts: conv 8·(27+1), bn 4·8, conv 8·(36+1), prelu 8, conv 6·72 + 6 biases (zero).
-        #expect(try model.network().parameterCount == 224 + 32 + 296 + 8 + 438)
+        // c3 has no bias input (PyTorch bias=False): its 6 weights of kh·kw·C each, no biases.
+        #expect(try model.network().parameterCount == 224 + 32 + 296 + 8 + 432)
     }
 
     @Test func listingNamesEveryConvolutionAndTheStop() throws {
