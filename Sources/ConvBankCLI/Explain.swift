@@ -32,6 +32,18 @@ extension Convbank {
         @Option(help: ArgumentHelp("With a network file as --bank: the convolution layer whose output pixel is taken apart (its input is the layer before's output, computed first).", valueName: "name"))
         var layer: String?
 
+        @Option(help: ArgumentHelp("Preprocess the image as apply --preprocess does (none, caffe, tf, torch); overrides the bank's or network's \"preprocess\".", valueName: "none|caffe|tf|torch"))
+        var preprocess: String?
+
+        /// `--preprocess` as a mode, when given.
+        func preprocessMode() throws -> Preprocess? {
+            guard let preprocess else { return nil }
+            guard let mode = Preprocess(name: preprocess) else {
+                throw CLIError.usage("--preprocess must be one of \(Preprocess.modeNames.joined(separator: ", ")) (got '\(preprocess)')")
+            }
+            return mode
+        }
+
         /// Explains output pixels of a pooling, batch normalization, activation or PReLU layer (every channel, or
         /// `--filter`'s: a map name `f<k>` or an index), printing them.
         func explainLayer(_ network: Network, index: Int, image: String) throws {
@@ -82,9 +94,15 @@ extension Convbank {
         /// With a network: the named convolution layer's bank and what it reads on `image` (another kind of layer
         /// is explained here, `.done`); `.bank` for a bank.
         func networkLayer(image: String) throws -> Target {
-            guard let network = try bankOptions.loadNetwork() else {
+            guard var network = try bankOptions.loadNetwork() else {
                 if layer != nil { throw CLIError.usage("--layer picks a layer of a network file; '\(bankOptions.bank)' is a bank") }
                 return .bank
+            }
+            if let mode = try preprocessMode() {
+                if let needed = mode.requiredChannels, needed != network.channels {
+                    throw CLIError.usage("--preprocess \(preprocess!) needs \(needed) channels, but network '\(network.name)' reads \(network.channels)")
+                }
+                network.preprocess = mode
             }
             guard let layer else {
                 throw CLIError.usage("'\(bankOptions.bank)' is a network: add --layer NAME (one of its convolution layers: \(network.convolutionLayerNames.joined(separator: ", ")))")
@@ -123,7 +141,13 @@ extension Convbank {
                 networkName = name
             case .done: return
             }
-            let bank = try layerInput?.0 ?? bankOptions.load()
+            var bank = try layerInput?.0 ?? bankOptions.load()
+            if layerInput == nil, let mode = try preprocessMode() {
+                if let needed = mode.requiredChannels, needed != bank.channels {
+                    throw CLIError.usage("--preprocess \(preprocess!) needs \(needed) channels, but bank '\(bank.name)' reads \(bank.channels)")
+                }
+                bank.preprocess = mode
+            }
             if layerInput == nil, bank.preprocess != .none { inputView = .stretched }
             var indices = Array(bank.filters.indices)
             var combinations = bank.combinations

@@ -37,4 +37,26 @@ struct ModelBankCLITests {
             }
         }
     }
+
+    /// `explain --preprocess` replaces the network's own preprocessing exactly as writing it into the file does.
+    @Test func explainPreprocessEqualsTheFileSetting() throws {
+        try withTemporaryFolder { dir in
+            let network = CLI.repository.appendingPathComponent("examples/mtcnn/pnet.json")
+            var text = try String(contentsOf: network, encoding: .utf8)
+            let range = text.range(of: #""preprocess": {"scale": [0.0078125, 0.0078125, 0.0078125], "offset": [-0.99609375, -0.99609375, -0.99609375], "bgr": false}"#)
+            #expect(range != nil)
+            guard let range else { return }
+            text.replaceSubrange(range, with: #""preprocess": "tf""#)
+            let edited = try dir.write("tf.json", text: text).path
+            let arguments = ["--layer", "conv2", "--at", "3,4", "--filter", "2"]
+            let given = try CLI.run(["explain", "--bank", network.path, Self.image, "--preprocess", "tf"] + arguments)
+            let inFile = try CLI.run(["explain", "--bank", edited, Self.image] + arguments)
+            let own = try CLI.run(["explain", "--bank", network.path, Self.image] + arguments)
+            #expect(given.status == 0 && inFile.status == 0 && own.status == 0, "\(given) \(inFile)")
+            #expect(given.stdout == inFile.stdout)
+            #expect(given.stdout != own.stdout)
+            let bad = try CLI.run(["explain", "--bank", network.path, Self.image, "--preprocess", "yolo"] + arguments)
+            #expect(bad.status == 64)
+        }
+    }
 }
