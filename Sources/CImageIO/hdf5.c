@@ -39,6 +39,8 @@ static cio_status h5_fail(char *message, cio_status status, const char *what, co
 }
 
 static void h5_quiet(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
+static hid_t h5_dapl(void);
+static hid_t h5_lapl(void);
 
 static uint64_t h5_le(const uint8_t *p, int n) {
     uint64_t v = 0;
@@ -214,7 +216,7 @@ static herr_t h5_visit(hid_t root, const char *name, const H5O_info_t *info, voi
     }
     cio_h5_dataset *d = &list->items[list->count];
     memset(d, 0, sizeof *d);
-    hid_t ds = H5Dopen2(root, name, H5P_DEFAULT);
+    hid_t ds = H5Dopen2(root, name, h5_dapl());
     if (ds < 0) { list->status = h5_fail(list->message, CIO_CORRUPT, "cannot open dataset", name); return 1; }
     int described = h5_describe(ds, d, name, list->message);
     H5Dclose(ds);
@@ -250,13 +252,52 @@ cio_status cio_h5_datasets(int64_t file, size_t max_count, cio_h5_dataset **out,
     return CIO_OK;
 }
 
+/* External links lead to other files on disk: refused (a model file must not make convbank read other files). */
+static herr_t h5_refuse_external_link(const char *parent_file, const char *parent_group, const char *child_file,
+                                      const char *child_object, unsigned *acc_flags, hid_t fapl, void *op_data) {
+    (void)parent_file, (void)parent_group, (void)child_file, (void)child_object, (void)acc_flags, (void)fapl, (void)op_data;
+    return -1;
+}
+
+/* Access property lists that refuse external links (made once, under h5_lock): datasets and links/attributes. */
+static hid_t h5_dataset_access = -1, h5_link_access = -1;
+static void h5_make_access_lists(void) {
+    if (h5_dataset_access < 0) {
+        h5_dataset_access = H5Pcreate(H5P_DATASET_ACCESS);
+        if (h5_dataset_access >= 0) H5Pset_elink_cb(h5_dataset_access, h5_refuse_external_link, NULL);
+    }
+    if (h5_link_access < 0) {
+        h5_link_access = H5Pcreate(H5P_LINK_ACCESS);
+        if (h5_link_access >= 0) H5Pset_elink_cb(h5_link_access, h5_refuse_external_link, NULL);
+    }
+}
+static hid_t h5_dapl(void) { h5_make_access_lists(); return h5_dataset_access >= 0 ? h5_dataset_access : H5P_DEFAULT; }
+static hid_t h5_lapl(void) { h5_make_access_lists(); return h5_link_access >= 0 ? h5_link_access : H5P_DEFAULT; }
+
+/* 0 when the dataset's values are stored in the file itself; -1 (message set) for external raw-data files or a
+ * virtual dataset (both read other files on disk), or an unreadable creation property list. */
+static int h5_stored_inside(hid_t ds, const char *path, char *message) {
+    hid_t dcpl = H5Dget_create_plist(ds);
+    if (dcpl < 0) { h5_fail(message, CIO_CORRUPT, "unreadable creation properties of dataset", path); return -1; }
+    H5D_layout_t layout = H5Pget_layout(dcpl);
+    int external = H5Pget_external_count(dcpl);
+    H5Pclose(dcpl);
+    if (layout == H5D_VIRTUAL || external != 0 || layout < 0 || external < 0) {
+        snprintf(message, CIO_MESSAGE_CAPACITY, "dataset '%.80s' keeps its values outside the file (%s), which is not read", path,
+                 layout == H5D_VIRTUAL ? "a virtual dataset" : "external storage");
+        return -1;
+    }
+    return 0;
+}
+
 cio_status cio_h5_read_doubles(int64_t file, const char *path, double *buffer, uint64_t count, char *message) {
     pthread_mutex_lock(&h5_lock);
     h5_quiet();
     cio_status status = CIO_OK;
     hid_t space = -1;
-    hid_t ds = H5Dopen2((hid_t)file, path, H5P_DEFAULT);
+    hid_t ds = H5Dopen2((hid_t)file, path, h5_dapl());
     if (ds < 0) { status = h5_fail(message, CIO_CORRUPT, "cannot open dataset", path); goto done; }
+    if (h5_stored_inside(ds, path, message) < 0) { status = CIO_UNSUPPORTED; goto done; }
     cio_h5_dataset d;
     if (h5_describe(ds, &d, path, message) < 0) { status = CIO_CORRUPT; goto done; }
     if ((d.type_class != CIO_H5_FLOAT && d.type_class != CIO_H5_INTEGER) || d.type_size > 8) {
@@ -376,10 +417,10 @@ cio_status cio_h5_string_attribute(int64_t file, const uint8_t *image, size_t im
     hid_t attr = -1, type = -1, space = -1, memtype = -1;
     char **strings = NULL;
     hssize_t n = 0;
-    htri_t exists = H5Aexists_by_name((hid_t)file, object, name, H5P_DEFAULT);
+    htri_t exists = H5Aexists_by_name((hid_t)file, object, name, h5_lapl());
     if (exists < 0) { status = h5_fail(message, CIO_CORRUPT, "cannot look for attribute", name); goto done; }
     if (exists == 0) goto done; /* absent: CIO_OK and *out == NULL */
-    attr = H5Aopen_by_name((hid_t)file, object, name, H5P_DEFAULT, H5P_DEFAULT);
+    attr = H5Aopen_by_name((hid_t)file, object, name, H5P_DEFAULT, h5_lapl());
     if (attr < 0) { status = h5_fail(message, CIO_CORRUPT, "cannot open attribute", name); goto done; }
     type = H5Aget_type(attr);
     space = H5Aget_space(attr);

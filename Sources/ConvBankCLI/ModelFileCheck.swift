@@ -21,27 +21,45 @@ enum ModelFileCheck {
         guard let head = firstBytes(path, count: 8) else { return }
         let hdf5: [UInt8] = [0x89, 0x48, 0x44, 0x46, 0x0D, 0x0A, 0x1A, 0x0A]
         guard head == hdf5 || head.starts(with: [0x50, 0x4B, 3, 4]) || head.starts(with: [0x50, 0x4B, 5, 6]) else { return }
-        guard let executable = ownExecutable() else { return }
-        var pid: pid_t = 0
+        // Fails closed: a check that cannot run or whose outcome is unknown refuses the file.
+        func cannot(_ why: String) -> CLIError { .usage("cannot read '\(path)': its HDF5 check could not run (\(why))") }
+        let executable = "/proc/self/exe"
+        guard access(executable, X_OK) == 0 else { throw cannot("no /proc/self/exe") }
+        // The child's error line comes back through a pipe, read once it has ended (one line fits the pipe's buffer;
+        // a child that writes more blocks and is killed at the deadline).
+        var ends: [Int32] = [-1, -1]
+        guard pipe(&ends) == 0 else { throw cannot(String(cString: strerror(errno))) }
+        for fd in ends { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }  // the dup2 onto the child's 2 clears it there
+        defer { close(ends[0]) }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        // The child's error line comes back through a file (a pipe could fill while this process waits).
-        let report = FileManager.default.temporaryDirectory.appendingPathComponent("convbank-check-\(getpid())-\(UInt32.random(in: 0...UInt32.max))").path
-        defer { unlink(report) }
         for fd: Int32 in [0, 1] { posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", fd == 0 ? O_RDONLY : O_WRONLY, 0) }
-        posix_spawn_file_actions_addopen(&actions, 2, report, O_WRONLY | O_CREAT | O_EXCL, 0o600)
-        let arguments = [executable, "_check-model", path]
-        var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
-        defer { for p in argv { free(p) } }
-        guard posix_spawn(&pid, executable, &actions, nil, &argv, environ) == 0 else { return }
-        let deadline = Date().addingTimeInterval(seconds)
+        posix_spawn_file_actions_adddup2(&actions, ends[1], 2)
+        // argv: the path's own bytes (not their display form), after "--" so a path starting with '-' is a path.
+        let arguments: [[UInt8]] = [Array(executable.utf8), Array("_check-model".utf8), Array("--".utf8), FileSystem.bytes(of: path)]
+        var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { bytes in
+            let p = UnsafeMutablePointer<CChar>.allocate(capacity: bytes.count + 1)
+            for (i, b) in bytes.enumerated() { p[i] = CChar(bitPattern: b) }
+            p[bytes.count] = 0
+            return p
+        } + [nil]
+        defer { for p in argv { p?.deallocate() } }
+        signal(SIGCHLD, SIG_DFL)  // an inherited SIG_IGN would reap the child before waitpid sees it
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, executable, &actions, nil, &argv, environ)
+        close(ends[1])
+        guard spawned == 0 else { throw cannot(String(cString: strerror(spawned))) }
+        let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(seconds * 1e9)
         var status: Int32 = 0
         while true {
             let r = waitpid(pid, &status, WNOHANG)
             if r == pid { break }
-            if r < 0, errno != EINTR { return }
-            if Date() > deadline {
+            if r < 0, errno != EINTR {
+                kill(pid, SIGKILL)
+                throw cannot("waitpid: \(String(cString: strerror(errno)))")
+            }
+            if DispatchTime.now().uptimeNanoseconds > deadline {
                 kill(pid, SIGKILL)
                 _ = waitpid(pid, &status, 0)
                 throw .usage("cannot read '\(path)': reading it took longer than \(Int(seconds)) s (a malformed HDF5 file?)")
@@ -52,10 +70,12 @@ enum ModelFileCheck {
         if signal != 0 {
             throw .usage("cannot read '\(path)': the HDF5 library failed on it (\(signal == SIGKILL ? "killed" : "signal \(signal)")): a malformed or hostile HDF5 file, or one needing more than \(memoryLimit(fileBytes: 0) >> 30) GiB beyond its size")
         }
+        guard (status >> 8) & 0xFF != 0 else { return }
         // Refused cleanly: the child's one line, so a file that costs much memory to refuse is not read again here.
-        if (status >> 8) & 0xFF != 0, let line = try? String(contentsOfFile: report, encoding: .utf8).split(separator: "\n").first {
-            throw .usage(String(line))
-        }
+        var report = [UInt8](repeating: 0, count: 4096)
+        let n = report.withUnsafeMutableBytes { read(ends[0], $0.baseAddress!, $0.count) }
+        let line = n > 0 ? String(decoding: report[0..<n], as: UTF8.self).split(separator: "\n").first.map(String.init) : nil
+        throw .usage(line ?? "cannot read '\(path)': refused by its HDF5 check")
     }
 
     /// The first `count` bytes of the file, or nil (not a regular readable file, or shorter).
@@ -89,8 +109,8 @@ extension Convbank {
 
         func run() throws {
             let exact = FileSystem.commandLineArguments([path])[0]
-            var info = stat()
-            let size = stat(exact, &info) == 0 ? Int(info.st_size) : 0
+            let size = FileSystem.info(exact).map { Int($0.st_size) } ?? 0
+            alarm(UInt32(ModelFileCheck.seconds) + 5)  // ends it even if the parent is gone
             // The address space it has now (code, stacks, the runtime's reservations) plus the allowance: RLIMIT_AS
             // covers every kind of mapping (RLIMIT_DATA let libhdf5's runaway growth through).
             let pages = (try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8))?.split(separator: " ").first.flatMap { Int($0) } ?? 0

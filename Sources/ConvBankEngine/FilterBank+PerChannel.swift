@@ -23,8 +23,10 @@ extension FilterBank {
                 expanded.append(Filter(name: "\(filter.name).c\(c)", kernel: filter.kernel, channels: 1, weights: filter.weights, bias: filter.bias))
             }
         }
-        return FilterBank(name: name, filters: expanded, stride: stride, dilation: dilation, padding: padding, paddingMode: paddingMode,
+        var bank = FilterBank(name: name, filters: expanded, stride: stride, dilation: dilation, padding: padding, paddingMode: paddingMode,
                           activation: activation, groups: channels, summary: summary)
+        bank.usesBias = usesBias
+        return bank
     }
 
     /// Runs every filter of this one-channel bank on each channel of `image` on its own (Keras `DepthwiseConv2D`,

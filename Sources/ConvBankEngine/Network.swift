@@ -39,7 +39,13 @@ public struct Pooling: Sendable, Equatable {
     /// - Parameter extent: the input's height and width.
     /// - Throws: `ConvolutionError` when the window does not fit.
     public func geometry(input extent: Extent2D) throws(ConvolutionError) -> ConvolutionGeometry {
-        try ConvolutionGeometry.resolve(input: extent, kernel: size, stride: stride, dilation: Extent2D(1), padding: padding)
+        let g = try ConvolutionGeometry.resolve(input: extent, kernel: size, stride: stride, dilation: Extent2D(1), padding: padding)
+        // Every window must hold a real pixel (always so for valid and same; explicit pads as wide as the window are not).
+        let i = g.insets
+        if i.top >= size.height || i.bottom >= size.height || i.left >= size.width || i.right >= size.width {
+            throw .geometryOutOfRange(input: extent, kernel: size, stride: stride, dilation: Extent2D(1), padding: padding)
+        }
+        return g
     }
 
     /// Pools every channel of `input`.
@@ -225,6 +231,16 @@ public struct NetworkLayer: Sendable, Equatable {
         self.kind = kind
     }
 
+    /// Whether every weight, bias and per-channel value of the layer is finite.
+    public var isFinite: Bool {
+        switch kind {
+        case .convolution(let bank): bank.filters.allSatisfy { $0.bias.isFinite && $0.weights.allSatisfy(\.isFinite) }
+        case .batchNorm(let bn): (bn.gamma + bn.beta + bn.mean + bn.variance + [bn.epsilon]).allSatisfy(\.isFinite)
+        case .prelu(let alpha): alpha.allSatisfy(\.isFinite)
+        case .pooling, .activation: true
+        }
+    }
+
     /// The channel count the layer reads, when it fixes one (pooling and activations take any).
     public var inputChannels: Int? {
         switch kind {
@@ -332,6 +348,14 @@ public struct Network: Sendable, Equatable {
         guard !layers.isEmpty else { throw .noLayers }
         var names = Set<String>()
         for layer in layers where !names.insert(layer.name).inserted { throw .duplicateName(layer.name) }
+        // Names become output folders (`--layers`): whatever built the layers (a model file's reader too).
+        for layer in layers {
+            let name = layer.name
+            if name.isEmpty || name.hasPrefix(".") || name.contains("/") || name.contains("\0") || name.utf8.count > Filter.maximumNameBytes {
+                throw .badName(name)
+            }
+            if !layer.isFinite { throw .nonFinite(name) }
+        }
         guard let first = layers.firstIndex(where: { $0.inputChannels != nil }) else { throw .noChannelCount }
         var channels = layers[first].inputChannels!
         let input = channels
@@ -428,6 +452,10 @@ public enum NetworkError: Error, Sendable, Equatable, CustomStringConvertible {
     case preprocessChannels(needed: Int, found: Int)
     /// A layer cannot run on its input.
     indirect case layer(String, ConvolutionError)
+    /// A layer's name cannot be a folder name (empty, starting with '.', holding '/' or NUL, or too long).
+    case badName(String)
+    /// A layer holds a NaN or infinite weight, bias or batch-norm/PReLU value.
+    case nonFinite(String)
 
     /// The one-line message, naming the layer.
     public var description: String {
@@ -441,6 +469,9 @@ public enum NetworkError: Error, Sendable, Equatable, CustomStringConvertible {
         case let .preprocessChannels(needed, found):
             return "the preprocessing needs \(needed) channel\(needed == 1 ? "" : "s"), but the network reads \(found)"
         case let .layer(name, error): return "layer '\(name)': \(error)"
+        case .badName(let name):
+            return "layer name '\(name)' cannot be a folder name (no '/', not empty, not starting with '.', at most \(Filter.maximumNameBytes) bytes)"
+        case .nonFinite(let name): return "layer '\(name)' holds a NaN or infinite value"
         }
     }
 }

@@ -132,7 +132,9 @@ extension ImportedModel {
                 if case .convolution(let bank) = kind, let kernel = arrays.first {
                     convolutions.append(ConvolutionLayer(name: name, storedShape: kernel.shape, layout: type == "DepthwiseConv2D" ? "HWCM" : "HWIO", bank: bank))
                 }
-                if stop == nil { layers.append(NetworkLayer(name: name, kind: kind)) }
+                // The layer's name names its output folder: made safe as ONNX node names are (a hostile file's
+                // "../x" must not lead out of the output folder).
+                if stop == nil { layers.append(NetworkLayer(name: ONNXReader.folderName(name, index: index), kind: kind)) }
             case .skip:
                 break
             case .rescaling(let scale, let offset):

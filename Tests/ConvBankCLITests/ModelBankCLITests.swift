@@ -59,4 +59,32 @@ struct ModelBankCLITests {
             #expect(bad.status == 64)
         }
     }
+
+    /// A dataset whose values live in another file (HDF5 external storage, a virtual dataset) is refused, never read:
+    /// a model file must not make convbank read other files on disk (`scripts/make_hostile_hdf5.py`).
+    @Test(arguments: ["external_storage.h5", "virtual.h5"])
+    func valuesOutsideTheFileAreRefused(file: String) throws {
+        let path = CLI.repository.appendingPathComponent("Tests/ConvBankTests/Fixtures/keras/\(file)").path
+        let r = try CLI.run(["import", path, "--layer", "conv/kernel"])
+        #expect(r.status == 64, "\(r)")
+        #expect(r.stdout.isEmpty)
+        #expect(r.stderr.contains("keeps its values outside the file") && r.stderr.split(separator: "\n").count == 1, "\(r.stderr)")
+    }
+
+    /// A model's layer named "../../escaped" still writes its maps inside the output folder (as "_._.._escaped"),
+    /// and a model file whose name starts with '-' is checked as a file, not read as a flag.
+    @Test func hostileNamesStayInside() throws {
+        try withTemporaryFolder { dir in
+            let model = CLI.repository.appendingPathComponent("Tests/ConvBankTests/Fixtures/keras/traversal.keras").path
+            let out = dir.file("a/b/out")
+            let r = try CLI.run(["apply", Self.image, "--bank", model, "-o", out.path, "--layers", "all", "-q"])
+            #expect(r.status == 0, "\(r)")
+            #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("astronaut-64/_._.._escaped/f0.png").path))
+            let outside = try FileManager.default.contentsOfDirectory(atPath: dir.file("a").path)
+            #expect(outside == ["b"], "\(outside)")
+            let dashed = try dir.write("-model.h5", Array(Data(contentsOf: CLI.repository.appendingPathComponent("fuzz/known/hdf5-segv-local-heap.h5"))))
+            let d = try CLI.run(["import", "--list", "--", dashed.lastPathComponent], in: dir.url)
+            #expect(d.status == 64 && d.stderr.contains("-model.h5"), "\(d)")
+        }
+    }
 }

@@ -271,3 +271,19 @@ import Testing
         }
     }
 }
+
+/// Whatever builds a network (a model file's reader too): layer names that cannot be folder names and non-finite
+/// values are refused by `Network.init`; pooling pads as wide as the window are refused by its geometry.
+@Suite struct NetworkValidationTests {
+    @Test func namesValuesAndPoolingPads() throws {
+        let pool = NetworkLayer(name: "p", kind: .pooling(Pooling(kind: .max, size: Extent2D(2))))
+        let prelu = NetworkLayer(name: "a", kind: .prelu(alpha: [0.5]))
+        for bad in ["../x", "", ".hidden", "a/b"] {
+            #expect(throws: NetworkError.badName(bad)) { try Network(name: "n", layers: [prelu, NetworkLayer(name: bad, kind: .activation(.relu))]) }
+        }
+        #expect(throws: NetworkError.nonFinite("a")) { try Network(name: "n", layers: [NetworkLayer(name: "a", kind: .prelu(alpha: [.nan]))]) }
+        _ = try Network(name: "n", layers: [prelu, pool])
+        let wide = Pooling(kind: .max, size: Extent2D(2), padding: .explicit(EdgeInsets(top: 2, bottom: 0, left: 0, right: 0)))
+        #expect(throws: ConvolutionError.self) { try wide.run(Tensor(height: 4, width: 4, channels: 1, storage: [Float](repeating: 1, count: 16))) }
+    }
+}
