@@ -143,6 +143,9 @@ extension Convbank {
                     throw CLIError.usage("'\(kernel)' has no convolution layer '\(layer)' (it has \(known.isEmpty ? "none" : known); see --list)")
                 }
                 var bank = found.bank
+                guard NetworkLayer(name: "l", kind: .convolution(bank)).isFinite else {
+                    throw CLIError.usage("'\(kernel)': layer '\(layer)' holds a NaN or infinite weight or bias")
+                }
                 bank.name = name == "imported" ? found.name : name
                 if let names {
                     let list = names.split(separator: ",").map(String.init)
