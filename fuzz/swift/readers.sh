@@ -20,7 +20,7 @@ SWIFTC="${SWIFTC:-swiftc}"
 CLANG="${CLANG:-$(command -v clang)}"
 io="$root/Sources/ConvBankImageIO" engine="$root/Sources/ConvBankEngine"
 swift_sources=("$here/ReaderHarness.swift")
-for f in "$io/WeightFile.swift" "$io/ZipArchive.swift" "$io/NPYArray.swift" "$io/ImageCodec.swift" "$io/ImageCodecError.swift" \
+for f in "$io/WeightFile.swift" "$io/WeightFile+HDF5.swift" "$io/HDF5File.swift" "$io/ZipArchive.swift" "$io/NPYArray.swift" "$io/ImageCodec.swift" "$io/ImageCodecError.swift" \
          "$io/ExifOrientation.swift" "$io/FileSystem.swift" "$engine/JSONValue.swift" "$engine/JSONValue+Parsing.swift" \
          "$engine/Tensor.swift" "$engine/ConvolutionError.swift" "$engine/Geometry.swift" "$engine/ByteCount.swift"; do
   grep -v '^import ConvBank' "$f" > "$out/src/$(basename "$f")"
@@ -33,15 +33,15 @@ echo "fuzz: building $root/.build-fuzz/swift_reader_fuzzer"
   set -e
   cd "$out"
   rm -f ./*.o
-  for f in inflate png jpeg pngwrite deflate_rle tiff webp; do
+  for f in hdf5 inflate png jpeg pngwrite deflate_rle tiff webp; do
     # shellcheck disable=SC2046
-    "$CLANG" -g -O1 -fsanitize=fuzzer-no-link,address -I "$root/Sources/CImageIO/include" $(pkg-config --cflags libpng libtiff-4 libwebp) \
+    "$CLANG" -g -O1 -fsanitize=fuzzer-no-link,address -I "$root/Sources/CImageIO/include" $(pkg-config --cflags hdf5-serial libpng libtiff-4 libwebp) \
       -c "$root/Sources/CImageIO/$f.c" -o "c_$f.o"
   done
   "$SWIFTC" -parse-as-library -sanitize=fuzzer,address -g -O -module-name ConvBank -package-name convbank -I "$out/CImageIO" \
-    $(pkg-config --cflags-only-I libpng) -c "${swift_sources[@]}"
+    $(pkg-config --cflags-only-I libpng hdf5-serial) -c "${swift_sources[@]}"
   # shellcheck disable=SC2046
-  "$SWIFTC" -sanitize=fuzzer,address -g ./*.o $(pkg-config --libs libpng libjpeg libdeflate libtiff-4 libwebp libwebpdemux) -o "$root/.build-fuzz/swift_reader_fuzzer" \
+  "$SWIFTC" -sanitize=fuzzer,address -g ./*.o $(pkg-config --libs hdf5-serial libpng libjpeg libdeflate libtiff-4 libwebp libwebpdemux) -lz -o "$root/.build-fuzz/swift_reader_fuzzer" \
     2>&1 | grep -v "Cannot export local symbol" || true
   test -x "$root/.build-fuzz/swift_reader_fuzzer"
 ) || { echo "fuzz: reader harness build failed" >&2; exit 2; }
