@@ -134,7 +134,7 @@ extension ImportedModel {
                 }
                 // The layer's name names its output folder: made safe as ONNX node names are (a hostile file's
                 // "../x" must not lead out of the output folder).
-                if stop == nil { layers.append(NetworkLayer(name: ONNXReader.folderName(name, index: index), kind: kind)) }
+                if stop == nil { layers.append(NetworkLayer(name: ImportedModel.folderName(name, index: index), kind: kind)) }
             case .skip:
                 break
             case .rescaling(let scale, let offset):

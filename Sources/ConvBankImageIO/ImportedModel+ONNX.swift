@@ -249,16 +249,8 @@ struct ONNXReader {
         return (c, nil)
     }
 
-    /// `name` as a layer (folder) name.
-    static func folderName(_ name: String, index: Int) -> String {
-        var s = name
-        while s.hasPrefix("/") { s.removeFirst() }
-        s = String(String.UnicodeScalarView(s.unicodeScalars.map { $0 == "/" || $0.value < 0x20 || $0.value == 0x7F ? "_" : $0 }))
-        if s.hasPrefix(".") { s = "_" + s.dropFirst() }
-        if s.isEmpty { s = "node\(index)" }
-        while s.utf8.count > Filter.maximumNameBytes - 8 { s.removeLast() }
-        return s
-    }
+    /// `name` as a layer (folder) name (`ImportedModel.folderName(_:index:)`).
+    static func folderName(_ name: String, index: Int) -> String { ImportedModel.folderName(name, index: index) }
 
     // MARK: - Nodes
 

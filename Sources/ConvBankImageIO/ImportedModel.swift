@@ -81,6 +81,22 @@ public struct ImportedModel: Sendable {
         self.preprocess = preprocess
     }
 
+    /// A layer's name in a model file as a layer (folder) name: leading `/` dropped, `/` and control characters as
+    /// `_`, a leading `.` as `_`, empty as `node<index>`, at most `Filter.maximumNameBytes − 8` bytes (room for a
+    /// uniqueness suffix).
+    /// - Parameters:
+    ///   - name: the name in the file.
+    ///   - index: the layer's position, for an empty name.
+    static func folderName(_ name: String, index: Int) -> String {
+        var s = name
+        while s.hasPrefix("/") { s.removeFirst() }
+        s = String(String.UnicodeScalarView(s.unicodeScalars.map { $0 == "/" || $0.value < 0x20 || $0.value == 0x7F ? "_" : $0 }))
+        if s.hasPrefix(".") { s = "_" + s.dropFirst() }
+        if s.isEmpty { s = "node\(index)" }
+        while s.utf8.count > Filter.maximumNameBytes - 8 { s.removeLast() }
+        return s
+    }
+
     /// `layers` as a network named `name`.
     /// - Parameter name: the network's name (default: the model's).
     /// - Throws: `NetworkError` when no layer was run (the model starts with a layer convbank does not run), or

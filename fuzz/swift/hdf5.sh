@@ -21,7 +21,7 @@ mkdir -p "$out/CImageIO" "$out/CConvKernels" "$out/src" "$artifacts" "$corpus"
 SWIFTC="${SWIFTC:-swiftc}"
 CLANG="${CLANG:-$(command -v clang)}"
 io="$root/Sources/ConvBankImageIO"
-io_sources=("$here/HDF5Harness.swift")
+io_sources=("$here/HDF5Harness.swift" "$here/ONNXStub.swift")
 for f in ImportSource ImportedModel "ImportedModel+Keras" HDF5File WeightFile "WeightFile+HDF5" "WeightFile+Convolutions" \
          ZipArchive NPYArray ImageCodec ImageCodecError ExifOrientation FileSystem "FilterBank+Import"; do
   grep -v '^import ConvBankImageIO' "$io/$f.swift" > "$out/src/$f.swift"

@@ -24,7 +24,7 @@ io="$root/Sources/ConvBankImageIO" engine="$root/Sources/ConvBankEngine"
 protobuf="$root/.build/checkouts/swift-protobuf/Sources/SwiftProtobuf"
 [ -d "$protobuf" ] || (cd "$root" && swift package resolve) || true
 [ -d "$protobuf" ] || { echo "fuzz: no swift-protobuf checkout in .build (swift package resolve failed)" >&2; exit 2; }
-io_files=(ImportedModel.swift ImportedModel+ONNX.swift ONNX/onnx.pb.swift WeightFile.swift ZipArchive.swift NPYArray.swift
+io_files=(ImportedModel.swift ImportedModel+ONNX.swift ONNX/onnx.pb.swift WeightFile.swift WeightFile+HDF5.swift HDF5File.swift ZipArchive.swift NPYArray.swift
           ImageCodec.swift ImageCodecError.swift ExifOrientation.swift FileSystem.swift)
 printf 'module CImageIO {\n    header "%s"\n    export *\n}\n' "$root/Sources/CImageIO/include/CImageIO.h" > "$out/CImageIO/module.modulemap"
 printf 'module CConvKernels {\n    header "%s"\n    export *\n}\n' "$root/Sources/CConvKernels/include/CConvKernels.h" > "$out/CConvKernels/module.modulemap"
@@ -35,9 +35,9 @@ echo "fuzz: building $root/.build-fuzz/swift_onnx_fuzzer"
   set -e
   cd "$out"
   rm -f ./*.o
-  for f in inflate png jpeg pngwrite deflate_rle tiff webp; do
+  for f in hdf5 inflate png jpeg pngwrite deflate_rle tiff webp; do
     # shellcheck disable=SC2046
-    "$CLANG" -g -O1 -fsanitize=fuzzer-no-link,address -I "$root/Sources/CImageIO/include" $(pkg-config --cflags libpng libtiff-4 libwebp) \
+    "$CLANG" -g -O1 -fsanitize=fuzzer-no-link,address -I "$root/Sources/CImageIO/include" $(pkg-config --cflags hdf5-serial libpng libtiff-4 libwebp) \
       -c "$root/Sources/CImageIO/$f.c" -o "c_$f.o"
   done
   for f in "$root"/Sources/CConvKernels/*.c; do
@@ -47,10 +47,10 @@ echo "fuzz: building $root/.build-fuzz/swift_onnx_fuzzer"
     -emit-module -emit-module-path "$out/modules/SwiftProtobuf.swiftmodule" -c "$protobuf"/*.swift -o swiftprotobuf.o
   "$SWIFTC" "${flags[@]}" -module-name ConvBankEngine -I "$out/CConvKernels" \
     -emit-module -emit-module-path "$out/modules/ConvBankEngine.swiftmodule" -c "$engine"/*.swift -o engine.o
-  "$SWIFTC" "${flags[@]}" -module-name ConvBankImageIO -I "$out/CImageIO" -I "$out/CConvKernels" $(pkg-config --cflags-only-I libpng) \
+  "$SWIFTC" "${flags[@]}" -module-name ConvBankImageIO -I "$out/CImageIO" -I "$out/CConvKernels" $(pkg-config --cflags-only-I libpng hdf5-serial) \
     -c "$here/ONNXHarness.swift" "${io_files[@]/#/$io/}" -o imageio.o
   # shellcheck disable=SC2046
-  "$SWIFTC" -sanitize=fuzzer,address -g ./*.o $(pkg-config --libs libpng libjpeg libdeflate libtiff-4 libwebp libwebpdemux) \
+  "$SWIFTC" -sanitize=fuzzer,address -g ./*.o $(pkg-config --libs hdf5-serial libpng libjpeg libdeflate libtiff-4 libwebp libwebpdemux) -lz \
     -o "$root/.build-fuzz/swift_onnx_fuzzer" 2>&1 | grep -v "Cannot export local symbol" || true
   test -x "$root/.build-fuzz/swift_onnx_fuzzer"
 ) || { echo "fuzz: ONNX harness build failed" >&2; exit 2; }
