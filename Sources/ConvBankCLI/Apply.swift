@@ -105,10 +105,7 @@ extension Convbank {
         /// The network run when `--bank` is a network file (with `--preprocess` and `--layers` applied), else nil.
         func networkSelection() throws -> NetworkSelection? {
             guard var network = try bankOptions.loadNetwork() else { return nil }
-            if let preprocess, let mode = Preprocess(name: preprocess) {
-                if let needed = mode.requiredChannels, needed != network.channels {
-                    throw CLIError.usage("--preprocess \(preprocess) needs \(needed) channels, but network '\(network.name)' reads \(network.channels)")
-                }
+            if let mode = try Preprocess.option(preprocess, channels: network.channels, what: "network '\(network.name)'") {
                 network.preprocess = mode
             }
             guard let layers else { return NetworkSelection(network: network) }

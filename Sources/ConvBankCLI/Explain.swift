@@ -35,14 +35,6 @@ extension Convbank {
         @Option(help: ArgumentHelp("Preprocess the image as apply --preprocess does (none, caffe, tf, torch); overrides the bank's or network's \"preprocess\".", valueName: "none|caffe|tf|torch"))
         var preprocess: String?
 
-        /// `--preprocess` as a mode, when given.
-        func preprocessMode() throws -> Preprocess? {
-            guard let preprocess else { return nil }
-            guard let mode = Preprocess(name: preprocess) else {
-                throw CLIError.usage("--preprocess must be one of \(Preprocess.modeNames.joined(separator: ", ")) (got '\(preprocess)')")
-            }
-            return mode
-        }
 
         /// Explains output pixels of a pooling, batch normalization, activation or PReLU layer (every channel, or
         /// `--filter`'s: a map name `f<k>` or an index), printing them.
@@ -98,10 +90,7 @@ extension Convbank {
                 if layer != nil { throw CLIError.usage("--layer picks a layer of a network file; '\(bankOptions.bank)' is a bank") }
                 return .bank
             }
-            if let mode = try preprocessMode() {
-                if let needed = mode.requiredChannels, needed != network.channels {
-                    throw CLIError.usage("--preprocess \(preprocess!) needs \(needed) channels, but network '\(network.name)' reads \(network.channels)")
-                }
+            if let mode = try Preprocess.option(preprocess, channels: network.channels, what: "network '\(network.name)'") {
                 network.preprocess = mode
             }
             guard let layer else {
@@ -142,10 +131,7 @@ extension Convbank {
             case .done: return
             }
             var bank = try layerInput?.0 ?? bankOptions.load()
-            if layerInput == nil, let mode = try preprocessMode() {
-                if let needed = mode.requiredChannels, needed != bank.channels {
-                    throw CLIError.usage("--preprocess \(preprocess!) needs \(needed) channels, but bank '\(bank.name)' reads \(bank.channels)")
-                }
+            if layerInput == nil, let mode = try Preprocess.option(preprocess, channels: bank.channels, what: "bank '\(bank.name)'") {
                 bank.preprocess = mode
             }
             if layerInput == nil, bank.preprocess != .none { inputView = .stretched }

@@ -152,11 +152,7 @@ extension Convbank {
                     guard list.count == bank.filters.count else {
                         throw CLIError.usage("--names gives \(list.count) names; layer '\(layer)' has \(bank.filters.count) filters")
                     }
-                    var filters = bank.filters
-                    for k in filters.indices { filters[k].name = list[k] }
-                    bank = FilterBank(name: bank.name, filters: filters, stride: bank.stride, dilation: bank.dilation,
-                                      padding: bank.padding, paddingMode: bank.paddingMode, activation: bank.activation, groups: bank.groups)
-                    bank.usesBias = found.bank.usesBias
+                    bank = bank.renamingFilters(list)
                 }
                 let finalBank = overrides.apply(to: bank)
                 text = finalBank.jsonText

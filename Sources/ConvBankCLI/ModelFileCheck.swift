@@ -18,9 +18,7 @@ enum ModelFileCheck {
     /// - Parameter path: the file as given (a lossless path).
     /// - Throws: `CLIError.usage` naming the file when the child crashed, was killed or timed out.
     static func run(_ path: String) throws(CLIError) {
-        guard let head = firstBytes(path, count: 8) else { return }
-        let hdf5: [UInt8] = [0x89, 0x48, 0x44, 0x46, 0x0D, 0x0A, 0x1A, 0x0A]
-        guard head == hdf5 || head.starts(with: [0x50, 0x4B, 3, 4]) || head.starts(with: [0x50, 0x4B, 5, 6]) else { return }
+        guard let head = firstBytes(path, count: 8), ImportSource.mayHoldHDF5(head) else { return }
         // Fails closed: a check that cannot run or whose outcome is unknown refuses the file.
         func cannot(_ why: String) -> CLIError { .usage("cannot read '\(path)': its HDF5 check could not run (\(why))") }
         let executable = "/proc/self/exe"

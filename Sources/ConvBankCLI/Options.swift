@@ -41,6 +41,21 @@ struct BankOptions: ParsableArguments {
     }
 }
 
+extension Preprocess {
+    /// `--preprocess TEXT` for a bank or network that reads `channels`: nil without the option.
+    /// - Throws: `CLIError.usage` for an unknown mode, or one needing another channel count than `what` reads.
+    static func option(_ text: String?, channels: Int, what: String) throws -> Preprocess? {
+        guard let text else { return nil }
+        guard let mode = Preprocess(name: text) else {
+            throw CLIError.usage("--preprocess must be one of \(Preprocess.modeNames.joined(separator: ", ")) (got '\(text)')")
+        }
+        if let needed = mode.requiredChannels, needed != channels {
+            throw CLIError.usage("--preprocess \(text) needs \(needed) channels, but \(what) reads \(channels)")
+        }
+        return mode
+    }
+}
+
 /// The five options that set a bank's convolution settings (`apply`, `summary`, `explain` and `import`).
 struct BankOverrides: ParsableArguments {
     @Option(help: ArgumentHelp("Stride; overrides the bank. Each side 1…999999999.", valueName: "n|h,w"))

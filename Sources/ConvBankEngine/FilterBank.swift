@@ -116,6 +116,16 @@ public struct FilterBank: Sendable, Equatable {
         if groups > 1 { setGroups(groups) }
     }
 
+    /// This bank with its filters named `names`, in order; every other setting kept.
+    /// - Parameter names: one name per filter.
+    /// - Precondition: `names.count == filters.count`.
+    public func renamingFilters(_ names: [String]) -> FilterBank {
+        precondition(names.count == filters.count, "one name per filter")
+        var bank = self
+        for k in bank.filters.indices { bank.filters[k].name = names[k] }
+        return bank
+    }
+
     /// Input channels the bank reads (each filter reads `channels / groups` of them).
     public var channels: Int { filters[0].channels * groups }
 

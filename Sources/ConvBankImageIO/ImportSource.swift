@@ -87,6 +87,13 @@ public enum ImportSource: Sendable {
         } catch { throw fail(error.reason) }
     }
 
+    /// Whether a file starting with `head` (its first 8 bytes suffice) may be read by libhdf5: an HDF5 file, or a zip
+    /// archive (a `.keras` file holds one; an `.npz` is a zip too).
+    /// - Parameter head: the file's first bytes.
+    public static func mayHoldHDF5(_ head: [UInt8]) -> Bool {
+        head.starts(with: WeightFile.hdf5Signature) || head.starts(with: [0x50, 0x4B, 3, 4]) || head.starts(with: [0x50, 0x4B, 5, 6])
+    }
+
     /// Whether a zip archive holds a Keras `config.json` (a `.keras` file) rather than `.npy` members.
     static func isKerasArchive(_ bytes: [UInt8]) -> Bool {
         guard let archive = try? ZipArchive(bytes: bytes, limit: Int.max, counted: { _ in false }) else { return false }

@@ -44,11 +44,7 @@ extension Network {
     /// Whether `bytes` are a weight or model file rather than JSON text: a NumPy, zip or HDF5 signature, or (the
     /// formats without one) a `.safetensors` or `.onnx` name on a file that does not start with `{`.
     static func isBinaryWeights(_ bytes: [UInt8], path: String) -> Bool {
-        func starts(_ prefix: [UInt8]) -> Bool { bytes.count >= prefix.count && Array(bytes[0..<prefix.count]) == prefix }
-        if starts([0x93] + Array("NUMPY".utf8)) || starts([0x50, 0x4B, 3, 4]) || starts([0x50, 0x4B, 5, 6])
-            || starts([0x89] + Array("HDF\r\n".utf8) + [0x1A, 0x0A]) {
-            return true
-        }
+        if bytes.starts(with: [0x93] + Array("NUMPY".utf8)) || ImportSource.mayHoldHDF5(Array(bytes.prefix(8))) { return true }
         let lower = path.lowercased()
         let firstText = bytes.first { ![0x20, 0x09, 0x0A, 0x0D, 0xEF, 0xBB, 0xBF].contains($0) }
         return (lower.hasSuffix(".onnx") || lower.hasSuffix(".safetensors")) && firstText != UInt8(ascii: "{")
