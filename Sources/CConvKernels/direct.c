@@ -13,9 +13,9 @@
 #pragma clang fp contract(off)
 #pragma STDC FP_CONTRACT OFF
 
-/* 16 neighbouring output pixels of one filter. With AVX-512 one zmm register, with AVX2 two ymm, with SSE2
+/* `lanes`: 16 neighbouring output pixels of one filter. With AVX-512 one zmm register, with AVX2 two ymm, with SSE2
  * four xmm: the source is the same, the compiler splits the operations. */
-typedef float lanes __attribute__((vector_size(64)));
+#include "fused.h"
 typedef int32_t mask_lanes __attribute__((vector_size(64)));
 
 #define LANES 16
@@ -34,7 +34,7 @@ typedef int32_t mask_lanes __attribute__((vector_size(64)));
  * accumulators are registers, and the vector code takes the entry point's target features. It takes no vector
  * arguments (a vector argument's ABI would depend on those features). */
 static inline __attribute__((always_inline)) void direct_rows(const cck_direct_job *job, ptrdiff_t y0, ptrdiff_t y1, const int B,
-                                                              const int S, const int G) {
+                                                              const int S, const int G, const int E) {
     const float *const input = job->input;
     const ptrdiff_t *const offsets = job->tap_offsets;
     const ptrdiff_t taps = job->taps_per_channel, channels = job->channels, channel_stride = job->channel_stride;
@@ -61,7 +61,7 @@ static inline __attribute__((always_inline)) void direct_rows(const cck_direct_j
                         for (int g = 0; g < G; g++) {
                             lanes v;
                             memcpy(&v, source + g * LANES, sizeof v);
-                            partial[g] = partial[g] + v * w;
+                            fused(&partial[g], &v, w, E);
                         }
                     }
                     if (c == 0) {
@@ -92,7 +92,7 @@ static inline __attribute__((always_inline)) void direct_rows(const cck_direct_j
                         lanes v;
                         memcpy(&v, channel_base + offsets[t], sizeof v); /* unaligned load of 16 floats */
                         const float *const w = weights + t * B;
-                        for (int g = 0; g < S; g++) partial[g] = partial[g] + v * w[g];
+                        for (int g = 0; g < S; g++) fused(&partial[g], &v, w[g], E);
                     }
                     if (c == 0) {
                         for (int g = 0; g < S; g++) total[g] = partial[g];
@@ -132,21 +132,21 @@ static inline __attribute__((always_inline)) void direct_rows(const cck_direct_j
 }
 
 /* One entry point per level: the block width picks B, the level picks S (at most B). */
-#define DEFINE_ENTRY(name, attributes, S, G)                                                                  \
+#define DEFINE_ENTRY(name, attributes, S, G, E)                                                                \
     attributes void name(cck_direct_job job, ptrdiff_t first_row, ptrdiff_t end_row, ptrdiff_t block_width) { \
         switch (block_width) {                                                                                \
-        case 8: direct_rows(&job, first_row, end_row, 8, S, 1); break;                                        \
-        case 4: direct_rows(&job, first_row, end_row, 4, (S) < 4 ? (S) : 4, 1); break;                        \
-        default: direct_rows(&job, first_row, end_row, 1, 1, G); break;                                      \
+        case 8: direct_rows(&job, first_row, end_row, 8, S, 1, E); break;                                     \
+        case 4: direct_rows(&job, first_row, end_row, 4, (S) < 4 ? (S) : 4, 1, E); break;                     \
+        default: direct_rows(&job, first_row, end_row, 1, 1, G, E); break;                                   \
         }                                                                                                     \
     }
 
-DEFINE_ENTRY(cck_direct_portable, , 2, 1)
-
 #if defined(__x86_64__)
-DEFINE_ENTRY(cck_direct_avx2, __attribute__((target("avx2,fma,bmi2"))), 4, 2)
-DEFINE_ENTRY(cck_direct_avx512, __attribute__((target("avx2,fma,bmi2,avx512f,avx512bw,avx512cd,avx512dq,avx512vl"))), 8, 4)
+DEFINE_ENTRY(cck_direct_portable, , 2, 1, 1)
+DEFINE_ENTRY(cck_direct_avx2, __attribute__((target("avx2,fma,bmi2"))), 4, 2, 0)
+DEFINE_ENTRY(cck_direct_avx512, __attribute__((target("avx2,fma,bmi2,avx512f,avx512bw,avx512cd,avx512dq,avx512vl"))), 8, 4, 0)
 #else
+DEFINE_ENTRY(cck_direct_portable, , 2, 1, 0)
 /* Other architectures have one copy; the level probe never picks the others there. */
 void cck_direct_avx2(cck_direct_job job, ptrdiff_t first_row, ptrdiff_t end_row, ptrdiff_t block_width) {
     cck_direct_portable(job, first_row, end_row, block_width);

@@ -23,7 +23,7 @@
 #pragma clang fp contract(off)
 #pragma STDC FP_CONTRACT OFF
 
-typedef float lanes __attribute__((vector_size(64)));
+#include "fused.h"
 typedef int32_t mask_lanes __attribute__((vector_size(64)));
 
 #define LANES 16
@@ -87,7 +87,7 @@ static inline __attribute__((always_inline)) void concat_from(const lanes *a_, c
 /* `P` pixels from `base` (consecutive floats of a phase plane) × filter vectors [first, first + V): each channel's
  * partial in registers, then added into the tile rows (`tile[p · B + filter]`). */
 static inline __attribute__((always_inline)) void micro_tile(const cck_direct_job *job, const float *base, float *tile,
-                                                             const ptrdiff_t B, const int first, const int P, const int V) {
+                                                             const ptrdiff_t B, const int first, const int P, const int V, const int E) {
     const ptrdiff_t taps = job->taps_per_channel, channels = job->channels, channel_stride = job->channel_stride;
     const ptrdiff_t *const offsets = job->tap_offsets;
     for (ptrdiff_t c = 0; c < channels; c++) {
@@ -102,7 +102,7 @@ static inline __attribute__((always_inline)) void micro_tile(const cck_direct_jo
             for (int v = 0; v < V; v++) memcpy(&w[v], weights + t * B + v * LANES, sizeof(lanes));
             for (int p = 0; p < P; p++) {
                 const float x = source[p];
-                for (int v = 0; v < V; v++) partial[p][v] = partial[p][v] + w[v] * x;
+                for (int v = 0; v < V; v++) fused(&partial[p][v], &w[v], x, E);
             }
         }
         for (int p = 0; p < P; p++) {
@@ -123,7 +123,7 @@ static inline __attribute__((always_inline)) void micro_tile(const cck_direct_jo
 /* Output rows [y0, y1) of a block of `VECTORS` · 16 filter slots; micro-tiles of `P` pixels × `V` vectors (what
  * suits the copy's registers: 6 × 4 with AVX-512 is 24 accumulators, the 4 weights and the broadcast in 32 zmm). */
 static inline __attribute__((always_inline)) void wide_rows(const cck_direct_job *job, ptrdiff_t y0, ptrdiff_t y1,
-                                                            const int VECTORS, const int P, const int V) {
+                                                            const int VECTORS, const int P, const int V, const int E) {
     const ptrdiff_t B = VECTORS * LANES;
     const ptrdiff_t width = job->out_width, filters = job->filters;
     const int relu = job->activation == CCK_ACTIVATION_RELU, nontemporal = job->nontemporal != 0;
@@ -136,13 +136,13 @@ static inline __attribute__((always_inline)) void wide_rows(const cck_direct_job
             const ptrdiff_t count = width - x0 < GROUP ? width - x0 : GROUP;
             for (int first = 0; first < VECTORS; first += V) {
                 ptrdiff_t p = 0;
-                for (; p + P <= count; p += P) micro_tile(job, row + x0 + p, tile + p * B, B, first, P, V);
+                for (; p + P <= count; p += P) micro_tile(job, row + x0 + p, tile + p * B, B, first, P, V, E);
                 switch (count - p) { /* the row's last, narrower micro-tile (constant widths: registers, not memory) */
-                case 5: micro_tile(job, row + x0 + p, tile + p * B, B, first, 5, V); break;
-                case 4: micro_tile(job, row + x0 + p, tile + p * B, B, first, 4, V); break;
-                case 3: micro_tile(job, row + x0 + p, tile + p * B, B, first, 3, V); break;
-                case 2: micro_tile(job, row + x0 + p, tile + p * B, B, first, 2, V); break;
-                case 1: micro_tile(job, row + x0 + p, tile + p * B, B, first, 1, V); break;
+                case 5: micro_tile(job, row + x0 + p, tile + p * B, B, first, 5, V, E); break;
+                case 4: micro_tile(job, row + x0 + p, tile + p * B, B, first, 4, V, E); break;
+                case 3: micro_tile(job, row + x0 + p, tile + p * B, B, first, 3, V, E); break;
+                case 2: micro_tile(job, row + x0 + p, tile + p * B, B, first, 2, V, E); break;
+                case 1: micro_tile(job, row + x0 + p, tile + p * B, B, first, 1, V, E); break;
                 default: break;
                 }
             }
@@ -211,21 +211,21 @@ static inline __attribute__((always_inline)) void wide_rows(const cck_direct_job
 }
 
 /* One entry point per level: the block width picks VECTORS, the level picks the micro-tile. */
-#define DEFINE_WIDE(name, attributes, P, V)                                                                   \
+#define DEFINE_WIDE(name, attributes, P, V, E)                                                                \
     attributes void name(cck_direct_job job, ptrdiff_t first_row, ptrdiff_t end_row, ptrdiff_t block_width) { \
         switch (block_width) {                                                                                \
-        case 64: wide_rows(&job, first_row, end_row, 4, P, V); break;                                         \
-        case 32: wide_rows(&job, first_row, end_row, 2, P, (V) < 2 ? (V) : 2); break;                         \
-        default: wide_rows(&job, first_row, end_row, 1, P, 1); break;                                         \
+        case 64: wide_rows(&job, first_row, end_row, 4, P, V, E); break;                                      \
+        case 32: wide_rows(&job, first_row, end_row, 2, P, (V) < 2 ? (V) : 2, E); break;                      \
+        default: wide_rows(&job, first_row, end_row, 1, P, 1, E); break;                                      \
         }                                                                                                     \
     }
 
-DEFINE_WIDE(cck_wide_portable, , 2, 1)
-
 #if defined(__x86_64__)
-DEFINE_WIDE(cck_wide_avx2, __attribute__((target("avx2,fma,bmi2"))), 3, 1)
-DEFINE_WIDE(cck_wide_avx512, __attribute__((target("avx2,fma,bmi2,avx512f,avx512bw,avx512cd,avx512dq,avx512vl"))), 6, 4)
+DEFINE_WIDE(cck_wide_portable, , 2, 1, 1)
+DEFINE_WIDE(cck_wide_avx2, __attribute__((target("avx2,fma,bmi2"))), 3, 1, 0)
+DEFINE_WIDE(cck_wide_avx512, __attribute__((target("avx2,fma,bmi2,avx512f,avx512bw,avx512cd,avx512dq,avx512vl"))), 6, 4, 0)
 #else
+DEFINE_WIDE(cck_wide_portable, , 2, 1, 0)
 void cck_wide_avx2(cck_direct_job job, ptrdiff_t first_row, ptrdiff_t end_row, ptrdiff_t block_width) {
     cck_wide_portable(job, first_row, end_row, block_width);
 }

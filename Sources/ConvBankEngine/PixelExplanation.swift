@@ -77,7 +77,7 @@ extension FilterBank {
                         value = image[sy, sx, filter.firstChannel + c]
                     }
                     let w = filter[c, i, j]
-                    if factors == nil { acc += w * value }
+                    if factors == nil { acc.addProduct(w, value) }
                     values.append(value)
                     taps.append(.init(channel: c, i: i, j: j, inputY: iy, inputX: ix, inPadding: !inside, value: value, weight: w))
                 }
@@ -88,8 +88,8 @@ extension FilterBank {
                 for k in 0..<factors.terms {
                     for i in 0..<filter.kernel.height {
                         var rowSum: Float = 0
-                        for j in 0..<kw { rowSum += values[i * kw + j] * factors.v[c][k][j] }
-                        acc += rowSum * factors.u[c][k][i]
+                        for j in 0..<kw { rowSum.addProduct(values[i * kw + j], factors.v[c][k][j]) }
+                        acc.addProduct(rowSum, factors.u[c][k][i])
                     }
                 }
             }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The vector kernels as users run them: a RELEASE binary (the optimised AVX-512, AVX2 and portable copies of
 # Sources/CConvKernels) writes the maps of several banks over SampleImages at every kernel level this CPU has
-# (CONVBANK_KERNELS=portable|avx2|avx512), and every map must be byte-identical across levels.
+# (CONVBANK_KERNELS=portable|avx2|avx512), and every map must be byte-identical across levels; and each tap must be one
+# exact fused multiply-add at every level.
 #   bash tests/kernels/run.sh [BINARY]     (default .build/release/convbank; `make test` builds it)
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
@@ -54,6 +55,22 @@ PY
   done
   if [ "$ok" = 1 ]; then passed=$((passed + 1)); echo "kernels: w3 wide kernel = 8-filter kernel on every map"
   else failed=$((failed + 1)); fi
+fi
+# Each tap is one fused multiply-add at every level (the portable copy emulates it exactly): an exact rational reference
+# on an input where an unfused multiply-add or a naive double-precision emulation rounds differently (tests/kernels/fused.py).
+if command -v python3 >/dev/null; then
+  mkdir -p "$work/fused"
+  python3 tests/kernels/fused.py write "$work/fused"
+  for filters in 8 32; do
+    ok=1
+    for level in "${levels[@]}"; do
+      out="$work/fused/out-$filters-$level"
+      CONVBANK_KERNELS="$level" "$binary" apply "$work/fused/fma.tif" --bank "$work/fused/fma$filters.json" --output "$out" --format npy -q \
+        && python3 tests/kernels/fused.py check "$out" "$filters" || ok=0
+    done
+    if [ "$ok" = 1 ]; then passed=$((passed + 1)); echo "kernels: $filters filters 8×8: every tap one fused multiply-add at ${levels[*]}"
+    else failed=$((failed + 1)); echo "kernels: $filters filters 8×8: not the exact fused multiply-adds" >&2; fi
+  done
 fi
 echo "kernels: $passed passed, $failed failed"
 [ "$failed" = 0 ]
