@@ -2,9 +2,10 @@
  * the entry points' target attributes: baseline x86-64 (SSE2), x86-64-v3 (AVX2) and x86-64-v4 (AVX-512).
  * The feature lists match `cck_cpu_level` (cpu.c), which says which copy this CPU may run.
  *
- * Bit-identity across the copies rests on three things: no FP contraction (a fused multiply-add rounds once,
- * `acc + v * w` twice), every lane computed independently (vectors only span output pixels and filters, never
- * a pixel's tap sum), and the same order of additions in every copy, whatever its vector width. */
+ * Bit-identity across the copies rests on three things: each tap is one fused multiply-add, written out (fused.h:
+ * the FMA instruction, or its exact emulation in the portable x86-64 copy) while FP contraction stays off for
+ * everything else, every lane computed independently (vectors only span output pixels and filters, never a
+ * pixel's tap sum), and the same order of additions in every copy, whatever its vector width. */
 #include "CConvKernels.h"
 
 #include <stdint.h>

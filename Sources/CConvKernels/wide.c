@@ -8,7 +8,7 @@
  * sums land pixel-major in a tile (`[pixel][filter]`), which is transposed 16×16 into the filters' maps.
  *
  * Bit-identity with direct.c: each lane is one filter of one pixel, and adds in the same order — per channel a
- * partial from zero, taps in row-major order, `acc + v * w` (FP contraction off: never fused); the channel
+ * partial from zero, taps in row-major order, `fma(v, w, acc)` (fused.h; FP contraction off otherwise); the channel
  * partials in channel order; then the bias; then relu as `x > 0 ? x : +0`. So any block width, level or thread
  * count gives the same bits.
  *

@@ -7,9 +7,9 @@
  *
  * Vectorised across 16 neighbouring output pixels and register-blocked over up to 8 filters that share a
  * kernel size and origin. Each pixel adds its taps in the same order as a scalar loop — per channel, taps in
- * row-major order from zero with `acc = acc + v * w` (never fused: FP contraction is off in the C file); the
- * channel partials in channel order; then the bias — so results are bit-identical for every level, block
- * width and thread count.
+ * row-major order from zero, each tap one fused multiply-add `acc = fma(v, w, acc)` (fused.h: the FMA instruction,
+ * or an exact emulation in the portable x86-64 copy; FP contraction is off otherwise); the channel partials in
+ * channel order; then the bias — so results are bit-identical for every level, block width and thread count.
  */
 #ifndef CCONVKERNELS_H
 #define CCONVKERNELS_H
@@ -54,7 +54,7 @@ typedef struct __attribute__((swift_attr("@Sendable"))) {
 /* Output rows [first_row, end_row) of the job's filters, with block_width (8, 4 or 1) weight slots per tap
  * (filters <= block_width). The three copies give bit-identical results. */
 void cck_direct_portable(cck_direct_job job, ptrdiff_t first_row, ptrdiff_t end_row, ptrdiff_t block_width);
-/* x86-64-v3 (AVX2; FMA present but never used). Call only when the CPU has AVX2, FMA, BMI2. */
+/* x86-64-v3 (AVX2 and FMA). Call only when the CPU has AVX2, FMA, BMI2. */
 void cck_direct_avx2(cck_direct_job job, ptrdiff_t first_row, ptrdiff_t end_row, ptrdiff_t block_width);
 /* x86-64-v4 (AVX-512 F/BW/CD/DQ/VL, zmm registers). Call only when the CPU has them. */
 void cck_direct_avx512(cck_direct_job job, ptrdiff_t first_row, ptrdiff_t end_row, ptrdiff_t block_width);
