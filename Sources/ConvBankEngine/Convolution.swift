@@ -71,6 +71,10 @@ extension ConvolutionPlan {
     /// Output rows per work item.
     static let workRows = 8
 
+    /// Output rows per band of a banded whole-image run (`ConvolutionPlan.Banded`): W3's window is then 37 padded
+    /// rows (0.5 MB with its 3 channels' two phases), which stays in a core's L2 while the band's kernels read it.
+    static let bandedRows = 16
+
     /// Runs the plan on `image` (its size and channels must match the plan).
     /// - Parameters:
     ///   - image: the input, of the size and channel count the plan was made for.
@@ -150,6 +154,10 @@ extension ConvolutionPlan {
     /// map's elements once, so distinct filters' places never overlap).
     func runMaps(_ image: Tensor, into storages: inout [[Float]], places: [(array: Int, offset: Int)], jobs: Int, kernels: KernelLevel) {
         precondition(places.count == filters.count)
+        if let banded {
+            runBanded(image, banded, into: &storages, places: places, jobs: jobs, kernels: kernels)
+            return
+        }
         let planes = padPhased(image, jobs: jobs)
         planes.withUnsafeBufferPointer { src in
             // Low-rank filters run one at a time, each on all workers.
@@ -178,6 +186,59 @@ extension ConvolutionPlan {
                 }
                 first = end
             }
+        }
+    }
+
+    /// `runMaps` in bands of output rows (`Banded`): each worker fills a window of padded rows for one band at a time and
+    /// runs every block of the chunk on it. Each value is computed exactly as from the whole padded copy (the same
+    /// padded values, taps and kernels), so the maps are bit-identical to `padPhased` + `runDirectBlocks`.
+    func runBanded(_ image: Tensor, _ banded: Banded, into storages: inout [[Float]], places: [(array: Int, offset: Int)], jobs: Int,
+                   kernels: KernelLevel) {
+        precondition(image.extent == input && image.channels == bank.channels, "image does not match the plan")
+        let out = filters[0].geometry.output
+        let bandCount = (out.height + banded.rows - 1) / banded.rows
+        let workers = max(1, min(jobs, bandCount))
+        let sources = padSources
+        let windowFloats = banded.channelStride * image.channels + 16
+        let (channels, plane, sh, paddedHeight) = (image.channels, input.height * input.width, bank.stride.height, padded.height)
+        var first = 0
+        while first < blocks.count {
+            var end = first, count = 0
+            while end < blocks.count, count == 0 || count + blocks[end].filters.count <= ConvolutionPlan.chunkFilters {
+                count += blocks[end].filters.count
+                end += 1
+            }
+            let chunk = Array(first..<end)
+            let chunkFilters = chunk.flatMap { Array(blocks[$0].filters) }
+            var arrays: [Int] = []
+            for f in chunkFilters where !arrays.contains(places[f].array) { arrays.append(places[f].array) }
+            withMutablePointers(&storages, arrays) { arrayPointers in
+                let outputs = chunkFilters.map { f in DisjointWrites(base: arrayPointers[arrays.firstIndex(of: places[f].array)!] + places[f].offset) }
+                image.storage.withUnsafeBufferPointer { source in
+                    let src = SharedReads(base: source.baseAddress!)
+                    parallelFor(workers, jobs: workers) { worker in
+                        // Zeroed once: rows past the padded image (a last band's window) are never read, but stay defined.
+                        var window = [Float](repeating: 0, count: windowFloats)
+                        window.withUnsafeMutableBufferPointer { buffer in
+                            let base = buffer.baseAddress!
+                            for band in stride(from: worker, to: bandCount, by: workers) {
+                                let y0 = band * banded.rows, y1 = min(y0 + banded.rows, out.height)
+                                let start = banded.originRow + y0 * sh
+                                for c in 0..<channels {
+                                    for py in start..<min(start + banded.windowRows, paddedHeight) {
+                                        self.fillPaddedRow(py, plane: src.base + c * plane, at: base + c * banded.channelStride + (py - start) * self.rowStride,
+                                                           phaseStride: banded.phaseStride, sources: sources)
+                                    }
+                                }
+                                self.runDirectBands(chunk, rows: chunk.map { _ in y0..<y1 }, windowStart: start, planes: UnsafePointer(base),
+                                                    outputs: outputs.map { $0.base + y0 * out.width }, jobs: 1, kernels: kernels, banded: banded,
+                                                    storesRows: out.height)
+                            }
+                        }
+                    }
+                }
+            }
+            first = end
         }
     }
 
@@ -252,8 +313,11 @@ extension ConvolutionPlan {
     /// Output rows `rows[k]` of direct block `blockList[k]`, for every block listed, on the workers together: the phase
     /// planes' row 0 is padded row `windowStart`, and `outputs` (the listed blocks' filters, in order) receive the rows
     /// from their first value.
+    /// With `banded`, the planes are a band's window (`Banded`: its strides and tap offsets); `storesRows` (default: the
+    /// band's rows) is the map height that decides non-temporal stores.
     func runDirectBands(_ blockList: [Int], rows: [Range<Int>], windowStart: Int, planes: UnsafePointer<Float>,
-                        outputs: [UnsafeMutablePointer<Float>], jobs: Int, kernels: KernelLevel) {
+                        outputs: [UnsafeMutablePointer<Float>], jobs: Int, kernels: KernelLevel, banded: Banded? = nil, storesRows: Int? = nil) {
+        let channelStride = banded?.channelStride ?? self.channelStride
         outputs.withUnsafeBufferPointer { outputList in
             var directJobs: [DirectJob] = []
             var items: [(job: Int, rows: Range<Int>)] = []
@@ -264,12 +328,12 @@ extension ConvolutionPlan {
                 let first = bank.filters[block.filters.lowerBound]
                 directJobs.append(DirectJob(
                     input: planes + first.firstChannel * channelStride, channel_stride: channelStride, row_stride: rowStride,
-                    tap_offsets: block.tapOffsets, taps_per_channel: first.kernel.height * first.kernel.width, channels: first.channels,
+                    tap_offsets: banded?.tapOffsets[b] ?? block.tapOffsets, taps_per_channel: first.kernel.height * first.kernel.width, channels: first.channels,
                     weights: block.weights, biases: block.biases, filters: block.filters.count,
                     outputs: outputList.baseAddress! + nextOutput, out_width: out.width, out_stride: out.width,
                     origin: (band.lowerBound * bank.stride.height - windowStart) * rowStride,
                     row_step: bank.stride.height * rowStride, activation: epilogue.kernelActivation,
-                    nontemporal: Self.streamsStores(block: block, rows: band.count, width: out.width, epilogue: epilogue) ? 1 : 0))
+                    nontemporal: Self.streamsStores(block: block, rows: storesRows ?? band.count, width: out.width, epilogue: epilogue) ? 1 : 0))
                 nextOutput += block.filters.count
             }
             // Row-band-major: the blocks of one band run one after another, while that band's input rows are still

@@ -1,3 +1,4 @@
+import Foundation
 internal import CConvKernels
 
 /// Everything about running a bank on images of one size, worked out before any pixel is touched: each
@@ -84,6 +85,22 @@ public struct ConvolutionPlan: Sendable {
         let bias: UnsafePointer<Float>
     }
 
+    /// A whole-image run in bands of output rows (`runBanded`): each worker pads only the rows its band reads, into a
+    /// window of its own that it reads back at once, instead of one padded copy of the whole image before the kernels
+    /// start (that pass, and the kernels then reading the copy from memory, cost W3 about 8 %). The window has the
+    /// plan's row layout and its own phase and channel strides; each block's taps are laid out for it.
+    struct Banded: @unchecked Sendable {
+        /// Output rows per band.
+        var rows: Int
+        /// Padded rows a window holds: a band's strides and the tallest kernel.
+        var windowRows: Int
+        var phaseStride: Int, channelStride: Int
+        /// The padded row of every filter's first output row (one for all: a banded plan's filters share it).
+        var originRow: Int
+        /// Per block, its tap offsets within one channel of a window (the plan's `buffers`).
+        var tapOffsets: [UnsafePointer<Int>]
+    }
+
     /// What follows the bias: relu runs inside the kernels; any other non-linear activation runs in Swift on each
     /// band of rows the kernels finish.
     enum Epilogue: Sendable, Equatable {
@@ -128,6 +145,9 @@ public struct ConvolutionPlan: Sendable {
     let bandRows: Int?
     /// The direct filters, in blocks.
     let blocks: [Block]
+    /// How a whole-image run goes in bands, when it does: every filter direct, with one origin and one output size,
+    /// and at least two bands of output rows (nil for a `ConvolutionStream`'s plan, which has its own window).
+    let banded: Banded?
     /// Per filter: its block (direct filters), nil for low-rank ones.
     let blockOfFilter: [Int?]
     /// Per filter: its weights `[c][tap]` (each filter's channel slices, for partial maps).
@@ -153,8 +173,9 @@ public struct ConvolutionPlan: Sendable {
     /// rows: a step may start each filter at a different padded row (their own origins and progress) and take up to
     /// `bandRows` rows, so the window spans that spread, the band's strides and the tallest kernel. Its taps and
     /// low-rank scratch are laid out for that window and band. `wideBlocks` false keeps every block at 8 filters or
-    /// fewer (the tests compare the wide kernel against it).
-    package init(bank: FilterBank, input: Extent2D, bandRows: Int?, wideBlocks: Bool = true) throws(ConvolutionError) {
+    /// fewer (the tests compare the wide kernel against it); `bandedRuns` false keeps whole-image runs on one padded
+    /// copy of the image (the tests compare `Banded` runs against it).
+    package init(bank: FilterBank, input: Extent2D, bandRows: Int?, wideBlocks: Bool = true, bandedRuns: Bool = true) throws(ConvolutionError) {
         var geometries: [ConvolutionGeometry] = []
         var union = EdgeInsets.zero
         for index in bank.filters.indices {
@@ -232,13 +253,8 @@ public struct ConvolutionPlan: Sendable {
             end = start + count
             let kernel = bank.filters[start].kernel
             let taps = kernel.height * kernel.width
-            var offsets: [Int] = []
-            for i in 0..<kernel.height {
-                for j in 0..<kernel.width {
-                    let column = plans[start].originColumn + j * bank.dilation.width
-                    offsets.append((column % sw) * phaseStride + (plans[start].originRow + i * bank.dilation.height) * rowStride + column / sw)
-                }
-            }
+            let offsets = Self.tapOffsets(kernel: kernel, originRow: plans[start].originRow, originColumn: plans[start].originColumn,
+                                          bank: bank, phaseStride: phaseStride, rowStride: rowStride)
             let filterChannels = bank.filters[start].channels
             var weights = [Float](repeating: 0, count: filterChannels * taps * width)
             var biases = [Float](repeating: 0, count: width)
@@ -278,6 +294,25 @@ public struct ConvolutionPlan: Sendable {
                 columnOffsets: buffers.store(columnOffsets), columnWeights: buffers.store(factors.u.flatMap { $0.flatMap { $0 } }),
                 bias: buffers.store([filter.bias])))
         }
+        // Bands of `bandedRows` output rows when every filter is direct with one origin and one output size.
+        var banded: Banded?
+        if bandedRuns, bandRows == nil, passes.allSatisfy({ $0 == nil }), let first = plans.first,
+           plans.allSatisfy({ $0.originRow == first.originRow && $0.geometry.output == first.geometry.output }),
+           first.geometry.output.height >= 2 * Self.bandedRows {
+            let span = bank.filters.map { ($0.kernel.height - 1) * bank.dilation.height + 1 }.max() ?? 1
+            let windowRows = min((Self.bandedRows - 1) * bank.stride.height + span, padded.height)
+            let bandRowStride = rowStride, bandPhaseStride = windowRows * rowStride
+            var offsets: [UnsafePointer<Int>] = []
+            for block in blocks {
+                let f = block.filters.lowerBound
+                offsets.append(buffers.store(Self.tapOffsets(kernel: bank.filters[f].kernel, originRow: plans[f].originRow,
+                                                             originColumn: plans[f].originColumn, bank: bank,
+                                                             phaseStride: bandPhaseStride, rowStride: bandRowStride)))
+            }
+            banded = Banded(rows: Self.bandedRows, windowRows: windowRows, phaseStride: bandPhaseStride, channelStride: phases * bandPhaseStride,
+                            originRow: first.originRow, tapOffsets: offsets)
+        }
+        self.banded = banded
         self.blockOfFilter = blockOfFilter
         self.passes = passes
         self.filterWeights = bank.filters.map { SharedReads(base: buffers.store($0.weights)) }
@@ -292,11 +327,35 @@ public struct ConvolutionPlan: Sendable {
         self.blocks = blocks
     }
 
-    /// The bytes that `run` allocates for one image at its peak: the padded phase planes, every output map, and the
-    /// row-pass scratch of the largest low-rank filter (those run one at a time). Saturates at `Int.max`.
+    /// A direct block's tap offsets within one channel of phase planes of `phaseStride` and `rowStride`: per tap (row-major),
+    /// its phase plane, padded row and column.
+    static func tapOffsets(kernel: Extent2D, originRow: Int, originColumn: Int, bank: FilterBank, phaseStride: Int, rowStride: Int) -> [Int] {
+        let sw = bank.stride.width
+        var offsets: [Int] = []
+        for i in 0..<kernel.height {
+            for j in 0..<kernel.width {
+                let column = originColumn + j * bank.dilation.width
+                offsets.append((column % sw) * phaseStride + (originRow + i * bank.dilation.height) * rowStride + column / sw)
+            }
+        }
+        return offsets
+    }
+
+    /// The input planes a whole-image `run` holds at once, in floats: one padded copy of the image, or with bands one
+    /// window per worker (at most one per core, and no more than there are bands).
+    var inputPlaneFloats: Saturating {
+        guard let banded else { return Saturating(channelStride) * bank.channels + 16 }
+        let bands = (filters[0].geometry.output.height + banded.rows - 1) / banded.rows
+        let workers = min(bands, max(ProcessInfo.processInfo.activeProcessorCount, 1))
+        return (Saturating(banded.channelStride) * bank.channels + 16) * workers
+    }
+
+    /// The bytes that `run` allocates for one image at its peak: the padded phase planes (or each worker's window of
+    /// them), every output map, and the row-pass scratch of the largest low-rank filter (those run one at a time).
+    /// Saturates at `Int.max`.
     /// - Complexity: O(filters).
     public var memoryBytes: Int {
-        var total = Saturating(channelStride) * bank.channels + 16
+        var total = inputPlaneFloats
         var separable = Saturating(0)
         for (plan, filter) in zip(filters, bank.filters) {
             let out = plan.geometry.output
@@ -320,75 +379,91 @@ public struct ConvolutionPlan: Sendable {
         return (total * MemoryLayout<Float>.stride).value
     }
 
+    /// Where each padded row and column comes from (`PaddingMode.sourceIndex`; -1: a zero pad).
+    struct PadSources: Sendable {
+        var rows: [Int], columns: [Int]
+    }
+
+    var padSources: PadSources {
+        let mode = bank.paddingMode
+        return PadSources(rows: (0..<padded.height).map { mode.sourceIndex($0 - insets.top, length: input.height) ?? -1 },
+                          columns: (0..<padded.width).map { mode.sourceIndex($0 - insets.left, length: input.width) ?? -1 })
+    }
+
+    /// Writes padded row `py` of channel plane `plane` (the image's `inputHeight × inputWidth` floats) at `dstRow`, as the
+    /// kernels read it: `stride.width` column-phase rows `phaseStride` floats apart, each `rowStride` floats with its
+    /// slack zeroed. Every float of the phase rows is written.
+    func fillPaddedRow(_ py: Int, plane: UnsafePointer<Float>, at dstRow: UnsafeMutablePointer<Float>, phaseStride: Int, sources: PadSources) {
+        let sw = bank.stride.width, left = insets.left, inputWidth = input.width, paddedWidth = padded.width
+        let phases = min(sw, paddedWidth)
+        let sy = sources.rows[py]
+        if sy < 0 {
+            for p in 0..<phases { (dstRow + p * phaseStride).initialize(repeating: 0, count: rowStride) }
+            return
+        }
+        let srcRow = plane + sy * inputWidth
+        let columnSource = sources.columns
+        func border(_ px: Int) -> Float { columnSource[px] >= 0 ? srcRow[columnSource[px]] : 0 }
+        if sw == 1 {
+            for px in 0..<left { dstRow[px] = border(px) }
+            (dstRow + left).update(from: srcRow, count: inputWidth)
+            for px in (left + inputWidth)..<paddedWidth { dstRow[px] = border(px) }
+            (dstRow + paddedWidth).initialize(repeating: 0, count: rowStride - paddedWidth)
+        } else if sw == 2 {
+            // Pairs (2i, 2i + 1) inside the image split into the two phases at once; the pads and an odd
+            // column at either end come from `columnSource`.
+            let first = (left + 1) / 2, end = max((left + inputWidth) / 2, first)
+            cck_deinterleave2(srcRow + (2 * first - left), end - first, dstRow + first, dstRow + phaseStride + first)
+            for p in 0..<phases {
+                let phaseRow = dstRow + p * phaseStride
+                let columns = (paddedWidth - p + 1) / 2
+                for q in 0..<min(first, columns) { phaseRow[q] = border(p + 2 * q) }
+                for q in min(end, columns)..<columns { phaseRow[q] = border(p + 2 * q) }
+                (phaseRow + columns).initialize(repeating: 0, count: rowStride - columns)
+            }
+        } else {
+            // Phase p holds padded columns p, p + sw, …: the image's columns as one strided run, the
+            // pads from `columnSource` (no division per pixel).
+            for p in 0..<phases {
+                let phaseRow = dstRow + p * phaseStride
+                let columns = (paddedWidth - p + sw - 1) / sw
+                let first = min(left > p ? (left - p + sw - 1) / sw : 0, columns)
+                let end = max(min((left + inputWidth - p + sw - 1) / sw, columns), first)
+                for q in 0..<first { phaseRow[q] = border(p + q * sw) }
+                var from = srcRow + (p + first * sw - left)
+                for q in first..<end {
+                    phaseRow[q] = from.pointee
+                    from += sw
+                }
+                for q in end..<columns { phaseRow[q] = border(p + q * sw) }
+                (phaseRow + columns).initialize(repeating: 0, count: rowStride - columns)
+            }
+        }
+    }
+
     /// The input's channels with the plan's border filled by the bank's padding mode, laid out as the kernels
     /// read them: per channel, `stride.width` column-phase planes of `rowStride`-float rows.
     /// - Complexity: O(channels · padded height · padded width).
     func padPhased(_ image: Tensor, jobs: Int = 1) -> [Float] {
         precondition(image.extent == input && image.channels == bank.channels, "image does not match the plan")
-        let mode = bank.paddingMode
-        let sw = bank.stride.width
-        let rowSource = (0..<padded.height).map { mode.sourceIndex($0 - insets.top, length: input.height) ?? -1 }
-        let columnSource = (0..<padded.width).map { mode.sourceIndex($0 - insets.left, length: input.width) ?? -1 }
+        let sources = padSources
         let count = channelStride * image.channels + 16
-        let (inputHeight, inputWidth, left, paddedWidth) = (input.height, input.width, insets.left, padded.width)
+        let (inputHeight, inputWidth, paddedHeight) = (input.height, input.width, padded.height)
         let (channelStride, rowStride, phaseStride) = (self.channelStride, self.rowStride, self.phaseStride)
-        let bands = (padded.height + 31) / 32
+        let bands = (paddedHeight + 31) / 32
         return [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
             // Every float is written once, by the worker of its row (zeroing the whole buffer first, on one thread, was
             // a serial pass as long as the copy): pads and row slack get zeros, the 16 spare floats at the end too.
             (buffer.baseAddress! + (count - 16)).initialize(repeating: 0, count: 16)
             let dst = DisjointWrites(base: buffer.baseAddress!)
-            let phases = min(sw, paddedWidth)
             image.storage.withUnsafeBufferPointer { source in
                 let src = SharedReads(base: source.baseAddress!)
                 // Workers fill disjoint padded rows of every channel.
                 parallelFor(bands * image.channels, jobs: jobs) { k in
                     let c = k % image.channels, band = k / image.channels
-                    let plane = c * inputHeight * inputWidth
-                    for py in (band * 32)..<min(band * 32 + 32, rowSource.count) {
-                        let sy = rowSource[py]
-                        let dstRow = dst.base + c * channelStride + py * rowStride
-                        if sy < 0 {
-                            for p in 0..<phases { (dstRow + p * phaseStride).initialize(repeating: 0, count: rowStride) }
-                            continue
-                        }
-                        let srcRow = src.base + plane + sy * inputWidth
-                        func border(_ px: Int) -> Float { columnSource[px] >= 0 ? srcRow[columnSource[px]] : 0 }
-                        if sw == 1 {
-                            for px in 0..<left { dstRow[px] = border(px) }
-                            (dstRow + left).update(from: srcRow, count: inputWidth)
-                            for px in (left + inputWidth)..<paddedWidth { dstRow[px] = border(px) }
-                            (dstRow + paddedWidth).initialize(repeating: 0, count: rowStride - paddedWidth)
-                        } else if sw == 2 {
-                            // Pairs (2i, 2i + 1) inside the image split into the two phases at once; the pads and an odd
-                            // column at either end come from `columnSource`.
-                            let first = (left + 1) / 2, end = max((left + inputWidth) / 2, first)
-                            cck_deinterleave2(srcRow + (2 * first - left), end - first, dstRow + first, dstRow + phaseStride + first)
-                            for p in 0..<phases {
-                                let phaseRow = dstRow + p * phaseStride
-                                let columns = (paddedWidth - p + 1) / 2
-                                for q in 0..<min(first, columns) { phaseRow[q] = border(p + 2 * q) }
-                                for q in min(end, columns)..<columns { phaseRow[q] = border(p + 2 * q) }
-                                (phaseRow + columns).initialize(repeating: 0, count: rowStride - columns)
-                            }
-                        } else {
-                            // Phase p holds padded columns p, p + sw, …: the image's columns as one strided run, the
-                            // pads from `columnSource` (no division per pixel).
-                            for p in 0..<phases {
-                                let phaseRow = dstRow + p * phaseStride
-                                let columns = (paddedWidth - p + sw - 1) / sw
-                                let first = min(left > p ? (left - p + sw - 1) / sw : 0, columns)
-                                let end = max(min((left + inputWidth - p + sw - 1) / sw, columns), first)
-                                for q in 0..<first { phaseRow[q] = border(p + q * sw) }
-                                var from = srcRow + (p + first * sw - left)
-                                for q in first..<end {
-                                    phaseRow[q] = from.pointee
-                                    from += sw
-                                }
-                                for q in end..<columns { phaseRow[q] = border(p + q * sw) }
-                                (phaseRow + columns).initialize(repeating: 0, count: rowStride - columns)
-                            }
-                        }
+                    for py in (band * 32)..<min(band * 32 + 32, paddedHeight) {
+                        self.fillPaddedRow(py, plane: src.base + c * inputHeight * inputWidth, at: dst.base + c * channelStride + py * rowStride,
+                                           phaseStride: phaseStride, sources: sources)
                     }
                 }
             }
