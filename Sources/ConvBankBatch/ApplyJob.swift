@@ -174,7 +174,7 @@ extension ApplySettings {
         }
         if preprocessing(for: bank) != .none { total = total + pixels * (runBank.channels * MemoryLayout<Float>.stride) }
         let plan = try ConvolutionPlan(bank: runBank, input: header.extent)
-        total = total + plan.memoryBytes
+        total = total + plan.memoryBytes(jobs: jobs)
         // A per-channel result holds all its channels' maps at once.
         let mapChannels = perChannel ? runBank.groups : 1
         var largestMap = Saturating(0)

@@ -75,6 +75,10 @@ extension ConvolutionPlan {
     /// rows (0.5 MB with its 3 channels' two phases), which stays in a core's L2 while the band's kernels read it.
     static let bandedRows = 16
 
+    /// Padded-copy size from which whole-image runs go in bands: a smaller copy stays in a core's cache (1–2 MiB of L2)
+    /// while the kernels read it, so banding would only add the windows' overlap.
+    static let bandedMinimumBytes = 2 << 20
+
     /// Runs the plan on `image` (its size and channels must match the plan).
     /// - Parameters:
     ///   - image: the input, of the size and channel count the plan was made for.

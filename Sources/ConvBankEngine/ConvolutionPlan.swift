@@ -173,9 +173,10 @@ public struct ConvolutionPlan: Sendable {
     /// rows: a step may start each filter at a different padded row (their own origins and progress) and take up to
     /// `bandRows` rows, so the window spans that spread, the band's strides and the tallest kernel. Its taps and
     /// low-rank scratch are laid out for that window and band. `wideBlocks` false keeps every block at 8 filters or
-    /// fewer (the tests compare the wide kernel against it); `bandedRuns` false keeps whole-image runs on one padded
-    /// copy of the image (the tests compare `Banded` runs against it).
-    package init(bank: FilterBank, input: Extent2D, bandRows: Int?, wideBlocks: Bool = true, bandedRuns: Bool = true) throws(ConvolutionError) {
+    /// fewer (the tests compare the wide kernel against it). Whole-image runs go in bands (`Banded`) when the padded
+    /// copy would take at least `bandedFrom` bytes (nil: never; the tests compare both ways).
+    package init(bank: FilterBank, input: Extent2D, bandRows: Int?, wideBlocks: Bool = true,
+                 bandedFrom: Int? = ConvolutionPlan.bandedMinimumBytes) throws(ConvolutionError) {
         var geometries: [ConvolutionGeometry] = []
         var union = EdgeInsets.zero
         for index in bank.filters.indices {
@@ -294,11 +295,13 @@ public struct ConvolutionPlan: Sendable {
                 columnOffsets: buffers.store(columnOffsets), columnWeights: buffers.store(factors.u.flatMap { $0.flatMap { $0 } }),
                 bias: buffers.store([filter.bias])))
         }
-        // Bands of `bandedRows` output rows when every filter is direct with one origin and one output size.
+        // Bands of `bandedRows` output rows when every filter is direct with one origin and one output size, and the
+        // padded copy would not stay in a core's cache anyway.
         var banded: Banded?
-        if bandedRuns, bandRows == nil, passes.allSatisfy({ $0 == nil }), let first = plans.first,
+        if let bandedFrom, bandRows == nil, passes.allSatisfy({ $0 == nil }), let first = plans.first,
            plans.allSatisfy({ $0.originRow == first.originRow && $0.geometry.output == first.geometry.output }),
-           first.geometry.output.height >= 2 * Self.bandedRows {
+           first.geometry.output.height >= 2 * Self.bandedRows,
+           (Saturating(channelStride) * bank.channels * MemoryLayout<Float>.size).value >= bandedFrom {
             let span = bank.filters.map { ($0.kernel.height - 1) * bank.dilation.height + 1 }.max() ?? 1
             let windowRows = min((Self.bandedRows - 1) * bank.stride.height + span, padded.height)
             let bandRowStride = rowStride, bandPhaseStride = windowRows * rowStride
@@ -341,21 +344,26 @@ public struct ConvolutionPlan: Sendable {
         return offsets
     }
 
-    /// The input planes a whole-image `run` holds at once, in floats: one padded copy of the image, or with bands one
-    /// window per worker (at most one per core, and no more than there are bands).
-    var inputPlaneFloats: Saturating {
+    /// The input planes a whole-image `run` with `jobs` holds at once, in floats: one padded copy of the image, or with
+    /// bands one window per worker (no more workers than bands or cores).
+    func inputPlaneFloats(jobs: Int) -> Saturating {
         guard let banded else { return Saturating(channelStride) * bank.channels + 16 }
         let bands = (filters[0].geometry.output.height + banded.rows - 1) / banded.rows
-        let workers = min(bands, max(ProcessInfo.processInfo.activeProcessorCount, 1))
+        let workers = min(bands, max(min(jobs, ProcessInfo.processInfo.activeProcessorCount), 1))
         return (Saturating(banded.channelStride) * bank.channels + 16) * workers
     }
 
-    /// The bytes that `run` allocates for one image at its peak: the padded phase planes (or each worker's window of
-    /// them), every output map, and the row-pass scratch of the largest low-rank filter (those run one at a time).
-    /// Saturates at `Int.max`.
+    /// The bytes that `run` allocates for one image at its peak on any number of jobs (`memoryBytes(jobs:)` with one
+    /// per core).
     /// - Complexity: O(filters).
-    public var memoryBytes: Int {
-        var total = inputPlaneFloats
+    public var memoryBytes: Int { memoryBytes(jobs: ProcessInfo.processInfo.activeProcessorCount) }
+
+    /// The bytes that `run(_:jobs:kernels:)` with `jobs` allocates for one image at its peak: the padded phase planes
+    /// (or, for a banded run, each worker's window of them), every output map, and the row-pass scratch of the largest
+    /// low-rank filter (those run one at a time). Saturates at `Int.max`.
+    /// - Complexity: O(filters).
+    public func memoryBytes(jobs: Int) -> Int {
+        var total = inputPlaneFloats(jobs: jobs)
         var separable = Saturating(0)
         for (plan, filter) in zip(filters, bank.filters) {
             let out = plan.geometry.output

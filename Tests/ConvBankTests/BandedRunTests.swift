@@ -1,4 +1,5 @@
 import ConvBankTestSupport
+import Foundation
 import Testing
 @testable import ConvBankEngine
 
@@ -47,8 +48,9 @@ struct BandedRunTests {
                               activation: c.activation, groups: c.groups)
         let input = Tensor(height: c.height, width: c.width, channels: c.channels,
                            storage: (0..<(c.height * c.width * c.channels)).map { _ in Float(rng.int(0...255)) + Float(rng.int(0...7)) / 8 })
-        let banded = try ConvolutionPlan(bank: bank, input: input.extent, bandRows: nil)
-        let whole = try ConvolutionPlan(bank: bank, input: input.extent, bandRows: nil, bandedRuns: false)
+        // Small images (fast tests): bands from any size of padded copy.
+        let banded = try ConvolutionPlan(bank: bank, input: input.extent, bandRows: nil, bandedFrom: 0)
+        let whole = try ConvolutionPlan(bank: bank, input: input.extent, bandRows: nil, bandedFrom: nil)
         #expect(banded.banded != nil, "the banded path is not taken")
         #expect(whole.banded == nil)
         let reference = whole.run(input, jobs: 1, kernels: .best).map { $0.storage.map(\.bitPattern) }
@@ -64,18 +66,40 @@ struct BandedRunTests {
         #expect(stacked == whole.runStacked(input, jobs: 1).storage.map(\.bitPattern))
     }
 
-    /// A map shorter than two bands, a low-rank filter, or filters of different origins run on the whole padded copy.
+    /// A map shorter than two bands, a padded copy under 2 MiB, a low-rank filter, or filters of different origins run on
+    /// the whole padded copy.
     @Test func fallsBackWhereBandsDoNotApply() throws {
         let edges = BuiltinBank.edges
-        #expect(try ConvolutionPlan(bank: edges, input: Extent2D(height: 31, width: 50), bandRows: nil).banded == nil)
-        #expect(try ConvolutionPlan(bank: edges, input: Extent2D(height: 32, width: 50), bandRows: nil).banded != nil)
+        #expect(try ConvolutionPlan(bank: edges, input: Extent2D(height: 31, width: 8000), bandRows: nil).banded == nil)
+        #expect(try ConvolutionPlan(bank: edges, input: Extent2D(height: 32, width: 8000), bandRows: nil).banded != nil)
+        // A padded copy under 2 MiB stays in cache: no bands.
+        #expect(try ConvolutionPlan(bank: edges, input: Extent2D(height: 100, width: 100), bandRows: nil).banded == nil)
         let gaussian = try #require(BuiltinBank.named("gaussian:sigma=2"))
-        #expect(try ConvolutionPlan(bank: gaussian, input: Extent2D(height: 100, width: 100), bandRows: nil).banded == nil)
+        #expect(try ConvolutionPlan(bank: gaussian, input: Extent2D(height: 1000, width: 1000), bandRows: nil).banded == nil)
         let mixed = FilterBank(name: "mixed", filters: [
             Filter(name: "a", kernel: Extent2D(3), channels: 1, weights: [Float](repeating: 1, count: 9)),
             Filter(name: "b", kernel: Extent2D(5), channels: 1, weights: (0..<25).map { Float($0 % 7) }),
         ], padding: .same)
-        #expect(try ConvolutionPlan(bank: mixed, input: Extent2D(height: 100, width: 100), bandRows: nil).banded == nil)
-        #expect(try ConvolutionPlan(bank: edges, input: Extent2D(height: 100, width: 100), bandRows: 16).banded == nil)
+        #expect(try ConvolutionPlan(bank: mixed, input: Extent2D(height: 1000, width: 1000), bandRows: nil).banded == nil)
+        #expect(try ConvolutionPlan(bank: edges, input: Extent2D(height: 1000, width: 1000), bandRows: 16).banded == nil)
+    }
+
+    /// The memory a banded run holds, by hand: a 1000×1000 gray image under two 3×3 `same` filters pads to 1002 rows
+    /// of 1002 + 16 floats (4 MB: banded); a window is 15 + 3 = 18 of those rows, one per worker, plus 16 spare floats;
+    /// then the two maps.
+    @Test func memoryByHand() throws {
+        let bank = FilterBank(name: "b", filters: [
+            Filter(name: "f", kernel: Extent2D(3), channels: 1, weights: [Float](repeating: 1, count: 9)),
+            Filter(name: "g", kernel: Extent2D(3), channels: 1, weights: [Float](repeating: 2, count: 9)),
+        ], padding: .same)
+        let plan = try ConvolutionPlan(bank: bank, input: Extent2D(height: 1000, width: 1000))
+        #expect(plan.banded?.windowRows == 18)
+        let maps = 2 * 1000 * 1000
+        #expect(plan.memoryBytes(jobs: 1) == (18 * 1018 + 16 + maps) * 4)
+        let workers = min(2, ProcessInfo.processInfo.activeProcessorCount)
+        #expect(plan.memoryBytes(jobs: 2) == (workers * (18 * 1018 + 16) + maps) * 4)
+        // On one padded copy: 1002 rows.
+        let whole = try ConvolutionPlan(bank: bank, input: Extent2D(height: 1000, width: 1000), bandRows: nil, bandedFrom: nil)
+        #expect(whole.memoryBytes(jobs: 2) == (1002 * 1018 + 16 + maps) * 4)
     }
 }
