@@ -171,25 +171,32 @@ extension ConvolutionPlan {
                               kernels: kernels)
                 }
             }
-            // Direct blocks in chunks of at most `chunkFilters` maps held open at once: the nesting that keeps the
-            // maps' pointers valid stays shallow, and memory stays linear in the bank, whatever its size.
-            var first = 0
-            while first < blocks.count {
-                var end = first, count = 0
-                while end < blocks.count, count == 0 || count + blocks[end].filters.count <= ConvolutionPlan.chunkFilters {
-                    count += blocks[end].filters.count
-                    end += 1
-                }
-                let chunk = first..<end
-                let chunkFilters = blocks[chunk].flatMap { Array($0.filters) }
-                var arrays: [Int] = []
-                for f in chunkFilters where !arrays.contains(places[f].array) { arrays.append(places[f].array) }
-                withMutablePointers(&storages, arrays) { arrayPointers in
-                    let outputPointers = chunkFilters.map { f in arrayPointers[arrays.firstIndex(of: places[f].array)!] + places[f].offset }
-                    runDirectBlocks(chunk, planes: src.baseAddress!, outputs: outputPointers, jobs: jobs, kernels: kernels)
-                }
-                first = end
+            forEachChunk(of: &storages, places: places) { chunk, outputs in
+                runDirectBlocks(chunk, planes: src.baseAddress!, outputs: outputs, jobs: jobs, kernels: kernels)
             }
+        }
+    }
+
+    /// Calls `body` for the direct blocks in chunks of at most `chunkFilters` maps held open at once, with the chunk's
+    /// maps (its filters' places in `storages`, in filter order): the nesting that keeps the maps' pointers valid stays
+    /// shallow, and memory stays linear in the bank, whatever its size.
+    func forEachChunk(of storages: inout [[Float]], places: [(array: Int, offset: Int)],
+                      _ body: (Range<Int>, [UnsafeMutablePointer<Float>]) -> Void) {
+        var first = 0
+        while first < blocks.count {
+            var end = first, count = 0
+            while end < blocks.count, count == 0 || count + blocks[end].filters.count <= ConvolutionPlan.chunkFilters {
+                count += blocks[end].filters.count
+                end += 1
+            }
+            let chunk = first..<end
+            let chunkFilters = blocks[chunk].flatMap { Array($0.filters) }
+            var arrays: [Int] = []
+            for f in chunkFilters where !arrays.contains(places[f].array) { arrays.append(places[f].array) }
+            withMutablePointers(&storages, arrays) { arrayPointers in
+                body(chunk, chunkFilters.map { f in arrayPointers[arrays.firstIndex(of: places[f].array)!] + places[f].offset })
+            }
+            first = end
         }
     }
 
@@ -205,44 +212,32 @@ extension ConvolutionPlan {
         let sources = padSources
         let windowFloats = banded.channelStride * image.channels + 16
         let (channels, plane, sh, paddedHeight) = (image.channels, input.height * input.width, bank.stride.height, padded.height)
-        var first = 0
-        while first < blocks.count {
-            var end = first, count = 0
-            while end < blocks.count, count == 0 || count + blocks[end].filters.count <= ConvolutionPlan.chunkFilters {
-                count += blocks[end].filters.count
-                end += 1
-            }
-            let chunk = Array(first..<end)
-            let chunkFilters = chunk.flatMap { Array(blocks[$0].filters) }
-            var arrays: [Int] = []
-            for f in chunkFilters where !arrays.contains(places[f].array) { arrays.append(places[f].array) }
-            withMutablePointers(&storages, arrays) { arrayPointers in
-                let outputs = chunkFilters.map { f in DisjointWrites(base: arrayPointers[arrays.firstIndex(of: places[f].array)!] + places[f].offset) }
-                image.storage.withUnsafeBufferPointer { source in
-                    let src = SharedReads(base: source.baseAddress!)
-                    parallelFor(workers, jobs: workers) { worker in
-                        // Zeroed once: rows past the padded image (a last band's window) are never read, but stay defined.
-                        var window = [Float](repeating: 0, count: windowFloats)
-                        window.withUnsafeMutableBufferPointer { buffer in
-                            let base = buffer.baseAddress!
-                            for band in stride(from: worker, to: bandCount, by: workers) {
-                                let y0 = band * banded.rows, y1 = min(y0 + banded.rows, out.height)
-                                let start = banded.originRow + y0 * sh
-                                for c in 0..<channels {
-                                    for py in start..<min(start + banded.windowRows, paddedHeight) {
-                                        self.fillPaddedRow(py, plane: src.base + c * plane, at: base + c * banded.channelStride + (py - start) * self.rowStride,
-                                                           phaseStride: banded.phaseStride, sources: sources)
-                                    }
+        forEachChunk(of: &storages, places: places) { chunkRange, chunkOutputs in
+            let chunk = Array(chunkRange)
+            let outputs = chunkOutputs.map { DisjointWrites(base: $0) }
+            image.storage.withUnsafeBufferPointer { source in
+                let src = SharedReads(base: source.baseAddress!)
+                parallelFor(workers, jobs: workers) { worker in
+                    // Zeroed once: rows past the padded image (a last band's window) are never read, but stay defined.
+                    var window = [Float](repeating: 0, count: windowFloats)
+                    window.withUnsafeMutableBufferPointer { buffer in
+                        let base = buffer.baseAddress!
+                        for band in stride(from: worker, to: bandCount, by: workers) {
+                            let y0 = band * banded.rows, y1 = min(y0 + banded.rows, out.height)
+                            let start = banded.originRow + y0 * sh
+                            for c in 0..<channels {
+                                for py in start..<min(start + banded.windowRows, paddedHeight) {
+                                    self.fillPaddedRow(py, plane: src.base + c * plane, at: base + c * banded.channelStride + (py - start) * self.rowStride,
+                                                       phaseStride: banded.phaseStride, sources: sources)
                                 }
-                                self.runDirectBands(chunk, rows: chunk.map { _ in y0..<y1 }, windowStart: start, planes: UnsafePointer(base),
-                                                    outputs: outputs.map { $0.base + y0 * out.width }, jobs: 1, kernels: kernels, banded: banded,
-                                                    storesRows: out.height)
                             }
+                            self.runDirectBands(chunk, rows: chunk.map { _ in y0..<y1 }, windowStart: start, planes: UnsafePointer(base),
+                                                outputs: outputs.map { $0.base + y0 * out.width }, jobs: 1, kernels: kernels, banded: banded,
+                                                storesRows: out.height)
                         }
                     }
                 }
             }
-            first = end
         }
     }
 
