@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The vector kernels as users run them: a RELEASE binary (the optimised AVX-512, AVX2 and portable copies of
 # Sources/CConvKernels) writes the maps of several banks over SampleImages at every kernel level this CPU has
-# (CONVBANK_KERNELS=portable|avx2|avx512), and every map must be byte-identical across levels; and each tap must be one
-# exact fused multiply-add at every level.
+# (CONVBANK_KERNELS=portable|avx2|avx512), and every map must be byte-identical across levels and between whole-image
+# (banded) and streamed runs; and each tap must be one exact fused multiply-add at every level.
 #   bash tests/kernels/run.sh [BINARY]     (default .build/release/convbank; `make test` builds it)
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
@@ -56,6 +56,22 @@ PY
   if [ "$ok" = 1 ]; then passed=$((passed + 1)); echo "kernels: w3 wide kernel = 8-filter kernel on every map"
   else failed=$((failed + 1)); fi
 fi
+# Whole-image runs (here `--sheet` makes them: banded where the padded copy passes 2 MiB, as for these photos) against the
+# streamed runs above: the same npy maps, byte for byte.
+for bank in edges bench/banks/w3.json; do
+  name="$(echo "$bank" | tr -c 'A-Za-z0-9\n' '_')"
+  best="${levels[${#levels[@]}-1]}"
+  whole="$work/whole-$name"
+  ok=1
+  "$binary" apply SampleImages --bank "$bank" --output "$whole" --format npy --sheet -q || ok=0
+  count=0
+  for map in $(cd "$work/$name/$best" && find . -name '*.npy'); do
+    count=$((count + 1))
+    cmp -s "$work/$name/$best/$map" "$whole/$map" || { ok=0; echo "kernels: $bank $map: whole-image run differs from the stream" >&2; }
+  done
+  if [ "$ok" = 1 ] && [ "$count" -gt 0 ]; then passed=$((passed + 1)); echo "kernels: $bank: $count whole-image maps = streamed maps"
+  else failed=$((failed + 1)); fi
+done
 # Each tap is one fused multiply-add at every level (the portable copy emulates it exactly): an exact rational reference
 # on an input where an unfused multiply-add or a naive double-precision emulation rounds differently (tests/kernels/fused.py).
 if command -v python3 >/dev/null; then
