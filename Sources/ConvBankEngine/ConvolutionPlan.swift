@@ -87,7 +87,7 @@ public struct ConvolutionPlan: Sendable {
 
     /// A whole-image run in bands of output rows (`runBanded`): each worker pads only the rows its band reads, into a
     /// window of its own that it reads back at once, instead of one padded copy of the whole image before the kernels
-    /// start (that pass, and the kernels then reading the copy from memory, cost W3 about 8 %). The window has the
+    /// start (that pass, and the kernels then reading the copy from L3, cost W3 about 10 %). The window has the
     /// plan's row layout and its own phase and channel strides; each block's taps are laid out for it.
     struct Banded: @unchecked Sendable {
         /// Output rows per band.
