@@ -208,7 +208,8 @@ extension ConvolutionPlan {
         precondition(image.extent == input && image.channels == bank.channels, "image does not match the plan")
         let out = filters[0].geometry.output
         let bandCount = (out.height + banded.rows - 1) / banded.rows
-        let workers = max(1, min(jobs, bandCount))
+        // As many windows as `inputPlaneFloats(jobs:)` counts: no more workers than bands or cores.
+        let workers = max(1, min(jobs, bandCount, ProcessInfo.processInfo.activeProcessorCount))
         let sources = padSources
         let windowFloats = banded.channelStride * image.channels + 16
         let (channels, plane, sh, paddedHeight) = (image.channels, input.height * input.width, bank.stride.height, padded.height)
@@ -218,7 +219,8 @@ extension ConvolutionPlan {
             image.storage.withUnsafeBufferPointer { source in
                 let src = SharedReads(base: source.baseAddress!)
                 parallelFor(workers, jobs: workers) { worker in
-                    // Zeroed once: rows past the padded image (a last band's window) are never read, but stay defined.
+                    // Zeroed once, so every float is defined: a last band's rows past the padded image keep an earlier
+                    // band's values, which only lanes the kernels discard read (loads running on past a row's end).
                     var window = [Float](repeating: 0, count: windowFloats)
                     window.withUnsafeMutableBufferPointer { buffer in
                         let base = buffer.baseAddress!
