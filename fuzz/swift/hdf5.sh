@@ -20,6 +20,8 @@ corpus="$fuzz/corpus-hdf5"
 mkdir -p "$out/CImageIO" "$out/CConvKernels" "$out/src" "$artifacts" "$corpus"
 SWIFTC="${SWIFTC:-swiftc}"
 CLANG="${CLANG:-$(command -v clang)}"
+# shellcheck source=c_objects.sh
+source "$here/c_objects.sh"
 io="$root/Sources/ConvBankImageIO"
 io_sources=("$here/HDF5Harness.swift" "$here/ONNXStub.swift")
 for f in ImportSource ImportedModel "ImportedModel+Keras" HDF5File WeightFile "WeightFile+HDF5" "WeightFile+Convolutions" \
@@ -35,14 +37,8 @@ echo "fuzz: building $root/.build-fuzz/swift_hdf5_fuzzer"
   set -e
   cd "$out"
   rm -f ./*.o
-  for f in "$root"/Sources/CConvKernels/*.c; do
-    "$CLANG" -g -O1 -I "$root/Sources/CConvKernels/include" -c "$f" -o "k_$(basename "$f" .c).o"
-  done
-  for f in hdf5 inflate png jpeg pngwrite deflate_rle tiff webp; do
-    # shellcheck disable=SC2046
-    "$CLANG" -g -O1 -fsanitize=fuzzer-no-link,address -I "$root/Sources/CImageIO/include" $(pkg-config --cflags hdf5-serial libpng libtiff-4 libwebp) \
-      -c "$root/Sources/CImageIO/$f.c" -o "c_$f.o"
-  done
+  kernel_objects
+  cimageio_objects hdf5 inflate png jpeg pngwrite deflate_rle tiff webp
   "$SWIFTC" -parse-as-library -g -O -wmo -module-name ConvBankEngine -package-name convbank -I "$out/CConvKernels" \
     -emit-module -emit-module-path "$out/ConvBankEngine.swiftmodule" -c "$root"/Sources/ConvBankEngine/*.swift -o engine.o
   # shellcheck disable=SC2046

@@ -20,6 +20,8 @@ corpus="$fuzz/corpus-onnx"
 mkdir -p "$out/CImageIO" "$out/CConvKernels" "$out/modules" "$artifacts" "$corpus"
 SWIFTC="${SWIFTC:-swiftc}"
 CLANG="${CLANG:-$(command -v clang)}"
+# shellcheck source=c_objects.sh
+source "$here/c_objects.sh"
 io="$root/Sources/ConvBankImageIO" engine="$root/Sources/ConvBankEngine"
 protobuf="$root/.build/checkouts/swift-protobuf/Sources/SwiftProtobuf"
 [ -d "$protobuf" ] || (cd "$root" && swift package resolve) || true
@@ -35,14 +37,8 @@ echo "fuzz: building $root/.build-fuzz/swift_onnx_fuzzer"
   set -e
   cd "$out"
   rm -f ./*.o
-  for f in hdf5 inflate png jpeg pngwrite deflate_rle tiff webp; do
-    # shellcheck disable=SC2046
-    "$CLANG" -g -O1 -fsanitize=fuzzer-no-link,address -I "$root/Sources/CImageIO/include" $(pkg-config --cflags hdf5-serial libpng libtiff-4 libwebp) \
-      -c "$root/Sources/CImageIO/$f.c" -o "c_$f.o"
-  done
-  for f in "$root"/Sources/CConvKernels/*.c; do
-    "$CLANG" -g -O1 -Wno-pass-failed -fsanitize=fuzzer-no-link,address -I "$root/Sources/CConvKernels/include" -c "$f" -o "k_$(basename "$f" .c).o"
-  done
+  cimageio_objects hdf5 inflate png jpeg pngwrite deflate_rle tiff webp
+  kernel_objects
   "$SWIFTC" "${flags[@]}" -module-name SwiftProtobuf -enable-upcoming-feature ExistentialAny \
     -emit-module -emit-module-path "$out/modules/SwiftProtobuf.swiftmodule" -c "$protobuf"/*.swift -o swiftprotobuf.o
   "$SWIFTC" "${flags[@]}" -module-name ConvBankEngine -I "$out/CConvKernels" \

@@ -18,6 +18,8 @@ corpus="$fuzz/corpus-readers"
 mkdir -p "$out/CImageIO" "$out/src" "$artifacts" "$corpus"
 SWIFTC="${SWIFTC:-swiftc}"
 CLANG="${CLANG:-$(command -v clang)}"
+# shellcheck source=c_objects.sh
+source "$here/c_objects.sh"
 io="$root/Sources/ConvBankImageIO" engine="$root/Sources/ConvBankEngine"
 swift_sources=("$here/ReaderHarness.swift")
 for f in "$io/WeightFile.swift" "$io/WeightFile+HDF5.swift" "$io/HDF5File.swift" "$io/ZipArchive.swift" "$io/NPYArray.swift" "$io/ImageCodec.swift" "$io/ImageCodecError.swift" \
@@ -33,11 +35,7 @@ echo "fuzz: building $root/.build-fuzz/swift_reader_fuzzer"
   set -e
   cd "$out"
   rm -f ./*.o
-  for f in hdf5 inflate png jpeg pngwrite deflate_rle tiff webp; do
-    # shellcheck disable=SC2046
-    "$CLANG" -g -O1 -fsanitize=fuzzer-no-link,address -I "$root/Sources/CImageIO/include" $(pkg-config --cflags hdf5-serial libpng libtiff-4 libwebp) \
-      -c "$root/Sources/CImageIO/$f.c" -o "c_$f.o"
-  done
+  cimageio_objects hdf5 inflate png jpeg pngwrite deflate_rle tiff webp
   "$SWIFTC" -parse-as-library -sanitize=fuzzer,address -g -O -module-name ConvBank -package-name convbank -I "$out/CImageIO" \
     $(pkg-config --cflags-only-I libpng hdf5-serial) -c "${swift_sources[@]}"
   # shellcheck disable=SC2046

@@ -18,6 +18,8 @@ corpus="$fuzz/corpus-swift"
 mkdir -p "$out/CImageIO" "$artifacts"
 SWIFTC="${SWIFTC:-swiftc}"
 CLANG="${CLANG:-$(command -v clang)}"
+# shellcheck source=c_objects.sh
+source "$here/c_objects.sh"
 io="$root/Sources/ConvBankImageIO" engine="$root/Sources/ConvBankEngine"
 mkdir -p "$out/src"
 swift_sources=("$here/Harness.swift")
@@ -33,11 +35,7 @@ echo "fuzz: building $root/.build-fuzz/swift_decode_fuzzer"
   set -e
   cd "$out"
   rm -f ./*.o
-  for f in png jpeg pngwrite deflate_rle tiff webp; do
-    # shellcheck disable=SC2046
-    "$CLANG" -g -O1 -fsanitize=fuzzer-no-link,address -I "$root/Sources/CImageIO/include" $(pkg-config --cflags libpng libtiff-4 libwebp) \
-      -c "$root/Sources/CImageIO/$f.c" -o "c_$f.o"
-  done
+  cimageio_objects png jpeg pngwrite deflate_rle tiff webp
   # -O keeps Swift's bounds and overflow checks (only -Ounchecked drops them); -parse-as-library: libFuzzer has main.
   "$SWIFTC" -parse-as-library -sanitize=fuzzer,address -g -O -module-name ConvBank -package-name convbank -I "$out/CImageIO" \
     $(pkg-config --cflags-only-I libpng) -c "${swift_sources[@]}"
