@@ -212,7 +212,7 @@ extension ConvolutionPlan {
         let workers = max(1, min(jobs, bandCount, ProcessInfo.processInfo.activeProcessorCount))
         let sources = padSources
         let windowFloats = banded.channelStride * image.channels + 16
-        let (channels, plane, sh, paddedHeight) = (image.channels, input.height * input.width, bank.stride.height, padded.height)
+        let (channels, plane, width, sh, paddedHeight) = (image.channels, input.height * input.width, input.width, bank.stride.height, padded.height)
         forEachChunk(of: &storages, places: places) { chunkRange, chunkOutputs in
             let chunk = Array(chunkRange)
             let outputs = chunkOutputs.map { DisjointWrites(base: $0) }
@@ -229,8 +229,9 @@ extension ConvolutionPlan {
                             let start = banded.originRow + y0 * sh
                             for c in 0..<channels {
                                 for py in start..<min(start + banded.windowRows, paddedHeight) {
-                                    self.fillPaddedRow(py, plane: src.base + c * plane, at: base + c * banded.channelStride + (py - start) * self.rowStride,
-                                                       phaseStride: banded.phaseStride, sources: sources)
+                                    let sy = sources.rows[py]
+                                    self.fillPaddedRow(sy < 0 ? nil : src.base + c * plane + sy * width, at: base + c * banded.channelStride + (py - start) * self.rowStride,
+                                                       phaseStride: banded.phaseStride, columnSource: sources.columns)
                                 }
                             }
                             self.runDirectBands(chunk, rows: chunk.map { _ in y0..<y1 }, windowStart: start, planes: UnsafePointer(base),

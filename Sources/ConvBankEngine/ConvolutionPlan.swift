@@ -398,19 +398,16 @@ public struct ConvolutionPlan: Sendable {
                           columns: (0..<padded.width).map { mode.sourceIndex($0 - insets.left, length: input.width) ?? -1 })
     }
 
-    /// Writes padded row `py` of channel plane `plane` (the image's `inputHeight × inputWidth` floats) at `dstRow`, as the
-    /// kernels read it: `stride.width` column-phase rows `phaseStride` floats apart, each `rowStride` floats with its
-    /// slack zeroed. Every float of the phase rows is written.
-    func fillPaddedRow(_ py: Int, plane: UnsafePointer<Float>, at dstRow: UnsafeMutablePointer<Float>, phaseStride: Int, sources: PadSources) {
+    /// Writes a padded row at `dstRow` as the kernels read it: `stride.width` column-phase rows `phaseStride` floats
+    /// apart, each `rowStride` floats with its slack zeroed; from the input row `srcRow` (`input.width` floats) with the
+    /// pads `columnSource` gives, or zeros for a zero pad row (nil). Every float of the phase rows is written.
+    func fillPaddedRow(_ srcRow: UnsafePointer<Float>?, at dstRow: UnsafeMutablePointer<Float>, phaseStride: Int, columnSource: [Int]) {
         let sw = bank.stride.width, left = insets.left, inputWidth = input.width, paddedWidth = padded.width
         let phases = min(sw, paddedWidth)
-        let sy = sources.rows[py]
-        if sy < 0 {
+        guard let srcRow else {
             for p in 0..<phases { (dstRow + p * phaseStride).initialize(repeating: 0, count: rowStride) }
             return
         }
-        let srcRow = plane + sy * inputWidth
-        let columnSource = sources.columns
         func border(_ px: Int) -> Float { columnSource[px] >= 0 ? srcRow[columnSource[px]] : 0 }
         if sw == 1 {
             for px in 0..<left { dstRow[px] = border(px) }
@@ -470,8 +467,9 @@ public struct ConvolutionPlan: Sendable {
                 parallelFor(bands * image.channels, jobs: jobs) { k in
                     let c = k % image.channels, band = k / image.channels
                     for py in (band * 32)..<min(band * 32 + 32, paddedHeight) {
-                        self.fillPaddedRow(py, plane: src.base + c * inputHeight * inputWidth, at: dst.base + c * channelStride + py * rowStride,
-                                           phaseStride: phaseStride, sources: sources)
+                        let sy = sources.rows[py]
+                        self.fillPaddedRow(sy < 0 ? nil : src.base + (c * inputHeight + sy) * inputWidth, at: dst.base + c * channelStride + py * rowStride,
+                                           phaseStride: phaseStride, columnSource: sources.columns)
                     }
                 }
             }

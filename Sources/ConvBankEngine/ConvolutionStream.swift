@@ -39,8 +39,8 @@ public final class ConvolutionStream {
     private var nextRow: [Int]
     /// Padded rows whose source rows have all arrived: `0 ..< availablePadded`.
     private var availablePadded = 0
-    private let rowSource: [Int]
-    private let columnSource: [Int]
+    /// Where each padded row and column comes from.
+    private let sources: ConvolutionPlan.PadSources
     /// `keepFrom[p]`: the smallest input row any padded row from `p` on reads (the input rows the stream must keep).
     private let keepFrom: [Int]
 
@@ -59,9 +59,9 @@ public final class ConvolutionStream {
         self.bandRows = bandRows
         self.jobs = jobs
         self.kernels = kernels
-        let mode = bank.paddingMode, insets = plan.insets
-        rowSource = (0..<plan.padded.height).map { mode.sourceIndex($0 - insets.top, length: input.height) ?? -1 }
-        columnSource = (0..<plan.padded.width).map { mode.sourceIndex($0 - insets.left, length: input.width) ?? -1 }
+        let insets = plan.insets
+        sources = plan.padSources
+        let rowSource = sources.rows
         var keepFrom = [Int](repeating: input.height, count: rowSource.count + 1)
         for p in rowSource.indices.reversed() { keepFrom[p] = rowSource[p] >= 0 ? min(rowSource[p], keepFrom[p + 1]) : keepFrom[p + 1] }
         self.keepFrom = keepFrom
@@ -132,7 +132,7 @@ public final class ConvolutionStream {
         rowsPushed += rows.height
         peakHeldRows = max(peakHeldRows, rawCount)
         // Padded rows whose sources have arrived (the bottom pad's sources are among the last rows).
-        while availablePadded < rowSource.count, rowSource[availablePadded] < rowsPushed { availablePadded += 1 }
+        while availablePadded < sources.rows.count, sources.rows[availablePadded] < rowsPushed { availablePadded += 1 }
         try drain(emit)
     }
 
@@ -215,35 +215,18 @@ public final class ConvolutionStream {
 
     /// Writes padded rows `rows` into the window (its row 0 is padded row `rows.lowerBound`), in the plan's layout.
     private func fillWindow(_ rows: Range<Int>) {
-        let input = plan.input, insets = plan.insets, channels = plan.bank.channels
-        let sw = plan.bank.stride.width, left = insets.left, paddedWidth = plan.padded.width
-        let (channelStride, rowStride, phaseStride, phaseWidth) = (plan.channelStride, plan.rowStride, plan.phaseStride, plan.phaseWidth)
-        let phases = min(sw, paddedWidth)
-        let (firstRaw, rawCapacity) = (self.firstRaw, self.rawCapacity)
-        let rowSource = self.rowSource, columnSource = self.columnSource
+        let (channels, width) = (plan.bank.channels, plan.input.width)
+        let (channelStride, rowStride, phaseStride) = (plan.channelStride, plan.rowStride, plan.phaseStride)
+        let (firstRaw, rawCapacity, sources, plan) = (self.firstRaw, self.rawCapacity, self.sources, self.plan)
         raw.withUnsafeBufferPointer { rawBuffer in
             planes.withUnsafeMutableBufferPointer { planeBuffer in
                 let src = SharedReads(base: rawBuffer.baseAddress!), dst = DisjointWrites(base: planeBuffer.baseAddress!)
                 let count = rows.count
                 parallelFor(count * channels, jobs: count * channels >= 64 ? jobs : 1) { k in
                     let c = k % channels, i = k / channels
-                    let p = rows.lowerBound + i
-                    let dstRow = dst.base + c * channelStride + i * rowStride
-                    let sy = rowSource[p]
-                    guard sy >= 0 else {
-                        for phase in 0..<phases { (dstRow + phase * phaseStride).update(repeating: 0, count: phaseWidth) }
-                        return
-                    }
-                    let srcRow = src.base + (c * rawCapacity + sy - firstRaw) * input.width
-                    if sw == 1 {
-                        for px in 0..<left { dstRow[px] = columnSource[px] >= 0 ? srcRow[columnSource[px]] : 0 }
-                        (dstRow + left).update(from: srcRow, count: input.width)
-                        for px in (left + input.width)..<paddedWidth { dstRow[px] = columnSource[px] >= 0 ? srcRow[columnSource[px]] : 0 }
-                    } else {
-                        for px in 0..<paddedWidth {
-                            dstRow[(px % sw) * phaseStride + px / sw] = columnSource[px] >= 0 ? srcRow[columnSource[px]] : 0
-                        }
-                    }
+                    let sy = sources.rows[rows.lowerBound + i]
+                    plan.fillPaddedRow(sy < 0 ? nil : src.base + (c * rawCapacity + sy - firstRaw) * width, at: dst.base + c * channelStride + i * rowStride,
+                                       phaseStride: phaseStride, columnSource: sources.columns)
                 }
             }
         }
